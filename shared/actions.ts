@@ -1,0 +1,101 @@
+/**
+ * The five responders. The action is fixed by the function: a payload never chooses it.
+ * Paths and operation names are those of the Elasticsearch API 2017-06-13 (ROA).
+ */
+export const API_VERSION = '2017-06-13';
+
+export type InstanceKind = 'elasticsearch' | 'logstash';
+
+export interface ActionSpec {
+  /** Function name, also the first path segment in local mode. */
+  readonly functionName: string;
+  /** API operation name, sent as `x-acs-action`. */
+  readonly operation: string;
+  readonly kind: InstanceKind;
+  /** Target ID prefix this function accepts. */
+  readonly prefix: 'es-' | 'ls-';
+  readonly resource: 'instances' | 'logstashes';
+  /** Last path segment after `/actions/`. */
+  readonly verb: 'interrupt' | 'resume' | 'cancel-task';
+  readonly taskType?: 'MigrateData';
+  /** Read operation that tells whether the instance is already in the desired state. */
+  readonly describeOperation: 'DescribeInstance' | 'DescribeLogstash';
+  /** Short code used in client tokens, so a token says which action it belongs to. */
+  readonly tokenCode: string;
+  /** What the action does, for people. */
+  readonly summary: string;
+}
+
+export const ACTIONS = {
+  'interrupt-elasticsearch-task': {
+    functionName: 'interrupt-elasticsearch-task',
+    operation: 'InterruptElasticsearchTask',
+    kind: 'elasticsearch',
+    prefix: 'es-',
+    resource: 'instances',
+    verb: 'interrupt',
+    describeOperation: 'DescribeInstance',
+    tokenCode: 'ies',
+    summary: 'interrupt the running change of an Elasticsearch instance',
+  },
+  'resume-elasticsearch-task': {
+    functionName: 'resume-elasticsearch-task',
+    operation: 'ResumeElasticsearchTask',
+    kind: 'elasticsearch',
+    prefix: 'es-',
+    resource: 'instances',
+    verb: 'resume',
+    describeOperation: 'DescribeInstance',
+    tokenCode: 'res',
+    summary: 'resume the interrupted change of an Elasticsearch instance',
+  },
+  'interrupt-logstash-task': {
+    functionName: 'interrupt-logstash-task',
+    operation: 'InterruptLogstashTask',
+    kind: 'logstash',
+    prefix: 'ls-',
+    resource: 'logstashes',
+    verb: 'interrupt',
+    describeOperation: 'DescribeLogstash',
+    tokenCode: 'ils',
+    summary: 'interrupt the running change of a Logstash instance',
+  },
+  'resume-logstash-task': {
+    functionName: 'resume-logstash-task',
+    operation: 'ResumeLogstashTask',
+    kind: 'logstash',
+    prefix: 'ls-',
+    resource: 'logstashes',
+    verb: 'resume',
+    describeOperation: 'DescribeLogstash',
+    tokenCode: 'rls',
+    summary: 'resume the interrupted change of a Logstash instance',
+  },
+  'cancel-migration-task': {
+    functionName: 'cancel-migration-task',
+    operation: 'CancelTask',
+    kind: 'elasticsearch',
+    prefix: 'es-',
+    resource: 'instances',
+    verb: 'cancel-task',
+    taskType: 'MigrateData',
+    describeOperation: 'DescribeInstance',
+    tokenCode: 'cmt',
+    summary: 'cancel the running data-migration task of an Elasticsearch instance',
+  },
+} as const satisfies Record<string, ActionSpec>;
+
+export type FunctionName = keyof typeof ACTIONS;
+
+export const FUNCTION_NAMES = Object.keys(ACTIONS) as FunctionName[];
+
+export const actionFor = (name: FunctionName): ActionSpec => ACTIONS[name];
+
+export const isFunctionName = (value: string): value is FunctionName => Object.hasOwn(ACTIONS, value);
+
+/** The API path of an action on one instance (the instance ID percent-encoded as the SDK does). */
+export const actionPath = (action: ActionSpec, instanceId: string): string =>
+  `/openapi/${action.resource}/${encodeURIComponent(instanceId)}/actions/${action.verb}`;
+
+export const describePath = (kind: InstanceKind, instanceId: string): string =>
+  `/openapi/${kind === 'logstash' ? 'logstashes' : 'instances'}/${encodeURIComponent(instanceId)}`;

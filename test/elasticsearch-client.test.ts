@@ -1,0 +1,131 @@
+import { describe, expect, it } from 'vitest';
+import { parseAuthorization } from '../shared/elasticsearch/acs3-signer.ts';
+import { ApiError } from '../shared/elasticsearch/api-error.ts';
+import { type ApiCall, createElasticsearchClient } from '../shared/elasticsearch/client.ts';
+
+const call: ApiCall = {
+  operation: 'CancelTask',
+  method: 'POST',
+  path: '/openapi/instances/es-cn-abc0001/actions/cancel-task',
+  query: { taskType: 'MigrateData', clientToken: 'cmt1-0123 (x)' },
+  regionId: 'cn-shanghai',
+};
+const credentials = { accessKeyId: 'LTAI-test', accessKeySecret: 'secret-test' };
+
+function recording(response: () => Response | Promise<Response>) {
+  const seen: Array<{ url: string; headers: Record<string, string> }> = [];
+  const fetchFn = (async (input: string | URL | Request, init?: RequestInit) => {
+    seen.push({ url: String(input), headers: init?.headers as Record<string, string> });
+    return response();
+  }) as typeof fetch;
+  return { seen, fetchFn };
+}
+
+const json = (status: number, body: unknown, headers: Record<string, string> = {}) =>
+  new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json', ...headers } });
+
+describe('Function: createElasticsearchClient', () => {
+  it('calls the regional endpoint over HTTPS by default, with a signed request', async () => {
+    const { seen, fetchFn } = recording(() => json(200, { RequestId: 'R-1', Result: true }));
+    const client = createElasticsearchClient({ timeoutMs: 1000, fetch: fetchFn });
+    const result = await client.call(call, credentials);
+    expect(result.requestId).toBe('R-1');
+    expect(seen[0]?.url).toBe(
+      'https://elasticsearch.cn-shanghai.aliyuncs.com/openapi/instances/es-cn-abc0001/actions/cancel-task?clientToken=cmt1-0123%20%28x%29&taskType=MigrateData',
+    );
+    const headers = seen[0]?.headers ?? {};
+    expect(headers.host).toBe('elasticsearch.cn-shanghai.aliyuncs.com');
+    expect(headers['x-acs-action']).toBe('CancelTask');
+    expect(headers['x-acs-version']).toBe('2017-06-13');
+    expect(parseAuthorization(headers.authorization ?? '')).toMatchObject({
+      accessKeyId: 'LTAI-test',
+      signedHeaders: expect.arrayContaining(['host', 'x-acs-date', 'x-acs-signature-nonce', 'x-acs-content-sha256']),
+    });
+  });
+
+  it.each([
+    ['elasticsearch-vpc.cn-hangzhou.aliyuncs.com', 'https://elasticsearch-vpc.cn-hangzhou.aliyuncs.com/'],
+    ['http://127.0.0.1:9000', 'http://127.0.0.1:9000/'],
+    ['127.0.0.1:9000', 'https://127.0.0.1:9000/'],
+  ])('honours the endpoint override %s', async (endpoint, prefix) => {
+    const { seen, fetchFn } = recording(() => json(200, { RequestId: 'R', Result: true }));
+    await createElasticsearchClient({ endpoint, timeoutMs: 1000, fetch: fetchFn }).call(call, credentials);
+    expect(seen[0]?.url.startsWith(prefix)).toBe(true);
+  });
+
+  it('sends the STS security token', async () => {
+    const { seen, fetchFn } = recording(() => json(200, { RequestId: 'R', Result: true }));
+    await createElasticsearchClient({ timeoutMs: 1000, fetch: fetchFn }).call(call, {
+      ...credentials,
+      securityToken: 'CAIS-x',
+    });
+    expect(seen[0]?.headers['x-acs-security-token']).toBe('CAIS-x');
+    expect(seen[0]?.headers.authorization).toContain('x-acs-security-token');
+  });
+
+  it.each<[string, () => Response | Promise<Response>, Partial<ApiError>]>([
+    [
+      'a documented refusal',
+      () => json(400, { RequestId: 'R-2', Code: 'InstanceNotFound', Message: 'gone' }),
+      { code: 'InstanceNotFound', retryable: false, requestId: 'R-2', httpStatus: 400 },
+    ],
+    [
+      'throttling',
+      () =>
+        json(400, { RequestId: 'R-3', Code: 'Throttling.User', Message: 'slow down' }, { 'x-acs-retry-after': '250' }),
+      { code: 'Throttling.User', retryable: true, retryAfterMs: 250 },
+    ],
+    [
+      'an update conflict',
+      () => json(409, { Code: 'ConcurrencyUpdateInstanceConflict', Message: 'busy' }),
+      { code: 'ConcurrencyUpdateInstanceConflict', retryable: true },
+    ],
+    [
+      'a server error',
+      () => json(500, { Code: 'InternalError', Message: 'oops' }),
+      { code: 'InternalError', retryable: true },
+    ],
+    [
+      'a gateway page that is not JSON',
+      () => new Response('<html>bad gateway</html>', { status: 502 }),
+      { code: 'HTTP502', retryable: true },
+    ],
+    [
+      'a refused signature',
+      () => json(400, { Code: 'SignatureDoesNotMatch', Message: 'no' }),
+      { code: 'SignatureDoesNotMatch', retryable: false },
+    ],
+    [
+      'a reset connection',
+      () => Promise.reject(Object.assign(new TypeError('fetch failed'), { cause: { code: 'ECONNRESET' } })),
+      { code: 'ConnectionLost', retryable: true },
+    ],
+    [
+      'a time-out',
+      () => Promise.reject(new DOMException('The operation was aborted due to timeout', 'TimeoutError')),
+      { code: 'RequestTimeout', retryable: true },
+    ],
+  ])('classifies %s', async (_case, response, expected) => {
+    const { fetchFn } = recording(response);
+    const error = await createElasticsearchClient({ timeoutMs: 1000, fetch: fetchFn })
+      .call(call, credentials)
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ApiError);
+    expect(error).toMatchObject(expected);
+  });
+
+  it('times out a hung attempt', async () => {
+    const hung = (async (_input: string | URL | Request, init?: RequestInit) =>
+      new Promise<Response>((_resolve, reject) => {
+        init?.signal?.addEventListener('abort', () => reject(init.signal?.reason));
+      })) as typeof fetch;
+    const error = await createElasticsearchClient({ timeoutMs: 50, fetch: hung })
+      .call(call, credentials)
+      .catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'RequestTimeout', retryable: true });
+  });
+
+  it('checks its options once', () => {
+    expect(() => createElasticsearchClient({ timeoutMs: 0 })).toThrow(TypeError);
+  });
+});
