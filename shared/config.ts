@@ -1,0 +1,181 @@
+import { z } from 'zod';
+import { standardWebhookKey } from './auth/standard-webhooks.ts';
+import { ConfigError } from './errors.ts';
+
+/**
+ * The whole configuration, read from the environment once per process (cold start) and
+ * validated with zod. Defaults are documented in the README; a variable with a bad value
+ * makes every request fail closed with a 500 that names the variable.
+ */
+
+const list = z
+  .string()
+  .optional()
+  .transform((value) =>
+    (value ?? '')
+      .split(',')
+      .map((item) => item.trim())
+      .filter((item) => item.length > 0),
+  );
+
+const bool = (fallback: boolean) =>
+  z
+    .enum(['true', 'false', '1', '0', 'yes', 'no', ''])
+    .optional()
+    .transform((value) => (value === undefined || value === '' ? fallback : ['true', '1', 'yes'].includes(value)));
+
+const int = (fallback: number, min: number, max: number) =>
+  z
+    .string()
+    .optional()
+    .transform((value, ctx) => {
+      if (value === undefined || value.trim() === '') return fallback;
+      const parsed = Number(value);
+      if (!Number.isInteger(parsed) || parsed < min || parsed > max) {
+        ctx.addIssue({ code: 'custom', message: `must be a whole number from ${min} to ${max}` });
+        return z.NEVER;
+      }
+      return parsed;
+    });
+
+export const REGION_PATTERN = /^[a-z]{2,}(?:-[a-z0-9]+){1,3}$/;
+
+const region = z
+  .string()
+  .optional()
+  .transform((value) => (value?.trim() ? value.trim() : undefined))
+  .refine((value) => value === undefined || REGION_PATTERN.test(value), 'must be a region ID like cn-hangzhou');
+
+const whsecList = list.transform((secrets, ctx) => {
+  try {
+    return secrets.map(standardWebhookKey);
+  } catch (error) {
+    ctx.addIssue({ code: 'custom', message: (error as Error).message });
+    return z.NEVER;
+  }
+});
+
+const envSchema = z.object({
+  GENERIC_WEBHOOK_SECRETS: whsecList,
+  GENERIC_BEARER_TOKENS: list,
+  ALERTMANAGER_BEARER_TOKENS: list,
+  GRAFANA_HMAC_SECRETS: list,
+  GRAFANA_BEARER_TOKENS: list,
+  CLOUDMONITOR_TOKENS: list,
+  CLOUDMONITOR_SOURCE_CIDRS: list,
+  SLACK_SIGNING_SECRETS: list,
+  DINGTALK_APP_SECRETS: list,
+  FEISHU_ENCRYPT_KEYS: list,
+  FEISHU_VERIFICATION_TOKENS: list,
+  ALLOWED_INSTANCES: z
+    .string()
+    .optional()
+    .transform((value) => {
+      const items = (value ?? '')
+        .split(',')
+        .map((item) => item.trim())
+        .filter(Boolean);
+      // Unset or empty means "nothing is allowed", never "everything is".
+      return items.length > 0 ? items : undefined;
+    }),
+  MAX_TARGETS_PER_EVENT: int(5, 1, 1000),
+  DRY_RUN: bool(false),
+  ALIBABA_CLOUD_REGION: region,
+  FC_REGION: region,
+  ELASTICSEARCH_ENDPOINT: z
+    .string()
+    .optional()
+    .transform((value) => (value?.trim() ? value.trim() : undefined))
+    .refine(
+      (value) => value === undefined || /^(https?:\/\/)?[A-Za-z0-9.-]+(:\d{1,5})?\/?$/.test(value),
+      'must be a host name, host:port or http(s)://host[:port]',
+    ),
+  ALIBABA_CLOUD_ACCESS_KEY_ID: z.string().optional(),
+  ALIBABA_CLOUD_ACCESS_KEY_SECRET: z.string().optional(),
+  ALIBABA_CLOUD_SECURITY_TOKEN: z.string().optional(),
+  MAX_BODY_BYTES: int(256 * 1024, 1024, 32 * 1024 * 1024),
+  UPSTREAM_TIMEOUT_MS: int(2500, 100, 60_000),
+  FAN_OUT_CONCURRENCY: int(4, 1, 64),
+});
+
+export interface Credentials {
+  accessKeyId: string;
+  accessKeySecret: string;
+  securityToken?: string | undefined;
+}
+
+export interface ResponderConfig {
+  readonly secrets: {
+    readonly genericWebhookKeys: readonly Buffer[];
+    readonly genericBearerTokens: readonly string[];
+    readonly alertmanagerBearerTokens: readonly string[];
+    readonly grafanaHmacSecrets: readonly string[];
+    readonly grafanaBearerTokens: readonly string[];
+    readonly cloudmonitorTokens: readonly string[];
+    readonly cloudmonitorSourceCidrs: readonly string[];
+    readonly slackSigningSecrets: readonly string[];
+    readonly dingtalkAppSecrets: readonly string[];
+    readonly feishuEncryptKeys: readonly string[];
+    readonly feishuVerificationTokens: readonly string[];
+  };
+  readonly policy: {
+    /** `undefined` when ALLOWED_INSTANCES is unset: every target is refused. */
+    readonly allowedInstances: readonly string[] | undefined;
+    readonly maxTargetsPerEvent: number;
+    readonly dryRun: boolean;
+  };
+  /** Default region of targets that name none: ALIBABA_CLOUD_REGION, else FC_REGION. */
+  readonly region: string | undefined;
+  /** Override of `elasticsearch.<region>.aliyuncs.com`. */
+  readonly endpoint: string | undefined;
+  /** Credentials from the environment, used when the FC context carries none. */
+  readonly credentials: Credentials | undefined;
+  readonly maxBodyBytes: number;
+  readonly upstreamTimeoutMs: number;
+  readonly fanOutConcurrency: number;
+}
+
+export type Env = Record<string, string | undefined>;
+
+export function parseConfig(env: Env): ResponderConfig {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ');
+    throw new ConfigError(`invalid configuration: ${problems}`);
+  }
+  const e = parsed.data;
+  const credentials =
+    e.ALIBABA_CLOUD_ACCESS_KEY_ID && e.ALIBABA_CLOUD_ACCESS_KEY_SECRET
+      ? {
+          accessKeyId: e.ALIBABA_CLOUD_ACCESS_KEY_ID,
+          accessKeySecret: e.ALIBABA_CLOUD_ACCESS_KEY_SECRET,
+          securityToken: e.ALIBABA_CLOUD_SECURITY_TOKEN || undefined,
+        }
+      : undefined;
+  return {
+    secrets: {
+      genericWebhookKeys: e.GENERIC_WEBHOOK_SECRETS,
+      genericBearerTokens: e.GENERIC_BEARER_TOKENS,
+      alertmanagerBearerTokens: e.ALERTMANAGER_BEARER_TOKENS,
+      grafanaHmacSecrets: e.GRAFANA_HMAC_SECRETS,
+      grafanaBearerTokens: e.GRAFANA_BEARER_TOKENS,
+      cloudmonitorTokens: e.CLOUDMONITOR_TOKENS,
+      cloudmonitorSourceCidrs: e.CLOUDMONITOR_SOURCE_CIDRS,
+      slackSigningSecrets: e.SLACK_SIGNING_SECRETS,
+      dingtalkAppSecrets: e.DINGTALK_APP_SECRETS,
+      feishuEncryptKeys: e.FEISHU_ENCRYPT_KEYS,
+      feishuVerificationTokens: e.FEISHU_VERIFICATION_TOKENS,
+    },
+    policy: {
+      allowedInstances: e.ALLOWED_INSTANCES,
+      maxTargetsPerEvent: e.MAX_TARGETS_PER_EVENT,
+      dryRun: e.DRY_RUN,
+    },
+    region: e.ALIBABA_CLOUD_REGION ?? e.FC_REGION,
+    endpoint: e.ELASTICSEARCH_ENDPOINT,
+    credentials,
+    maxBodyBytes: e.MAX_BODY_BYTES,
+    upstreamTimeoutMs: e.UPSTREAM_TIMEOUT_MS,
+    fanOutConcurrency: e.FAN_OUT_CONCURRENCY,
+  };
+}

@@ -1,0 +1,53 @@
+import type { ActionSpec } from '../actions.ts';
+import type { ResponderConfig } from '../config.ts';
+
+/** Why a target is refused before any call; `status` is what the sender sees if every target is refused. */
+export interface Refusal {
+  reason: string;
+  status: 400 | 403;
+  code: 'WrongInstanceKind' | 'NotAllowed' | 'TooManyTargets' | 'NoRegion';
+}
+
+/** `*` matches any run of characters; everything else is literal. */
+export function globToRegExp(glob: string): RegExp {
+  const escaped = glob.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*');
+  return new RegExp(`^${escaped}$`);
+}
+
+export interface Policy {
+  /** A refusal of the whole event (blast-radius limit), or undefined. */
+  checkEvent(targetCount: number): Refusal | undefined;
+  /** A refusal of one target, or undefined when it may be acted on. */
+  checkTarget(instanceId: string): Refusal | undefined;
+}
+
+/** Built once per process: the allow-list globs are compiled here, not per request. */
+export function createPolicy(action: ActionSpec, policy: ResponderConfig['policy']): Policy {
+  const allowed = policy.allowedInstances?.map(globToRegExp);
+  return {
+    checkEvent(targetCount) {
+      if (targetCount <= policy.maxTargetsPerEvent) return undefined;
+      return {
+        code: 'TooManyTargets',
+        status: 403,
+        reason: `the event names ${targetCount} targets, more than MAX_TARGETS_PER_EVENT=${policy.maxTargetsPerEvent}; nothing was done`,
+      };
+    },
+    checkTarget(instanceId) {
+      if (!instanceId.startsWith(action.prefix)) {
+        return {
+          code: 'WrongInstanceKind',
+          status: 400,
+          reason: `${action.functionName} acts on ${action.kind} instances (${action.prefix}…) only`,
+        };
+      }
+      if (allowed === undefined) {
+        return { code: 'NotAllowed', status: 403, reason: 'ALLOWED_INSTANCES is not set, so every target is refused' };
+      }
+      if (!allowed.some((pattern) => pattern.test(instanceId))) {
+        return { code: 'NotAllowed', status: 403, reason: 'the instance is not in ALLOWED_INSTANCES' };
+      }
+      return undefined;
+    },
+  };
+}

@@ -1,0 +1,182 @@
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { type ActionSpec, actionPath } from '../actions.ts';
+import type { Credentials, ResponderConfig } from '../config.ts';
+import { ApiError } from '../elasticsearch/api-error.ts';
+import type { ApiCall, ElasticsearchApi } from '../elasticsearch/client.ts';
+import { ConfigError } from '../errors.ts';
+import { deriveClientToken } from './client-token.ts';
+import { mapBounded } from './map-bounded.ts';
+import { createPolicy } from './policy.ts';
+import { type ResponseBody, statusFor, summarize, type TargetResult } from './result.ts';
+import type { SourceEvent } from './target.ts';
+
+export interface ActContext {
+  source: string;
+  /** Credentials of this invocation (FC STS); else the environment's. */
+  credentials?: Credentials | undefined;
+  logger: Logger;
+}
+
+export interface ActOutcome {
+  status: number;
+  body: ResponseBody;
+}
+
+export interface Responder {
+  readonly action: ActionSpec;
+  /** Targets → policy → clientToken → call, for an authenticated and parsed event. */
+  act(event: SourceEvent, context: ActContext): Promise<ActOutcome>;
+  /** The shape of every response, for errors raised before any target is considered. */
+  envelope(source: string, results: TargetResult[], summary: string): ResponseBody;
+}
+
+interface Target {
+  instanceId: string;
+  regionId: string | undefined;
+  eventKey: string;
+}
+
+/**
+ * One target per instance: when an event names an instance twice (two alerts on it), the
+ * smallest event key wins, so the token does not depend on the order of the alerts.
+ */
+function distinctTargets(event: SourceEvent, defaultRegion: string | undefined): Target[] {
+  const byId = new Map<string, Target>();
+  for (const item of event.items) {
+    const regionId = item.regionId ?? defaultRegion;
+    const seen = byId.get(item.instanceId);
+    if (!seen || item.eventKey < seen.eventKey) {
+      byId.set(item.instanceId, { instanceId: item.instanceId, regionId, eventKey: item.eventKey });
+    }
+  }
+  return [...byId.values()];
+}
+
+export function createResponder(deps: {
+  action: ActionSpec;
+  config: ResponderConfig;
+  api: ElasticsearchApi;
+}): Responder {
+  const { action, config, api } = deps;
+  const policy = createPolicy(action, config.policy);
+
+  const envelope = (source: string, results: TargetResult[], summary: string): ResponseBody => ({
+    function: action.functionName,
+    operation: action.operation,
+    source,
+    dryRun: config.policy.dryRun,
+    summary,
+    results,
+  });
+
+  const callFor = (target: Target & { regionId: string }, clientToken: string): ApiCall => ({
+    operation: action.operation,
+    method: 'POST',
+    path: actionPath(action, target.instanceId),
+    query: { ...(action.taskType ? { taskType: action.taskType } : {}), clientToken },
+    regionId: target.regionId,
+  });
+
+  async function callOne(
+    target: Target & { regionId: string },
+    clientToken: string,
+    credentials: Credentials,
+    logger: Logger,
+  ): Promise<TargetResult> {
+    const call = callFor(target, clientToken);
+    const started = performance.now();
+    const base = { instanceId: target.instanceId, regionId: target.regionId, clientToken };
+    try {
+      const { requestId } = await api.call(call, credentials);
+      logger.info('applied', { ...base, requestId, latencyMs: Math.round(performance.now() - started) });
+      return { ...base, outcome: 'applied', requestId };
+    } catch (error) {
+      if (!(error instanceof ApiError)) throw error;
+      logger.warn('failed', {
+        ...base,
+        code: error.code,
+        requestId: error.requestId,
+        retryable: error.retryable,
+        latencyMs: Math.round(performance.now() - started),
+      });
+      return {
+        ...base,
+        outcome: 'failed',
+        code: error.code,
+        message: error.message,
+        requestId: error.requestId,
+        retryable: error.retryable,
+      };
+    }
+  }
+
+  return {
+    action,
+    envelope,
+    async act(event, { source, credentials, logger }) {
+      const targets = distinctTargets(event, config.region);
+      const eventRefusal = policy.checkEvent(targets.length);
+      if (eventRefusal) {
+        logger.warn('refused', { reason: eventRefusal.reason, targets: targets.length });
+        const results: TargetResult[] = targets.map((t) => ({
+          instanceId: t.instanceId,
+          outcome: 'refused',
+          code: eventRefusal.code,
+          message: eventRefusal.reason,
+        }));
+        return { status: statusFor(results), body: envelope(source, results, eventRefusal.reason) };
+      }
+
+      const planned: Array<TargetResult | { target: Target & { regionId: string }; clientToken: string }> = targets.map(
+        (target) => {
+          const refusal = policy.checkTarget(target.instanceId);
+          if (refusal) {
+            logger.warn('refused', { instanceId: target.instanceId, code: refusal.code, reason: refusal.reason });
+            return { instanceId: target.instanceId, outcome: 'refused', code: refusal.code, message: refusal.reason };
+          }
+          if (target.regionId === undefined) {
+            const reason = 'no regionId in the event and neither ALIBABA_CLOUD_REGION nor FC_REGION is set';
+            logger.warn('refused', { instanceId: target.instanceId, code: 'NoRegion', reason });
+            return { instanceId: target.instanceId, outcome: 'refused', code: 'NoRegion', message: reason };
+          }
+          const withRegion = { ...target, regionId: target.regionId };
+          return { target: withRegion, clientToken: deriveClientToken({ action, ...withRegion }) };
+        },
+      );
+
+      const toCall = planned.filter((p): p is Exclude<typeof p, TargetResult> => 'target' in p);
+      const creds = credentials ?? config.credentials;
+      if (toCall.length > 0 && !config.policy.dryRun && !creds) {
+        throw new ConfigError(
+          'no credentials: give the function a role, or set ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET',
+        );
+      }
+
+      const done = await mapBounded(planned, config.fanOutConcurrency, async (p): Promise<TargetResult> => {
+        if (!('target' in p)) return p;
+        const { target, clientToken } = p;
+        if (config.policy.dryRun) {
+          const { operation, method, path, query } = callFor(target, clientToken);
+          logger.info('dry-run', { instanceId: target.instanceId, clientToken, operation, path });
+          return {
+            instanceId: target.instanceId,
+            regionId: target.regionId,
+            clientToken,
+            outcome: 'dry-run',
+            message: `DRY_RUN is set: ${operation} was not called`,
+            call: { operation, method, path, query },
+          };
+        }
+        return callOne(
+          target,
+          clientToken,
+          creds as Credentials,
+          logger.createChild({ persistentKeys: { instanceId: target.instanceId, clientToken } }),
+        );
+      });
+
+      const status = statusFor(done);
+      return { status, body: envelope(source, done, summarize(done)) };
+    },
+  };
+}

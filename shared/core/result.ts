@@ -1,0 +1,60 @@
+import type { ApiCall } from '../elasticsearch/client.ts';
+
+export type Outcome = 'applied' | 'already' | 'dry-run' | 'accepted' | 'failed' | 'refused';
+
+/** What happened to one target; the contract's response shape plus what helps an operator. */
+export interface TargetResult {
+  instanceId: string;
+  regionId?: string | undefined;
+  clientToken?: string | undefined;
+  outcome: Outcome;
+  code?: string | undefined;
+  message?: string | undefined;
+  requestId?: string | undefined;
+  /** On `failed`: whether the sender's retry (same token) can still succeed. */
+  retryable?: boolean | undefined;
+  /** On `dry-run`: the exact call that would have been made. */
+  call?: Pick<ApiCall, 'operation' | 'method' | 'path' | 'query'> | undefined;
+}
+
+export interface ResponseBody {
+  function: string;
+  operation: string;
+  source: string;
+  dryRun: boolean;
+  /** One sentence for people: what was done and why. */
+  summary: string;
+  results: TargetResult[];
+  error?: { code: string; message: string } | undefined;
+}
+
+/** HTTP status a refusal leads to when every target of an event is refused. */
+const REFUSAL_STATUS: Record<string, number> = {
+  WrongInstanceKind: 400,
+  NoRegion: 400,
+  NotAllowed: 403,
+  TooManyTargets: 403,
+};
+
+const THROTTLED = /^(Throttling|ServiceUnavailable|RequestTimeout)/;
+
+/**
+ * The status follows what the sender's retry can change: 5xx when a retry can help (503 for
+ * throttling and time-outs, 502 for upstream faults and lost responses), 4xx when every target
+ * was refused, 2xx when nothing is left to retry.
+ */
+export function statusFor(results: readonly TargetResult[]): number {
+  const retryable = results.filter((r) => r.outcome === 'failed' && r.retryable);
+  if (retryable.length > 0) return retryable.some((r) => THROTTLED.test(r.code ?? '')) ? 503 : 502;
+  if (results.length > 0 && results.every((r) => r.outcome === 'refused')) {
+    return Math.max(...results.map((r) => REFUSAL_STATUS[r.code ?? ''] ?? 200));
+  }
+  return 200;
+}
+
+export function summarize(results: readonly TargetResult[]): string {
+  if (results.length === 0) return 'the event names no target; nothing was done';
+  const counts = new Map<Outcome, number>();
+  for (const r of results) counts.set(r.outcome, (counts.get(r.outcome) ?? 0) + 1);
+  return [...counts.entries()].map(([outcome, n]) => `${n} ${outcome}`).join(', ');
+}

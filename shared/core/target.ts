@@ -1,0 +1,30 @@
+import { z } from 'zod';
+import { REGION_PATTERN } from '../config.ts';
+
+/** Instance IDs as the console shows them: `es-cn-n6w1o1x0w001c…`, `ls-cn-4591f1y6…`. */
+export const INSTANCE_ID_PATTERN = /^[a-z]{2}-[a-z0-9][a-z0-9-]{2,62}$/;
+
+export const instanceIdSchema = z
+  .string()
+  .regex(INSTANCE_ID_PATTERN, 'must be an instance ID such as es-cn-n6w1o1x0w001c or ls-cn-4591f1y6');
+
+export const regionIdSchema = z.string().regex(REGION_PATTERN, 'must be a region ID such as cn-hangzhou');
+
+/** The state of the alert an item came from; chat commands and schedules have none. */
+export type AlertState = 'firing' | 'resolved';
+
+/** One target named by an event, with the key of the episode it came from. */
+export interface EventItem {
+  instanceId: string;
+  regionId?: string | undefined;
+  /** Source-qualified key of the delivery or alert episode; input of the clientToken. */
+  eventKey: string;
+  alertState?: AlertState | undefined;
+}
+
+/** What a source makes of an authenticated request. */
+export interface SourceEvent {
+  items: EventItem[];
+  /** Free text from the sender, for the logs. */
+  reason?: string | undefined;
+}

@@ -1,0 +1,172 @@
+import { randomUUID } from 'node:crypto';
+import type { Credentials } from '../config.ts';
+import type { InvocationBindings } from '../http/bindings.ts';
+import {
+  type FcContext,
+  type FcHttpResult,
+  type HttpTriggerEvent,
+  httpTriggerEventSchema,
+  timerEventSchema,
+} from './events.ts';
+
+/** Anything with a Web-standard fetch, such as a Hono app. */
+export interface FetchApp {
+  fetch(request: Request, env: InvocationBindings): Response | Promise<Response>;
+}
+
+export interface FcHandlerOptions {
+  /** Name used in the internal URL the app sees. */
+  functionName: string;
+  /** Largest HTTP body accepted; an event clearly larger is refused before it is parsed. */
+  maxBodyBytes: number;
+}
+
+export type FcHandler = (event: unknown, context?: FcContext) => Promise<unknown>;
+
+/** Thrown to FC for timer and command invocations a retry can fix, so FC's async retry runs (same tokens). */
+export class RetryableInvocationError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'RetryableInvocationError';
+  }
+}
+
+const json = (statusCode: number, body: unknown): FcHttpResult => ({
+  statusCode,
+  headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' },
+  isBase64Encoded: false,
+  body: JSON.stringify(body),
+});
+
+const badEvent = (message: string) => json(400, { results: [], error: { code: 'InvalidEvent', message } });
+
+function contextCredentials(context: FcContext | undefined): Credentials | undefined {
+  const c = context?.credentials;
+  if (!c?.accessKeyId || !c.accessKeySecret) return undefined;
+  return {
+    accessKeyId: c.accessKeyId,
+    accessKeySecret: c.accessKeySecret,
+    securityToken: c.securityToken || undefined,
+  };
+}
+
+function decodeEvent(event: unknown): unknown {
+  if (Buffer.isBuffer(event) || event instanceof Uint8Array) return JSON.parse(Buffer.from(event).toString('utf8'));
+  if (typeof event === 'string') return JSON.parse(event);
+  return event;
+}
+
+function eventSize(event: unknown): number {
+  if (Buffer.isBuffer(event) || event instanceof Uint8Array) return event.byteLength;
+  if (typeof event === 'string') return Buffer.byteLength(event);
+  return 0;
+}
+
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+function toRequest(event: HttpTriggerEvent, functionName: string): Request {
+  const host = event.requestContext.domainName || `${functionName}.fc.internal`;
+  const url = new URL(event.rawPath.startsWith('/') ? event.rawPath : `/${event.rawPath}`, `https://${host}`);
+  for (const [key, value] of Object.entries(event.queryParameters)) {
+    for (const v of Array.isArray(value) ? value : [value]) url.searchParams.append(key, v);
+  }
+  const headers = new Headers();
+  for (const [name, value] of Object.entries(event.headers)) {
+    headers.set(name, Array.isArray(value) ? value.join(',') : value);
+  }
+  const method = event.requestContext.http.method.toUpperCase();
+  const hasBody = method !== 'GET' && method !== 'HEAD';
+  const body = event.isBase64Encoded ? Buffer.from(event.body, 'base64') : Buffer.from(event.body, 'utf8');
+  return new Request(url, { method, headers, body: hasBody ? body : undefined });
+}
+
+async function toResult(response: Response): Promise<FcHttpResult> {
+  const headers: Record<string, string> = {};
+  response.headers.forEach((value, name) => {
+    headers[name] = value;
+  });
+  const type = headers['content-type'] ?? '';
+  const textual = /^(text\/|application\/(json|x-www-form-urlencoded|xml))/.test(type) || type === '';
+  const bytes = Buffer.from(await response.arrayBuffer());
+  return {
+    statusCode: response.status,
+    headers,
+    isBase64Encoded: !textual,
+    body: textual ? bytes.toString('utf8') : bytes.toString('base64'),
+  };
+}
+
+/**
+ * Function Compute 3.0 → Web-standard `Request` for the app, and the app's `Response` → FC's
+ * return shape. HTTP-trigger envelopes, timer events and internal command events are told
+ * apart by structure; anything else gets a clear 400, never a crash.
+ */
+export function createFcHandler(app: FetchApp, options: FcHandlerOptions): FcHandler {
+  if (!options.functionName) throw new TypeError('functionName is required');
+  // Envelope = body (base64 at worst, 4/3) + headers (8 KB at most on FC) + fields.
+  const maxEventBytes = Math.ceil((options.maxBodyBytes * 4) / 3) + 64 * 1024;
+
+  return async function handler(event, context) {
+    const requestId = context?.requestId ?? randomUUID();
+    const credentials = contextCredentials(context);
+    if (eventSize(event) > maxEventBytes) {
+      return json(413, { results: [], error: { code: 'PayloadTooLarge', message: 'the event is too large' } });
+    }
+    let decoded: unknown;
+    try {
+      decoded = decodeEvent(event);
+    } catch {
+      return badEvent('the event is not valid JSON');
+    }
+    if (!isObject(decoded)) return badEvent('the event is not a JSON object');
+
+    if ('requestContext' in decoded || 'rawPath' in decoded) {
+      const parsed = httpTriggerEventSchema.safeParse(decoded);
+      if (!parsed.success) return badEvent('the HTTP trigger event is malformed');
+      let request: Request;
+      try {
+        request = toRequest(parsed.data, options.functionName);
+      } catch {
+        // Invalid header names or values (CR/LF injection) make Headers throw.
+        return badEvent('the HTTP request has a malformed header or URL');
+      }
+      const sourceIp = parsed.data.requestContext.http.sourceIp;
+      return toResult(await app.fetch(request, { requestId, sourceIp, credentials }));
+    }
+
+    if ('responderCommand' in decoded) {
+      const request = new Request(`https://${options.functionName}.fc.internal/${options.functionName}/command`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(decoded),
+      });
+      return settle(await app.fetch(request, { requestId, credentials, trigger: { kind: 'command' } }));
+    }
+
+    const timer = timerEventSchema.safeParse(decoded);
+    if (timer.success && 'triggerName' in decoded) {
+      const { triggerName, triggerTime, payload } = timer.data;
+      const request = new Request(`https://${options.functionName}.fc.internal/${options.functionName}/timer`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: payload,
+      });
+      return settle(
+        await app.fetch(request, {
+          requestId,
+          credentials,
+          trigger: { kind: 'timer', name: triggerName, time: triggerTime },
+        }),
+      );
+    }
+    return badEvent('unrecognised event: expected an HTTP trigger, timer trigger or internal command event');
+  };
+}
+
+/** Non-HTTP invocations return the result object; a retryable failure is thrown so FC retries it. */
+async function settle(response: Response): Promise<unknown> {
+  const body = (await response.json()) as { summary?: string };
+  if (response.status >= 500) throw new RetryableInvocationError(`${response.status}: ${body.summary ?? 'failed'}`);
+  return body;
+}

@@ -1,0 +1,13 @@
+import type { Credentials } from '../config.ts';
+
+/**
+ * What an adapter tells the app about the invocation, in platform-neutral terms: the app
+ * never sees Function Compute types. `trigger` is set only by the adapter for events that
+ * did not come through HTTP, so no HTTP request can pose as a timer or internal command.
+ */
+export interface InvocationBindings {
+  requestId: string;
+  sourceIp?: string | undefined;
+  credentials?: Credentials | undefined;
+  trigger?: { kind: 'timer'; name: string; time: string } | { kind: 'command' } | undefined;
+}

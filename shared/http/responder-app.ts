@@ -1,0 +1,172 @@
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { type Context, Hono } from 'hono';
+import { z } from 'zod';
+import type { ResponderConfig } from '../config.ts';
+import type { ActOutcome, Responder } from '../core/responder.ts';
+import { instanceIdSchema, regionIdSchema } from '../core/target.ts';
+import {
+  NotFoundError,
+  PayloadError,
+  ResponderError,
+  UnauthorizedError,
+  UnsupportedMediaTypeError,
+} from '../errors.ts';
+import { genericPayloadSchema } from '../sources/generic-payload.ts';
+import { bodyText, EVENT_KEY_PATTERN, parseJson, validate } from '../sources/payload.ts';
+import { type InboundRequest, isSourceName, SOURCE_NAMES, type Source, type SourceName } from '../sources/source.ts';
+import type { InvocationBindings } from './bindings.ts';
+import { readBodyLimited } from './read-body.ts';
+
+/** The internal command event: targets already authenticated and checked by an HTTP invocation. */
+export const commandEventSchema = z.strictObject({
+  responderCommand: z.literal(1),
+  function: z.string(),
+  source: z.enum(SOURCE_NAMES),
+  reason: z.string().max(1000).optional(),
+  targets: z
+    .array(
+      z.strictObject({
+        instanceId: instanceIdSchema,
+        regionId: regionIdSchema.optional(),
+        eventKey: z.string().regex(EVENT_KEY_PATTERN),
+      }),
+    )
+    .min(1),
+});
+export type CommandEvent = z.infer<typeof commandEventSchema>;
+
+export interface ResponderAppOptions {
+  responder: Responder;
+  config: ResponderConfig;
+  sources: Partial<Record<SourceName, Source>>;
+  logger: Logger;
+  now?: () => Date;
+}
+
+type Env = { Bindings: InvocationBindings };
+
+function mediaType(headers: Headers): string {
+  return (headers.get('content-type') ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
+}
+
+/**
+ * The app of one function: `POST /<function>/<source>` (or `POST /<source>` on the function's
+ * own trigger URL). Order of work: size limit → media type → authenticate the raw bytes →
+ * parse → policy, token and call (the responder).
+ */
+export function createResponderApp(options: ResponderAppOptions): Hono<Env> {
+  const { responder, config, sources, logger } = options;
+  const now = options.now ?? (() => new Date());
+  const functionName = responder.action.functionName;
+  const app = new Hono<Env>();
+
+  const send = (c: Context<Env>, outcome: ActOutcome) =>
+    c.json(outcome.body, outcome.status as 200, { 'cache-control': 'no-store' });
+
+  const fail = (c: Context<Env>, source: string, error: ResponderError) =>
+    send(c, {
+      status: error.status,
+      body: { ...responder.envelope(source, [], error.message), error: { code: error.code, message: error.message } },
+    });
+
+  const childLogger = (c: Context<Env>, source: string) =>
+    logger.createChild({ persistentKeys: { requestId: c.env?.requestId, source } });
+
+  async function handleTrigger(c: Context<Env>, trigger: NonNullable<InvocationBindings['trigger']>) {
+    const body = await readBodyLimited(c.req.raw, config.maxBodyBytes);
+    const value = parseJson(bodyText(body));
+    if (trigger.kind === 'timer') {
+      const log = childLogger(c, 'timer');
+      const payload = validate(genericPayloadSchema, value, 'timer payload');
+      // A new tick is a new event; a redelivered tick keeps its trigger time, so its token.
+      const eventKey = `timer:${trigger.name}@${trigger.time}`;
+      log.info('received', { trigger: trigger.name, triggerTime: trigger.time, targets: payload.instanceIds.length });
+      const items = payload.instanceIds.map((instanceId) => ({ instanceId, regionId: payload.regionId, eventKey }));
+      return send(
+        c,
+        await responder.act(
+          { items, reason: payload.reason },
+          { source: 'timer', credentials: c.env.credentials, logger: log },
+        ),
+      );
+    }
+    const command = validate(commandEventSchema, value, 'internal command');
+    const log = childLogger(c, command.source);
+    if (command.function !== functionName) {
+      throw new PayloadError(`the command is for ${command.function}, not ${functionName}`);
+    }
+    log.info('received', { command: true, targets: command.targets.length });
+    return send(
+      c,
+      await responder.act(
+        { items: command.targets, reason: command.reason },
+        { source: command.source, credentials: c.env.credentials, logger: log },
+      ),
+    );
+  }
+
+  async function handleSource(c: Context<Env>, sourceName: string) {
+    const trigger = c.env?.trigger;
+    if (trigger) return handleTrigger(c, trigger);
+    if (!isSourceName(sourceName)) throw new NotFoundError(`unknown source "${sourceName.slice(0, 40)}"`);
+    const log = childLogger(c, sourceName);
+    const source = sources[sourceName];
+    if (!source?.enabled) {
+      log.warn('refused', { reason: 'no secret is configured for this source' });
+      throw new UnauthorizedError();
+    }
+    const body = await readBodyLimited(c.req.raw, config.maxBodyBytes);
+    const type = mediaType(c.req.raw.headers);
+    if (!source.mediaTypes.includes(type)) throw new UnsupportedMediaTypeError(source.mediaTypes.join(' or '));
+    const request: InboundRequest = {
+      method: c.req.method,
+      url: new URL(c.req.url),
+      headers: c.req.raw.headers,
+      body,
+      receivedAt: now(),
+      sourceIp: c.env?.sourceIp,
+    };
+    if (!source.authenticate(request)) {
+      log.warn('refused', { reason: 'authentication failed' });
+      throw new UnauthorizedError();
+    }
+    log.info('authenticated', { bytes: body.byteLength });
+    const event = source.parse(request);
+    log.info('received', { targets: event.items.length, reason: event.reason });
+    return send(c, await responder.act(event, { source: sourceName, credentials: c.env?.credentials, logger: log }));
+  }
+
+  app.post('/:fn/:source', (c) => {
+    if (c.req.param('fn') !== functionName) throw new NotFoundError(`this is ${functionName}`);
+    return handleSource(c, c.req.param('source'));
+  });
+  app.post('/:source', (c) => handleSource(c, c.req.param('source')));
+  app.all('*', (c) => {
+    if (c.env?.trigger) return handleTrigger(c, c.env.trigger);
+    return fail(
+      c,
+      '',
+      new NotFoundError(`POST /${functionName}/<source>, with source one of ${SOURCE_NAMES.join(', ')}`),
+    );
+  });
+
+  app.onError((error, c) => {
+    const source = c.req.param('source') ?? '';
+    if (error instanceof ResponderError) {
+      if (error.status >= 500)
+        logger.error('configuration error', { requestId: c.env?.requestId, message: error.message });
+      return fail(c, source, error);
+    }
+    // Anything else is our bug: say nothing of it to the sender, log it, and let a retry try again.
+    logger.error('unexpected error', { requestId: c.env?.requestId, error: error as Error });
+    return send(c, {
+      status: 500,
+      body: {
+        ...responder.envelope(source, [], 'internal error'),
+        error: { code: 'InternalError', message: 'internal error' },
+      },
+    });
+  });
+
+  return app;
+}

@@ -1,0 +1,58 @@
+import { verifyBearer } from '../auth/bearer.ts';
+import { verifyStandardWebhook } from '../auth/standard-webhooks.ts';
+import type { ResponderConfig } from '../config.ts';
+import type { SourceEvent } from '../core/target.ts';
+import { PayloadError } from '../errors.ts';
+import { genericPayloadSchema } from './generic-payload.ts';
+import { bodyText, EVENT_KEY_PATTERN, parseJson, validate } from './payload.ts';
+import type { InboundRequest, Source } from './source.ts';
+
+/**
+ * Generic signed webhooks: Standard Webhooks signatures (`webhook-id`, `webhook-timestamp`,
+ * `webhook-signature`, several `whsec_` secrets) or `Authorization: Bearer`.
+ * Event key: `webhook-id`, else `Idempotency-Key`, else the payload's `eventId`.
+ */
+export function createGenericSource(secrets: ResponderConfig['secrets']): Source {
+  const keys = secrets.genericWebhookKeys;
+  const tokens = secrets.genericBearerTokens;
+
+  return {
+    name: 'generic',
+    enabled: keys.length > 0 || tokens.length > 0,
+    mediaTypes: ['application/json'],
+    authenticate(request: InboundRequest): boolean {
+      const signature = request.headers.get('webhook-signature');
+      if (signature !== null) {
+        return verifyStandardWebhook(
+          {
+            id: request.headers.get('webhook-id'),
+            timestamp: request.headers.get('webhook-timestamp'),
+            signature,
+          },
+          request.body,
+          keys,
+          Math.floor(request.receivedAt.getTime() / 1000),
+        );
+      }
+      return verifyBearer(request.headers.get('authorization'), tokens);
+    },
+    parse(request: InboundRequest): SourceEvent {
+      const payload = validate(genericPayloadSchema, parseJson(bodyText(request.body)), 'generic payload');
+      const key =
+        request.headers.get('webhook-id') ?? request.headers.get('idempotency-key') ?? payload.eventId ?? undefined;
+      if (key === undefined) {
+        throw new PayloadError(
+          'an event key is required: send a webhook-id or Idempotency-Key header, or eventId in the body',
+        );
+      }
+      if (!EVENT_KEY_PATTERN.test(key)) {
+        throw new PayloadError('the event key must be 1 to 256 printable ASCII characters');
+      }
+      const eventKey = `generic:${key}`;
+      return {
+        reason: payload.reason,
+        items: payload.instanceIds.map((instanceId) => ({ instanceId, regionId: payload.regionId, eventKey })),
+      };
+    },
+  };
+}

@@ -1,0 +1,10 @@
+import type { ResponderConfig } from '../config.ts';
+import { createGenericSource } from './generic.ts';
+import type { Source, SourceName } from './source.ts';
+
+/** Every source this build knows, each built once from the config. */
+export function createSources(config: ResponderConfig): Partial<Record<SourceName, Source>> {
+  return {
+    generic: createGenericSource(config.secrets),
+  };
+}

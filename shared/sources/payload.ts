@@ -1,0 +1,46 @@
+import type { z } from 'zod';
+import { PayloadError } from '../errors.ts';
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** Decodes the raw body; invalid UTF-8 is a payload error, never silently replaced. */
+export function bodyText(body: Uint8Array): string {
+  try {
+    return utf8.decode(body);
+  } catch {
+    throw new PayloadError('the body is not valid UTF-8');
+  }
+}
+
+export function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new PayloadError('the body is not valid JSON');
+  }
+}
+
+/** `instanceIds[0]: must be …; regionId: …` — names every field that is wrong. */
+export function describeIssues(error: z.ZodError): string {
+  return error.issues
+    .slice(0, 5)
+    .map((issue) => {
+      const path = issue.path
+        .map((part, index) =>
+          typeof part === 'number' ? `[${part}]` : index === 0 ? String(part) : `.${String(part)}`,
+        )
+        .join('');
+      return path ? `${path}: ${issue.message}` : issue.message;
+    })
+    .join('; ');
+}
+
+/** Validates with a zod schema and turns its error into a 400 that names the field. */
+export function validate<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) throw new PayloadError(`invalid ${what}: ${describeIssues(parsed.error)}`);
+  return parsed.data;
+}
+
+/** Event keys are opaque to us but must be printable ASCII of sane length. */
+export const EVENT_KEY_PATTERN = /^[\x21-\x7e](?:[\x20-\x7e]{0,254}[\x21-\x7e])?$/;

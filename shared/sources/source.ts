@@ -1,0 +1,40 @@
+import type { SourceEvent } from '../core/target.ts';
+
+export const SOURCE_NAMES = [
+  'generic',
+  'alertmanager',
+  'grafana',
+  'cloudmonitor',
+  'slack',
+  'dingtalk',
+  'feishu',
+] as const;
+export type SourceName = (typeof SOURCE_NAMES)[number];
+
+export const isSourceName = (value: string): value is SourceName => (SOURCE_NAMES as readonly string[]).includes(value);
+
+/** An inbound HTTP request as a source sees it: the raw bytes, before anything is parsed. */
+export interface InboundRequest {
+  readonly method: string;
+  readonly url: URL;
+  readonly headers: Headers;
+  readonly body: Uint8Array;
+  readonly receivedAt: Date;
+  readonly sourceIp?: string | undefined;
+}
+
+/**
+ * One sender: how it authenticates, what its payload looks like, and which targets and event
+ * keys it names. One file per sender implements this; the core never knows which one it runs.
+ */
+export interface Source {
+  readonly name: SourceName;
+  /** False when no secret is configured: every request is refused (fail closed). */
+  readonly enabled: boolean;
+  /** Media types the sender posts (`application/json`, `application/x-www-form-urlencoded`). */
+  readonly mediaTypes: readonly string[];
+  /** Verifies the raw request; false on any mismatch. Runs before the body is parsed. */
+  authenticate(request: InboundRequest): boolean;
+  /** Parses an authenticated request; throws PayloadError naming the field. */
+  parse(request: InboundRequest): SourceEvent;
+}
