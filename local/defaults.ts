@@ -1,0 +1,28 @@
+import { randomBytes } from 'node:crypto';
+import { LOCAL_EMULATOR_CREDENTIALS } from '../emulator/credentials.ts';
+import type { Env } from '../shared/config.ts';
+
+/** Documented local-only secrets, so the README's commands work as written. Never use them in the cloud. */
+export const LOCAL_BEARER_TOKEN = 'local-demo-token';
+export const LOCAL_WEBHOOK_SECRET = `whsec_${Buffer.from('local-demo-webhook-secret-32byte').toString('base64')}`;
+
+/**
+ * The environment local mode runs the functions with: the caller's variables win, except the
+ * endpoint, which always points at the embedded emulator so local mode can never touch a real
+ * cluster.
+ */
+export function localEnv(base: Env, endpoint: string): Env {
+  const env: Env = { ...base };
+  env.ALIBABA_CLOUD_REGION ??= 'cn-hangzhou';
+  env.ALIBABA_CLOUD_ACCESS_KEY_ID ??= LOCAL_EMULATOR_CREDENTIALS.accessKeyId;
+  env.ALIBABA_CLOUD_ACCESS_KEY_SECRET ??= LOCAL_EMULATOR_CREDENTIALS.accessKeySecret;
+  env.ALLOWED_INSTANCES ??= 'es-cn-demo-*,ls-cn-demo-*';
+  if (!env.GENERIC_BEARER_TOKENS && !env.GENERIC_WEBHOOK_SECRETS) {
+    env.GENERIC_BEARER_TOKENS = LOCAL_BEARER_TOKEN;
+    env.GENERIC_WEBHOOK_SECRETS = LOCAL_WEBHOOK_SECRET;
+  }
+  env.ELASTICSEARCH_ENDPOINT = endpoint;
+  return env;
+}
+
+export const randomEventId = (): string => `demo-${randomBytes(4).toString('hex')}`;

@@ -1,0 +1,72 @@
+import type { AddressInfo } from 'node:net';
+import { serve } from '@hono/node-server';
+import { Hono } from 'hono';
+import { createEmulator } from '../emulator/app.ts';
+import { emulatorCredentialsFromEnv } from '../emulator/credentials.ts';
+import { parseFaults } from '../emulator/faults.ts';
+import { seedFromEnv } from '../emulator/seed.ts';
+import { FUNCTION_NAMES, type FunctionName, isFunctionName } from '../shared/actions.ts';
+import type { Env } from '../shared/config.ts';
+import { createFunctionHandler } from '../shared/create-function.ts';
+import type { FcHandler } from '../shared/fc/adapter.ts';
+import { localEnv } from './defaults.ts';
+import { fromFcHttpResult, localContext, toFcHttpEvent } from './fc-invoke.ts';
+
+export interface LocalServer {
+  url: string;
+  port: number;
+  env: Env;
+  emulator: ReturnType<typeof createEmulator>;
+  close(): Promise<void>;
+}
+
+/**
+ * Local mode: every function at `POST /<function>/<source>`, invoked through the same FC adapter
+ * as in the cloud (the request becomes an FC HTTP-trigger event), and the emulated control plane
+ * with its admin routes, on one port of 127.0.0.1.
+ */
+export async function startLocal(options: { port?: number; env?: Env } = {}): Promise<LocalServer> {
+  const base = options.env ?? process.env;
+  const seed = seedFromEnv(base);
+  const faults = parseFaults(base.EMULATOR_FAULTS);
+  const emulator = createEmulator({
+    instances: seed,
+    faults,
+    credentials: [emulatorCredentialsFromEnv(base)],
+  });
+  const handlers = new Map<FunctionName, FcHandler>();
+
+  const app = new Hono();
+  app.all('/:fn/*', async (c, next) => {
+    const fn = c.req.param('fn');
+    if (!isFunctionName(fn)) return next();
+    const handler = handlers.get(fn);
+    if (!handler) return c.json({ error: 'not ready' }, 503);
+    const sourceIp = (c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined)?.incoming?.socket
+      ?.remoteAddress;
+    const event = await toFcHttpEvent(c.req.raw, { sourceIp });
+    return fromFcHttpResult(await handler(event, localContext(fn)));
+  });
+  app.all('*', (c) => emulator.app.fetch(c.req.raw, c.env as Parameters<typeof emulator.app.fetch>[1]));
+
+  const { server, port } = await new Promise<{ server: ReturnType<typeof serve>; port: number }>((resolve) => {
+    const s = serve({ fetch: app.fetch, port: options.port ?? 9000, hostname: '127.0.0.1' }, (info: AddressInfo) =>
+      resolve({ server: s, port: info.port }),
+    );
+  });
+  const url = `http://127.0.0.1:${port}`;
+  const env = localEnv(base, url);
+  for (const name of FUNCTION_NAMES) handlers.set(name, createFunctionHandler(name, { env }));
+
+  return {
+    url,
+    port,
+    env,
+    emulator,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
+      }),
+  };
+}
