@@ -22,6 +22,8 @@ export interface ActionSpec {
   readonly describeOperation: 'DescribeInstance' | 'DescribeLogstash';
   /** Short code used in client tokens, so a token says which action it belongs to. */
   readonly tokenCode: string;
+  /** Interrupt and cancel act on firing alerts; resume acts on the state RESUME_ON names. */
+  readonly alertRole: 'stop' | 'resume';
   /** What the action does, for people. */
   readonly summary: string;
 }
@@ -29,6 +31,7 @@ export interface ActionSpec {
 export const ACTIONS = {
   'interrupt-elasticsearch-task': {
     functionName: 'interrupt-elasticsearch-task',
+    alertRole: 'stop',
     operation: 'InterruptElasticsearchTask',
     kind: 'elasticsearch',
     prefix: 'es-',
@@ -40,6 +43,7 @@ export const ACTIONS = {
   },
   'resume-elasticsearch-task': {
     functionName: 'resume-elasticsearch-task',
+    alertRole: 'resume',
     operation: 'ResumeElasticsearchTask',
     kind: 'elasticsearch',
     prefix: 'es-',
@@ -51,6 +55,7 @@ export const ACTIONS = {
   },
   'interrupt-logstash-task': {
     functionName: 'interrupt-logstash-task',
+    alertRole: 'stop',
     operation: 'InterruptLogstashTask',
     kind: 'logstash',
     prefix: 'ls-',
@@ -62,6 +67,7 @@ export const ACTIONS = {
   },
   'resume-logstash-task': {
     functionName: 'resume-logstash-task',
+    alertRole: 'resume',
     operation: 'ResumeLogstashTask',
     kind: 'logstash',
     prefix: 'ls-',
@@ -73,6 +79,7 @@ export const ACTIONS = {
   },
   'cancel-migration-task': {
     functionName: 'cancel-migration-task',
+    alertRole: 'stop',
     operation: 'CancelTask',
     kind: 'elasticsearch',
     prefix: 'es-',

@@ -93,6 +93,11 @@ const envSchema = z.object({
   ALIBABA_CLOUD_ACCESS_KEY_ID: z.string().optional(),
   ALIBABA_CLOUD_ACCESS_KEY_SECRET: z.string().optional(),
   ALIBABA_CLOUD_SECURITY_TOKEN: z.string().optional(),
+  RESUME_ON: z.enum(['resolved', 'firing']).optional().default('resolved'),
+  ALERT_INSTANCE_LABELS: list.transform((labels) =>
+    labels.length > 0 ? labels : ['instanceId', 'instance_id', 'es_instance_id'],
+  ),
+  ALERT_REGION_LABELS: list.transform((labels) => (labels.length > 0 ? labels : ['regionId', 'region'])),
   MAX_BODY_BYTES: int(256 * 1024, 1024, 32 * 1024 * 1024),
   UPSTREAM_TIMEOUT_MS: int(2500, 100, 60_000),
   FAN_OUT_CONCURRENCY: int(4, 1, 64),
@@ -123,7 +128,11 @@ export interface ResponderConfig {
     readonly allowedInstances: readonly string[] | undefined;
     readonly maxTargetsPerEvent: number;
     readonly dryRun: boolean;
+    /** Which alert state the resume functions act on; interrupt and cancel act on firing only. */
+    readonly resumeOn: 'resolved' | 'firing';
   };
+  /** Alert label names that carry the instance ID, and the region, in order of preference. */
+  readonly alertLabels: { readonly instance: readonly string[]; readonly region: readonly string[] };
   /** Default region of targets that name none: ALIBABA_CLOUD_REGION, else FC_REGION. */
   readonly region: string | undefined;
   /** Override of `elasticsearch.<region>.aliyuncs.com`. */
@@ -170,7 +179,9 @@ export function parseConfig(env: Env): ResponderConfig {
       allowedInstances: e.ALLOWED_INSTANCES,
       maxTargetsPerEvent: e.MAX_TARGETS_PER_EVENT,
       dryRun: e.DRY_RUN,
+      resumeOn: e.RESUME_ON,
     },
+    alertLabels: { instance: e.ALERT_INSTANCE_LABELS, region: e.ALERT_REGION_LABELS },
     region: e.ALIBABA_CLOUD_REGION ?? e.FC_REGION,
     endpoint: e.ELASTICSEARCH_ENDPOINT,
     credentials,

@@ -1,11 +1,12 @@
 import type { ActionSpec } from '../actions.ts';
 import type { ResponderConfig } from '../config.ts';
+import type { AlertState } from './target.ts';
 
 /** Why a target is refused before any call; `status` is what the sender sees if every target is refused. */
 export interface Refusal {
   reason: string;
-  status: 400 | 403;
-  code: 'WrongInstanceKind' | 'NotAllowed' | 'TooManyTargets' | 'NoRegion';
+  status: 200 | 400 | 403;
+  code: 'WrongInstanceKind' | 'NotAllowed' | 'TooManyTargets' | 'NoRegion' | 'AlertStateIgnored';
 }
 
 /** `*` matches any run of characters; everything else is literal. */
@@ -15,6 +16,12 @@ export function globToRegExp(glob: string): RegExp {
 }
 
 export interface Policy {
+  /**
+   * A refusal when the alert state does not call for this action: interrupt and cancel act on
+   * firing alerts only, resume on the state RESUME_ON names (resolved by default). Items with no
+   * alert state (chat commands, schedules, generic webhooks) always pass.
+   */
+  checkAlertState(state: AlertState | undefined): Refusal | undefined;
   /** A refusal of the whole event (blast-radius limit), or undefined. */
   checkEvent(targetCount: number): Refusal | undefined;
   /** A refusal of one target, or undefined when it may be acted on. */
@@ -24,7 +31,16 @@ export interface Policy {
 /** Built once per process: the allow-list globs are compiled here, not per request. */
 export function createPolicy(action: ActionSpec, policy: ResponderConfig['policy']): Policy {
   const allowed = policy.allowedInstances?.map(globToRegExp);
+  const wanted: AlertState = action.alertRole === 'resume' ? policy.resumeOn : 'firing';
   return {
+    checkAlertState(state) {
+      if (state === undefined || state === wanted) return undefined;
+      return {
+        code: 'AlertStateIgnored',
+        status: 200,
+        reason: `the alert is ${state === 'other' ? 'neither firing nor resolved' : state}; ${action.functionName} acts on ${wanted} alerts only`,
+      };
+    },
     checkEvent(targetCount) {
       if (targetCount <= policy.maxTargetsPerEvent) return undefined;
       return {

@@ -6,7 +6,7 @@ import type { ApiCall, ElasticsearchApi } from '../elasticsearch/client.ts';
 import { ConfigError } from '../errors.ts';
 import { deriveClientToken } from './client-token.ts';
 import { mapBounded } from './map-bounded.ts';
-import { createPolicy } from './policy.ts';
+import { createPolicy, type Policy } from './policy.ts';
 import { type ResponseBody, statusFor, summarize, type TargetResult } from './result.ts';
 import type { SourceEvent } from './target.ts';
 
@@ -38,18 +38,36 @@ interface Target {
 
 /**
  * One target per instance: when an event names an instance twice (two alerts on it), the
- * smallest event key wins, so the token does not depend on the order of the alerts.
+ * smallest event key wins, so the token does not depend on the order of the alerts. Items whose
+ * alert state does not call for this action are set aside, reported once per instance, and do
+ * not count toward the blast-radius limit.
  */
-function distinctTargets(event: SourceEvent, defaultRegion: string | undefined): Target[] {
+function distinctTargets(
+  event: SourceEvent,
+  defaultRegion: string | undefined,
+  policy: Policy,
+): { targets: Target[]; ignored: TargetResult[] } {
   const byId = new Map<string, Target>();
+  const ignored = new Map<string, TargetResult>();
   for (const item of event.items) {
+    const refusal = policy.checkAlertState(item.alertState);
+    if (refusal) {
+      ignored.set(item.instanceId, {
+        instanceId: item.instanceId,
+        outcome: 'refused',
+        code: refusal.code,
+        message: refusal.reason,
+      });
+      continue;
+    }
     const regionId = item.regionId ?? defaultRegion;
     const seen = byId.get(item.instanceId);
     if (!seen || item.eventKey < seen.eventKey) {
       byId.set(item.instanceId, { instanceId: item.instanceId, regionId, eventKey: item.eventKey });
     }
   }
-  return [...byId.values()];
+  for (const id of byId.keys()) ignored.delete(id);
+  return { targets: [...byId.values()], ignored: [...ignored.values()] };
 }
 
 export function createResponder(deps: {
@@ -114,16 +132,22 @@ export function createResponder(deps: {
     action,
     envelope,
     async act(event, { source, credentials, logger }) {
-      const targets = distinctTargets(event, config.region);
+      const { targets, ignored } = distinctTargets(event, config.region, policy);
+      for (const r of ignored) logger.info('refused', { instanceId: r.instanceId, code: r.code, reason: r.message });
       const eventRefusal = policy.checkEvent(targets.length);
       if (eventRefusal) {
         logger.warn('refused', { reason: eventRefusal.reason, targets: targets.length });
-        const results: TargetResult[] = targets.map((t) => ({
-          instanceId: t.instanceId,
-          outcome: 'refused',
-          code: eventRefusal.code,
-          message: eventRefusal.reason,
-        }));
+        const results: TargetResult[] = [
+          ...targets.map(
+            (t): TargetResult => ({
+              instanceId: t.instanceId,
+              outcome: 'refused',
+              code: eventRefusal.code,
+              message: eventRefusal.reason,
+            }),
+          ),
+          ...ignored,
+        ];
         return { status: statusFor(results), body: envelope(source, results, eventRefusal.reason) };
       }
 
@@ -175,8 +199,10 @@ export function createResponder(deps: {
         );
       });
 
-      const status = statusFor(done);
-      return { status, body: envelope(source, done, summarize(done)) };
+      const results = [...done, ...ignored];
+      const body = envelope(source, results, summarize(results));
+      if (event.notes?.length) body.notes = event.notes;
+      return { status: statusFor(results), body };
     },
   };
 }

@@ -25,11 +25,14 @@ export interface ResponseBody {
   /** One sentence for people: what was done and why. */
   summary: string;
   results: TargetResult[];
+  /** What the source passed over and why. */
+  notes?: string[] | undefined;
   error?: { code: string; message: string } | undefined;
 }
 
 /** HTTP status a refusal leads to when every target of an event is refused. */
 const REFUSAL_STATUS: Record<string, number> = {
+  AlertStateIgnored: 200,
   WrongInstanceKind: 400,
   NoRegion: 400,
   NotAllowed: 403,

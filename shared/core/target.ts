@@ -10,8 +10,11 @@ export const instanceIdSchema = z
 
 export const regionIdSchema = z.string().regex(REGION_PATTERN, 'must be a region ID such as cn-hangzhou');
 
-/** The state of the alert an item came from; chat commands and schedules have none. */
-export type AlertState = 'firing' | 'resolved';
+/**
+ * The state of the alert an item came from; chat commands and schedules have none.
+ * `other` is a state that is neither (CloudMonitor INSUFFICIENT_DATA): never acted on.
+ */
+export type AlertState = 'firing' | 'resolved' | 'other';
 
 /** One target named by an event, with the key of the episode it came from. */
 export interface EventItem {
@@ -27,4 +30,6 @@ export interface SourceEvent {
   items: EventItem[];
   /** Free text from the sender, for the logs. */
   reason?: string | undefined;
+  /** What the source passed over and why (an alert with no instance label), for the response. */
+  notes?: string[] | undefined;
 }

@@ -131,9 +131,33 @@ export function createResponderApp(options: ResponderAppOptions): Hono<Env> {
       throw new UnauthorizedError();
     }
     log.info('authenticated', { bytes: body.byteLength });
-    const event = source.parse(request);
-    log.info('received', { targets: event.items.length, reason: event.reason });
-    return send(c, await responder.act(event, { source: sourceName, credentials: c.env?.credentials, logger: log }));
+    const handshake = source.handshake?.(request);
+    if (handshake) {
+      log.info('handshake');
+      return c.json(handshake.body as object, handshake.status as 200);
+    }
+    let outcome: ActOutcome;
+    try {
+      const event = source.parse(request);
+      log.info('received', { targets: event.items.length, reason: event.reason });
+      outcome = await responder.act(event, { source: sourceName, credentials: c.env?.credentials, logger: log });
+    } catch (error) {
+      // After authentication a chat platform still gets its own reply shape, errors included.
+      if (!(source.render && error instanceof ResponderError)) throw error;
+      if (error.status >= 500) log.error('request failed', { code: error.code, message: error.message });
+      outcome = {
+        status: error.status,
+        body: {
+          ...responder.envelope(sourceName, [], error.message),
+          error: { code: error.code, message: error.message },
+        },
+      };
+    }
+    if (source.render) {
+      const reply = source.render(outcome.body, outcome.status);
+      return c.json(reply.body as object, reply.status as 200, { 'cache-control': 'no-store' });
+    }
+    return send(c, outcome);
   }
 
   app.post('/:fn/:source', (c) => {

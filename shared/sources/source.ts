@@ -1,3 +1,4 @@
+import type { ResponseBody } from '../core/result.ts';
 import type { SourceEvent } from '../core/target.ts';
 
 export const SOURCE_NAMES = [
@@ -37,4 +38,19 @@ export interface Source {
   authenticate(request: InboundRequest): boolean;
   /** Parses an authenticated request; throws PayloadError naming the field. */
   parse(request: InboundRequest): SourceEvent;
+  /**
+   * Answers a platform handshake after authentication and before any target is considered
+   * (Slack `ssl_check`, Feishu `url_verification`); undefined for an ordinary request.
+   */
+  handshake?(request: InboundRequest): Reply | undefined;
+  /**
+   * Chat platforms need their own reply shape, and a 200 (Slack treats any other status as a
+   * failure): renders what was done, after authentication, for successes and refusals alike.
+   */
+  render?(body: ResponseBody, status: number): Reply;
+}
+
+export interface Reply {
+  status: number;
+  body: unknown;
 }
