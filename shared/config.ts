@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { standardWebhookKey } from './auth/standard-webhooks.ts';
 import { ConfigError } from './errors.ts';
 
@@ -100,8 +100,11 @@ const envSchema = z.object({
   ALERT_REGION_LABELS: list.transform((labels) => (labels.length > 0 ? labels : ['regionId', 'region'])),
   MAX_BODY_BYTES: int(256 * 1024, 1024, 32 * 1024 * 1024),
   UPSTREAM_TIMEOUT_MS: int(2500, 100, 60_000),
-  FAN_OUT_CONCURRENCY: int(4, 1, 64),
+  FAN_OUT_CONCURRENCY: int(16, 1, 64),
 });
+
+/** Every variable the configuration reads (s.yaml is checked against this list). */
+export const CONFIG_ENV_VARS = Object.keys(envSchema.shape);
 
 export interface Credentials {
   accessKeyId: string;

@@ -24,13 +24,14 @@ export interface FunctionOptions {
  */
 export function createFunctionHandler(name: FunctionName, options: FunctionOptions = {}): FcHandler {
   const action = actionFor(name);
-  const logger = createRootLogger(name);
+  const env = options.env ?? process.env;
+  const logger = createRootLogger(name, env);
   let config: ReturnType<typeof parseConfig>;
   try {
-    config = parseConfig(options.env ?? process.env);
+    config = parseConfig(env);
   } catch (error) {
     const message = error instanceof ConfigError ? error.message : 'invalid configuration';
-    logger.error('configuration error', { message });
+    logger.error('configuration error', { detail: message });
     return async () => ({
       statusCode: 500,
       headers: { 'content-type': 'application/json; charset=utf-8' },
@@ -40,7 +41,12 @@ export function createFunctionHandler(name: FunctionName, options: FunctionOptio
   }
   const api =
     options.api ??
-    createElasticsearchClient({ endpoint: config.endpoint, timeoutMs: config.upstreamTimeoutMs, fetch: options.fetch });
+    createElasticsearchClient({
+      endpoint: config.endpoint,
+      timeoutMs: config.upstreamTimeoutMs,
+      maxSockets: config.fanOutConcurrency,
+      fetch: options.fetch,
+    });
   const responder = createResponder({ action, config, api });
   const app = createResponderApp({ responder, config, sources: createSources(config), logger, now: options.now });
   return createFcHandler(app, { functionName: name, maxBodyBytes: config.maxBodyBytes });

@@ -1,7 +1,10 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { parseAuthorization } from '../shared/elasticsearch/acs3-signer.ts';
 import { ApiError } from '../shared/elasticsearch/api-error.ts';
 import { type ApiCall, createElasticsearchClient } from '../shared/elasticsearch/client.ts';
+import { createNodeTransport } from '../shared/elasticsearch/transport.ts';
 
 const call: ApiCall = {
   operation: 'CancelTask',
@@ -127,5 +130,78 @@ describe('Function: createElasticsearchClient', () => {
 
   it('checks its options once', () => {
     expect(() => createElasticsearchClient({ timeoutMs: 0 })).toThrow(TypeError);
+  });
+});
+
+describe('Function: createNodeTransport', () => {
+  /** A real server on a random port whose behaviour each test chooses. */
+  async function server(handle: (req: IncomingMessage, res: ServerResponse) => void) {
+    const s = createServer(handle);
+    await new Promise<void>((done) => s.listen(0, '127.0.0.1', done));
+    const { port } = s.address() as AddressInfo;
+    return {
+      url: `http://127.0.0.1:${port}`,
+      close: () =>
+        new Promise<void>((done) => {
+          s.closeAllConnections();
+          s.close(() => done());
+        }),
+    };
+  }
+  const client = (endpoint: string, timeoutMs = 1000) =>
+    createElasticsearchClient({ endpoint, timeoutMs, transport: createNodeTransport(2) });
+
+  it('sends the signed request and reads the reply', async () => {
+    let seen: IncomingMessage | undefined;
+    const s = await server((req, res) => {
+      seen = req;
+      res.setHeader('content-type', 'application/json');
+      res.end('{"RequestId":"R-9","Result":true}');
+    });
+    try {
+      expect(await client(s.url).call(call, credentials)).toMatchObject({ requestId: 'R-9' });
+      expect(seen?.url).toBe(`${call.path}?clientToken=cmt1-0123%20%28x%29&taskType=MigrateData`);
+      expect(seen?.headers.authorization).toMatch(/^ACS3-HMAC-SHA256 Credential=LTAI-test,/);
+      expect(seen?.headers.host).toBe(new URL(s.url).host);
+    } finally {
+      await s.close();
+    }
+  });
+
+  it.each<[string, (req: IncomingMessage, res: ServerResponse) => void, string]>([
+    ['a server that never answers', () => {}, 'RequestTimeout'],
+    ['a connection reset before the reply', (req) => req.socket.destroy(), 'ConnectionLost'],
+    [
+      'a reply cut off mid-body',
+      (_req, res) => {
+        res.writeHead(200, { 'content-length': '100' });
+        res.write('{"Request');
+        setImmediate(() => res.socket?.destroy());
+      },
+      'ConnectionLost',
+    ],
+  ])('classifies %s as retryable', async (_case, handle, code) => {
+    const s = await server(handle);
+    try {
+      const error = await client(s.url, 200)
+        .call(call, credentials)
+        .catch((e: unknown) => e);
+      expect(error).toMatchObject({ code, retryable: true });
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('classifies a refused connection as retryable', async () => {
+    const s = await server(() => {});
+    await s.close();
+    const error = await client(s.url)
+      .call(call, credentials)
+      .catch((e: unknown) => e);
+    expect(error).toMatchObject({
+      code: 'ConnectionLost',
+      retryable: true,
+      message: expect.stringMatching(/ECONNREFUSED/),
+    });
   });
 });

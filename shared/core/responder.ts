@@ -191,12 +191,8 @@ export function createResponder(deps: {
             call: { operation, method, path, query },
           };
         }
-        return callOne(
-          target,
-          clientToken,
-          creds as Credentials,
-          logger.createChild({ persistentKeys: { instanceId: target.instanceId, clientToken } }),
-        );
+        // Instance and token go on each line as keys: a child logger per target costs more than the call's logging.
+        return callOne(target, clientToken, creds as Credentials, logger);
       });
 
       const results = [...done, ...ignored];

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { REGION_PATTERN } from '../config.ts';
 
 /** Instance IDs as the console shows them: `es-cn-n6w1o1x0w001c…`, `ls-cn-4591f1y6…`. */

@@ -3,6 +3,7 @@ import { API_VERSION } from '../actions.ts';
 import type { Credentials } from '../config.ts';
 import { canonicalQueryString, signRequest } from './acs3-signer.ts';
 import { ApiError, isRetryableApiFailure } from './api-error.ts';
+import { createNodeTransport, fetchTransport, type Transport } from './transport.ts';
 
 /** One ROA call: everything the signer and the wire need, and what a dry run reports. */
 export interface ApiCall {
@@ -28,7 +29,11 @@ export interface ElasticsearchClientOptions {
   endpoint?: string | undefined;
   /** Per-attempt timeout. */
   timeoutMs: number;
+  /** Connections kept per origin (the fan-out concurrency). */
+  maxSockets?: number;
+  /** Replaces node's http(s) with a `fetch` (tests); else `transport`, else node's http(s). */
   fetch?: typeof fetch;
+  transport?: Transport;
   now?: () => Date;
   nonce?: () => string;
 }
@@ -44,12 +49,12 @@ const asRecord = (value: unknown): Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
 
 function networkFailure(error: unknown): ApiError {
-  const err = error as { name?: string; message?: string; cause?: { code?: string; message?: string } };
+  const err = error as { name?: string; message?: string; code?: string; cause?: { code?: string; message?: string } };
   if (err.name === 'TimeoutError' || err.name === 'AbortError') {
     return new ApiError({ code: 'RequestTimeout', message: 'the API did not answer in time', retryable: true });
   }
   // The request may have been applied before the connection broke: only a retry with the same token is safe.
-  const detail = err.cause?.code ?? err.cause?.message ?? err.message ?? 'unknown';
+  const detail = err.code ?? err.cause?.code ?? err.cause?.message ?? err.message ?? 'unknown';
   return new ApiError({
     code: 'ConnectionLost',
     message: `the connection to the API failed (${detail})`,
@@ -60,7 +65,9 @@ function networkFailure(error: unknown): ApiError {
 /** A lean ROA client: signs with ACS3-HMAC-SHA256, one attempt per call, errors classified. */
 export function createElasticsearchClient(options: ElasticsearchClientOptions): ElasticsearchApi {
   if (!(options.timeoutMs > 0)) throw new TypeError('timeoutMs must be positive');
-  const doFetch = options.fetch ?? fetch;
+  const transport =
+    options.transport ??
+    (options.fetch ? fetchTransport(options.fetch) : createNodeTransport(options.maxSockets ?? 16));
   const now = options.now ?? (() => new Date());
   const nonce = options.nonce ?? randomUUID;
 
@@ -69,7 +76,7 @@ export function createElasticsearchClient(options: ElasticsearchClientOptions): 
       const base = resolveBase(options.endpoint, call.regionId);
       // The wire query uses the signer's encoding, so what is signed is exactly what is sent.
       const search = canonicalQueryString(call.query);
-      const url = `${base.origin}${call.path}${search ? `?${search}` : ''}`;
+      const url = new URL(`${base.origin}${call.path}${search ? `?${search}` : ''}`);
       const headers = signRequest({
         method: call.method,
         host: base.host,
@@ -82,29 +89,23 @@ export function createElasticsearchClient(options: ElasticsearchClientOptions): 
         nonce: nonce(),
         extraHeaders: { accept: 'application/json', 'user-agent': USER_AGENT },
       });
-      let response: Response;
-      let text: string;
+      let response: Awaited<ReturnType<Transport>>;
       try {
-        response = await doFetch(url, {
-          method: call.method,
-          headers,
-          signal: AbortSignal.timeout(options.timeoutMs),
-        });
-        text = await response.text();
+        response = await transport(url, { method: call.method, headers, timeoutMs: options.timeoutMs });
       } catch (error) {
         throw networkFailure(error);
       }
       let body: Record<string, unknown> = {};
       try {
-        body = asRecord(JSON.parse(text));
+        body = asRecord(JSON.parse(response.body));
       } catch {
         // An unreadable body is treated by its status below.
       }
       const requestId = typeof body.RequestId === 'string' ? body.RequestId : undefined;
-      if (response.ok) return { requestId, body };
+      if (response.status >= 200 && response.status < 300) return { requestId, body };
       const code = typeof body.Code === 'string' ? body.Code : `HTTP${response.status}`;
       const message = typeof body.Message === 'string' ? body.Message : `the API answered ${response.status}`;
-      const retryAfter = Number.parseInt(response.headers.get('x-acs-retry-after') ?? '', 10);
+      const retryAfter = Number.parseInt(response.retryAfter ?? '', 10);
       throw new ApiError({
         code,
         message,

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * Function Compute 3.0 event shapes, recognised by structure. The HTTP envelope is checked

@@ -1,6 +1,6 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { type Context, Hono } from 'hono';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { ResponderConfig } from '../config.ts';
 import type { ActOutcome, Responder } from '../core/responder.ts';
 import { instanceIdSchema, regionIdSchema } from '../core/target.ts';
@@ -144,7 +144,7 @@ export function createResponderApp(options: ResponderAppOptions): Hono<Env> {
     } catch (error) {
       // After authentication a chat platform still gets its own reply shape, errors included.
       if (!(source.render && error instanceof ResponderError)) throw error;
-      if (error.status >= 500) log.error('request failed', { code: error.code, message: error.message });
+      if (error.status >= 500) log.error('request failed', { code: error.code, detail: error.message });
       outcome = {
         status: error.status,
         body: {
@@ -178,7 +178,7 @@ export function createResponderApp(options: ResponderAppOptions): Hono<Env> {
     const source = c.req.param('source') ?? '';
     if (error instanceof ResponderError) {
       if (error.status >= 500)
-        logger.error('configuration error', { requestId: c.env?.requestId, message: error.message });
+        logger.error('configuration error', { requestId: c.env?.requestId, detail: error.message });
       return fail(c, source, error);
     }
     // Anything else is our bug: say nothing of it to the sender, log it, and let a retry try again.

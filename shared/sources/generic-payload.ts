@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { instanceIdSchema, regionIdSchema } from '../core/target.ts';
 import { EVENT_KEY_PATTERN } from './payload.ts';
 

@@ -1,0 +1,75 @@
+import { Agent as HttpAgent, request as httpRequest } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+
+/** One HTTP exchange with the API, reduced to what the client reads. */
+export interface WireResponse {
+  status: number;
+  retryAfter: string | undefined;
+  body: string;
+}
+
+export interface WireRequest {
+  method: string;
+  headers: Record<string, string>;
+  timeoutMs: number;
+}
+
+export type Transport = (url: URL, request: WireRequest) => Promise<WireResponse>;
+
+/** Thrown when an attempt exceeds its time: the request may or may not have been applied. */
+export class AttemptTimeoutError extends Error {
+  constructor(timeoutMs: number) {
+    super(`no answer within ${timeoutMs} ms`);
+    this.name = 'TimeoutError';
+  }
+}
+
+/**
+ * The default transport: node's own http(s). The first `fetch` of a process costs 20–30 ms more
+ * than this on a cold start (undici's dispatcher), and almost every alert meets a cold start.
+ * Keep-alive agents let warm invocations reuse the TLS connection to the API.
+ */
+export function createNodeTransport(maxSockets: number): Transport {
+  const agents = {
+    'http:': new HttpAgent({ keepAlive: true, maxSockets }),
+    'https:': new HttpsAgent({ keepAlive: true, maxSockets }),
+  };
+  return (url, { method, headers, timeoutMs }) =>
+    new Promise<WireResponse>((resolve, reject) => {
+      const isHttp = url.protocol === 'http:';
+      const send = isHttp ? httpRequest : httpsRequest;
+      const req = send(url, { method, headers, agent: isHttp ? agents['http:'] : agents['https:'] }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('error', reject);
+        res.on('aborted', () => reject(Object.assign(new Error('the response was cut off'), { code: 'ECONNRESET' })));
+        res.on('end', () => {
+          clearTimeout(timer);
+          const retryAfter = res.headers['x-acs-retry-after'];
+          resolve({
+            status: res.statusCode ?? 0,
+            retryAfter: Array.isArray(retryAfter) ? retryAfter[0] : retryAfter,
+            body: Buffer.concat(chunks).toString('utf8'),
+          });
+        });
+      });
+      const timer = setTimeout(() => req.destroy(new AttemptTimeoutError(timeoutMs)), timeoutMs);
+      req.on('error', (error) => {
+        clearTimeout(timer);
+        reject(error);
+      });
+      req.end();
+    });
+}
+
+/** A transport over a WHATWG `fetch` (tests count or fake calls through it). */
+export function fetchTransport(doFetch: typeof fetch): Transport {
+  return async (url, { method, headers, timeoutMs }) => {
+    const response = await doFetch(url, { method, headers, signal: AbortSignal.timeout(timeoutMs) });
+    return {
+      status: response.status,
+      retryAfter: response.headers.get('x-acs-retry-after') ?? undefined,
+      body: await response.text(),
+    };
+  };
+}

@@ -1,0 +1,96 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { FUNCTION_NAMES } from '../shared/actions.ts';
+import { CONFIG_ENV_VARS } from '../shared/config.ts';
+
+interface Trigger {
+  triggerName: string;
+  triggerType: string;
+  triggerConfig: Record<string, unknown>;
+}
+interface Props {
+  region: string;
+  functionName: string;
+  runtime: string;
+  code: string;
+  handler: string;
+  role: string;
+  timeout: number;
+  memorySize: number;
+  environmentVariables: Record<string, string>;
+  logConfig: Record<string, unknown>;
+  triggers: Trigger[];
+}
+
+const file = readFileSync(new URL('../s.yaml', import.meta.url), 'utf8');
+const spec = parse(file, { merge: true }) as {
+  edition: string;
+  resources: Record<string, { component: string; props: Props }>;
+};
+/** Variables FC itself provides (credentials from the role) or reserves (FC_*): never set in s.yaml. */
+const PROVIDED_BY_FC = [
+  'FC_REGION',
+  'ALIBABA_CLOUD_ACCESS_KEY_ID',
+  'ALIBABA_CLOUD_ACCESS_KEY_SECRET',
+  'ALIBABA_CLOUD_SECURITY_TOKEN',
+];
+const LOGGER_VARS = ['POWERTOOLS_LOG_LEVEL'];
+
+describe('File: s.yaml', () => {
+  it('is a Serverless Devs 3 project of fc3 resources', () => {
+    expect(spec.edition).toBe('3.0.0');
+    for (const resource of Object.values(spec.resources)) expect(resource.component).toBe('fc3');
+  });
+
+  it('declares exactly the functions that exist', () => {
+    const folders = readdirSync(new URL('../functions', import.meta.url)).sort();
+    expect(folders).toEqual([...FUNCTION_NAMES].sort());
+    expect(Object.keys(spec.resources).sort()).toEqual(folders);
+  });
+
+  it.each(FUNCTION_NAMES)('deploys %s as a nodejs20 bundle with an anonymous POST HTTP trigger', (name) => {
+    const props = spec.resources[name]?.props as Props;
+    expect(props).toMatchObject({
+      functionName: name,
+      runtime: 'nodejs20',
+      code: `./dist/${name}`,
+      handler: 'index.handler',
+      region: '${vars.region}',
+      role: '${vars.role}',
+    });
+    expect(props.timeout).toBeGreaterThanOrEqual(10);
+    expect(props.logConfig).toMatchObject({ project: '${vars.logProject}', logstore: '${vars.logstore}' });
+    const http = props.triggers.filter((t) => t.triggerType === 'http');
+    expect(http).toHaveLength(1);
+    expect(http[0]?.triggerConfig).toEqual({ authType: 'anonymous', methods: ['POST'] });
+  });
+
+  it.each(FUNCTION_NAMES)('gives %s every variable the configuration reads, and no other', (name) => {
+    const env = spec.resources[name]?.props.environmentVariables ?? {};
+    const expected = CONFIG_ENV_VARS.filter((v) => !PROVIDED_BY_FC.includes(v));
+    expect(Object.keys(env).sort()).toEqual([...expected, ...LOGGER_VARS].sort());
+    for (const [key, value] of Object.entries(env)) {
+      // Every value comes from the deploying shell, never a literal secret.
+      expect(value, key).toMatch(new RegExp(`^\\$\\{env\\('${key}'(, '[^']*')?\\)\\}$`));
+      expect(key.startsWith('FC_'), key).toBe(false);
+    }
+  });
+
+  it('has an example timer trigger whose payload is a valid generic payload', async () => {
+    const { genericPayloadSchema } = await import('../shared/sources/generic-payload.ts');
+    const timers = Object.values(spec.resources).flatMap((r) =>
+      r.props.triggers.filter((t) => t.triggerType === 'timer'),
+    );
+    expect(timers.length).toBeGreaterThan(0);
+    for (const timer of timers) {
+      expect(String(timer.triggerConfig.cronExpression)).toMatch(/^(CRON_TZ=\S+ )?(\S+ ){5}\S+$|^@every /);
+      expect(genericPayloadSchema.safeParse(JSON.parse(String(timer.triggerConfig.payload))).success).toBe(true);
+    }
+  });
+
+  it('reads only variables with defaults, except the role', () => {
+    const required = [...file.matchAll(/\$\{env\('([A-Z_]+)'\)\}/g)].map((m) => m[1]);
+    expect(required).toEqual(['RESPONDER_ROLE_ARN']);
+  });
+});
