@@ -104,5 +104,17 @@ export const isFunctionName = (value: string): value is FunctionName => Object.h
 export const actionPath = (action: ActionSpec, instanceId: string): string =>
   `/openapi/${action.resource}/${encodeURIComponent(instanceId)}/actions/${action.verb}`;
 
+/**
+ * Whether a DescribeInstance/DescribeLogstash status means the action's goal already holds.
+ * Interrupt: suspended. Resume: activating or active. Cancel: the API shows no migration flag,
+ * so "no change running at all" (any status but activating) is the only state that proves no
+ * migration runs; while activating we cannot tell, and report the API's refusal as it is.
+ */
+export function alreadyInDesiredState(action: ActionSpec, status: string): boolean {
+  if (action.verb === 'interrupt') return status === 'suspended';
+  if (action.verb === 'resume') return status === 'activating' || status === 'active';
+  return status !== 'activating';
+}
+
 export const describePath = (kind: InstanceKind, instanceId: string): string =>
   `/openapi/${kind === 'logstash' ? 'logstashes' : 'instances'}/${encodeURIComponent(instanceId)}`;

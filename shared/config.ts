@@ -99,7 +99,9 @@ const envSchema = z.object({
   ),
   ALERT_REGION_LABELS: list.transform((labels) => (labels.length > 0 ? labels : ['regionId', 'region'])),
   MAX_BODY_BYTES: int(256 * 1024, 1024, 32 * 1024 * 1024),
-  UPSTREAM_TIMEOUT_MS: int(2500, 100, 60_000),
+  UPSTREAM_TIMEOUT_MS: int(2000, 100, 60_000),
+  RETRY_DEADLINE_MS: int(3500, 100, 600_000),
+  COMMAND_DEADLINE_MS: int(20_000, 100, 600_000),
   FAN_OUT_CONCURRENCY: int(16, 1, 64),
 });
 
@@ -144,6 +146,10 @@ export interface ResponderConfig {
   readonly credentials: Credentials | undefined;
   readonly maxBodyBytes: number;
   readonly upstreamTimeoutMs: number;
+  /** Time an HTTP delivery may spend on calls and retries, from its arrival (CloudMonitor waits 5 s). */
+  readonly retryDeadlineMs: number;
+  /** The same for timer and internal command invocations, which no sender waits for. */
+  readonly commandDeadlineMs: number;
   readonly fanOutConcurrency: number;
 }
 
@@ -190,6 +196,8 @@ export function parseConfig(env: Env): ResponderConfig {
     credentials,
     maxBodyBytes: e.MAX_BODY_BYTES,
     upstreamTimeoutMs: e.UPSTREAM_TIMEOUT_MS,
+    retryDeadlineMs: e.RETRY_DEADLINE_MS,
+    commandDeadlineMs: e.COMMAND_DEADLINE_MS,
     fanOutConcurrency: e.FAN_OUT_CONCURRENCY,
   };
 }

@@ -334,7 +334,7 @@ describe('Function: the five actions against the emulator', () => {
   });
 
   it('reports a documented refusal of the API as failed, not retryable, 200', async () => {
-    const { post } = setup('resume-elasticsearch-task');
+    const { post } = setup('interrupt-elasticsearch-task');
     const body = payload(['es-cn-demo-active', 'es-cn-demo-gone']);
     const response = await post(body, standardWebhookHeaders(body));
     expect(response.status).toBe(200);

@@ -1,5 +1,5 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
-import { type ActionSpec, actionPath } from '../actions.ts';
+import { type ActionSpec, actionPath, alreadyInDesiredState, describePath } from '../actions.ts';
 import type { Credentials, ResponderConfig } from '../config.ts';
 import { ApiError } from '../elasticsearch/api-error.ts';
 import type { ApiCall, ElasticsearchApi } from '../elasticsearch/client.ts';
@@ -8,6 +8,7 @@ import { deriveClientToken } from './client-token.ts';
 import { mapBounded } from './map-bounded.ts';
 import { createPolicy, type Policy } from './policy.ts';
 import { type ResponseBody, statusFor, summarize, type TargetResult } from './result.ts';
+import { withRetries } from './retry.ts';
 import type { SourceEvent } from './target.ts';
 
 export interface ActContext {
@@ -15,6 +16,8 @@ export interface ActContext {
   /** Credentials of this invocation (FC STS); else the environment's. */
   credentials?: Credentials | undefined;
   logger: Logger;
+  /** Epoch ms by which every call and retry must be done (the sender's patience). */
+  deadline: number;
 }
 
 export interface ActOutcome {
@@ -74,6 +77,8 @@ export function createResponder(deps: {
   action: ActionSpec;
   config: ResponderConfig;
   api: ElasticsearchApi;
+  /** Backoff tuning (tests shorten it); defaults: 100 ms doubling to 1 s, full jitter. */
+  retry?: { baseDelayMs?: number; maxDelayMs?: number; minAttemptMs?: number };
 }): Responder {
   const { action, config, api } = deps;
   const policy = createPolicy(action, config.policy);
@@ -95,27 +100,80 @@ export function createResponder(deps: {
     regionId: target.regionId,
   });
 
+  /** Codes by which the API says the action does not apply to the instance's current state. */
+  const NOT_APPLICABLE = new Set(['InstanceStatusNotSupportCurrentAction', 'InstanceActivating']);
+  const retryTuning = { baseDelayMs: 100, maxDelayMs: 1000, minAttemptMs: 150, ...deps.retry };
+
+  /** The instance's status, read only after the API refused the action; undefined if it cannot be read. */
+  async function describeStatus(target: Target & { regionId: string }, credentials: Credentials, deadline: number) {
+    const call: ApiCall = {
+      operation: action.describeOperation,
+      method: 'GET',
+      path: describePath(action.kind, target.instanceId),
+      query: {},
+      regionId: target.regionId,
+    };
+    try {
+      const { value } = await withRetries((timeoutMs) => api.call(call, credentials, { timeoutMs }), {
+        deadline,
+        ...retryTuning,
+      });
+      const result = value.body.Result as { status?: unknown } | undefined;
+      return typeof result?.status === 'string' ? result.status : undefined;
+    } catch (error) {
+      if (error instanceof ApiError) return undefined;
+      throw error;
+    }
+  }
+
   async function callOne(
     target: Target & { regionId: string },
     clientToken: string,
     credentials: Credentials,
     logger: Logger,
+    deadline: number,
   ): Promise<TargetResult> {
     const call = callFor(target, clientToken);
     const started = performance.now();
     const base = { instanceId: target.instanceId, regionId: target.regionId, clientToken };
+    const latency = () => Math.round(performance.now() - started);
     try {
-      const { requestId } = await api.call(call, credentials);
-      logger.info('applied', { ...base, requestId, latencyMs: Math.round(performance.now() - started) });
-      return { ...base, outcome: 'applied', requestId };
+      // Every attempt carries the same clientToken: after a lost response the retry is a no-op upstream.
+      const { value, attempts } = await withRetries((timeoutMs) => api.call(call, credentials, { timeoutMs }), {
+        deadline,
+        ...retryTuning,
+        onRetry: (info) => logger.warn('retrying', { ...base, ...info }),
+      });
+      logger.info('applied', { ...base, requestId: value.requestId, attempts, latencyMs: latency() });
+      return { ...base, outcome: 'applied', requestId: value.requestId };
     } catch (error) {
       if (!(error instanceof ApiError)) throw error;
+      if (NOT_APPLICABLE.has(error.code)) {
+        // Not on the happy path: the extra read happens only when the API refused the action.
+        const status = await describeStatus(target, credentials, deadline);
+        if (status !== undefined && alreadyInDesiredState(action, status)) {
+          logger.info('already', {
+            ...base,
+            status,
+            code: error.code,
+            requestId: error.requestId,
+            latencyMs: latency(),
+          });
+          return {
+            ...base,
+            outcome: 'already',
+            code: error.code,
+            message: `the instance is already ${status}; ${action.operation} did not apply`,
+            requestId: error.requestId,
+          };
+        }
+      }
       logger.warn('failed', {
         ...base,
         code: error.code,
         requestId: error.requestId,
         retryable: error.retryable,
-        latencyMs: Math.round(performance.now() - started),
+        latencyMs: latency(),
       });
       return {
         ...base,
@@ -131,7 +189,7 @@ export function createResponder(deps: {
   return {
     action,
     envelope,
-    async act(event, { source, credentials, logger }) {
+    async act(event, { source, credentials, logger, deadline }) {
       const { targets, ignored } = distinctTargets(event, config.region, policy);
       for (const r of ignored) logger.info('refused', { instanceId: r.instanceId, code: r.code, reason: r.message });
       const eventRefusal = policy.checkEvent(targets.length);
@@ -192,7 +250,7 @@ export function createResponder(deps: {
           };
         }
         // Instance and token go on each line as keys: a child logger per target costs more than the call's logging.
-        return callOne(target, clientToken, creds as Credentials, logger);
+        return callOne(target, clientToken, creds as Credentials, logger, deadline);
       });
 
       const results = [...done, ...ignored];

@@ -21,7 +21,8 @@ export interface ApiSuccess {
 
 /** The port the core calls; the emulator and the real API both sit behind it. */
 export interface ElasticsearchApi {
-  call(call: ApiCall, credentials: Credentials): Promise<ApiSuccess>;
+  /** One attempt; `timeoutMs` lowers the client's per-attempt timeout (what is left of a deadline). */
+  call(call: ApiCall, credentials: Credentials, options?: { timeoutMs?: number }): Promise<ApiSuccess>;
 }
 
 export interface ElasticsearchClientOptions {
@@ -72,7 +73,8 @@ export function createElasticsearchClient(options: ElasticsearchClientOptions): 
   const nonce = options.nonce ?? randomUUID;
 
   return {
-    async call(call, credentials) {
+    async call(call, credentials, callOptions) {
+      const timeoutMs = Math.max(1, Math.min(options.timeoutMs, callOptions?.timeoutMs ?? options.timeoutMs));
       const base = resolveBase(options.endpoint, call.regionId);
       // The wire query uses the signer's encoding, so what is signed is exactly what is sent.
       const search = canonicalQueryString(call.query);
@@ -91,7 +93,7 @@ export function createElasticsearchClient(options: ElasticsearchClientOptions): 
       });
       let response: Awaited<ReturnType<Transport>>;
       try {
-        response = await transport(url, { method: call.method, headers, timeoutMs: options.timeoutMs });
+        response = await transport(url, { method: call.method, headers, timeoutMs });
       } catch (error) {
         throw networkFailure(error);
       }

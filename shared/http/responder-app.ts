@@ -86,7 +86,12 @@ export function createResponderApp(options: ResponderAppOptions): Hono<Env> {
         c,
         await responder.act(
           { items, reason: payload.reason },
-          { source: 'timer', credentials: c.env.credentials, logger: log },
+          {
+            source: 'timer',
+            credentials: c.env.credentials,
+            logger: log,
+            deadline: Date.now() + config.commandDeadlineMs,
+          },
         ),
       );
     }
@@ -100,7 +105,12 @@ export function createResponderApp(options: ResponderAppOptions): Hono<Env> {
       c,
       await responder.act(
         { items: command.targets, reason: command.reason },
-        { source: command.source, credentials: c.env.credentials, logger: log },
+        {
+          source: command.source,
+          credentials: c.env.credentials,
+          logger: log,
+          deadline: Date.now() + config.commandDeadlineMs,
+        },
       ),
     );
   }
@@ -140,7 +150,14 @@ export function createResponderApp(options: ResponderAppOptions): Hono<Env> {
     try {
       const event = source.parse(request);
       log.info('received', { targets: event.items.length, reason: event.reason });
-      outcome = await responder.act(event, { source: sourceName, credentials: c.env?.credentials, logger: log });
+      // The sender's patience runs from arrival; calls and retries must fit in it.
+      const deadline = request.receivedAt.getTime() + config.retryDeadlineMs;
+      outcome = await responder.act(event, {
+        source: sourceName,
+        credentials: c.env?.credentials,
+        logger: log,
+        deadline,
+      });
     } catch (error) {
       // After authentication a chat platform still gets its own reply shape, errors included.
       if (!(source.render && error instanceof ResponderError)) throw error;

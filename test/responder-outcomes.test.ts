@@ -1,0 +1,136 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { LOCAL_EMULATOR_CREDENTIALS } from '../emulator/credentials.ts';
+import type { FunctionName } from '../shared/actions.ts';
+import type { Env } from '../shared/config.ts';
+import type { ResponseBody } from '../shared/core/result.ts';
+import { createFunctionHandler } from '../shared/create-function.ts';
+import { type StartedEmulator, startEmulator } from './support/emulator-server.ts';
+import { genericRequest, invokeHttp, standardWebhookHeaders, TEST_WEBHOOK_SECRET } from './support/invoke.ts';
+
+let upstream: StartedEmulator;
+beforeAll(async () => {
+  upstream = await startEmulator();
+});
+afterAll(() => upstream.close());
+
+const SEED = [
+  { instanceId: 'es-cn-activating01', status: 'activating', migrating: false },
+  { instanceId: 'es-cn-suspended01', status: 'suspended', migrating: false },
+  { instanceId: 'es-cn-active00001', status: 'active', migrating: false },
+  { instanceId: 'es-cn-inactive001', status: 'inactive', migrating: false },
+  { instanceId: 'es-cn-migrating01', status: 'activating', migrating: true },
+  { instanceId: 'ls-cn-activating01', status: 'activating', migrating: false },
+  { instanceId: 'ls-cn-suspended01', status: 'suspended', migrating: false },
+  { instanceId: 'ls-cn-active00001', status: 'active', migrating: false },
+] as const;
+
+beforeEach(() => {
+  upstream.emulator.reset(SEED.map((s) => ({ ...s })));
+  upstream.emulator.setFaults({});
+});
+
+function setup(name: FunctionName, env: Env = {}) {
+  const calls: URL[] = [];
+  const handler = createFunctionHandler(name, {
+    env: {
+      GENERIC_WEBHOOK_SECRETS: TEST_WEBHOOK_SECRET,
+      ALLOWED_INSTANCES: '*',
+      MAX_TARGETS_PER_EVENT: '20',
+      ALIBABA_CLOUD_REGION: 'cn-hangzhou',
+      ELASTICSEARCH_ENDPOINT: upstream.url,
+      ALIBABA_CLOUD_ACCESS_KEY_ID: LOCAL_EMULATOR_CREDENTIALS.accessKeyId,
+      ALIBABA_CLOUD_ACCESS_KEY_SECRET: LOCAL_EMULATOR_CREDENTIALS.accessKeySecret,
+      ...env,
+    },
+    fetch: (input, init) => {
+      calls.push(new URL(String(input)));
+      return fetch(input, init);
+    },
+  });
+  const post = async (instanceIds: string[], id?: string) => {
+    const body = JSON.stringify({ instanceIds });
+    const response = await invokeHttp(handler, genericRequest(name, body, standardWebhookHeaders(body, { id })));
+    return { status: response.status, body: (await response.json()) as ResponseBody };
+  };
+  return { post, calls };
+}
+
+const history = (id: string) =>
+  upstream.emulator.controlPlane.snapshot().instances.find((i) => i.instanceId === id)?.history ?? [];
+
+describe('Function: desired-state outcomes', () => {
+  it.each<[FunctionName, string, 'already' | 'failed', string]>([
+    ['interrupt-elasticsearch-task', 'es-cn-suspended01', 'already', 'InstanceStatusNotSupportCurrentAction'],
+    ['interrupt-elasticsearch-task', 'es-cn-active00001', 'failed', 'InstanceStatusNotSupportCurrentAction'],
+    ['interrupt-elasticsearch-task', 'es-cn-inactive001', 'failed', 'InstanceStatusNotSupportCurrentAction'],
+    ['resume-elasticsearch-task', 'es-cn-activating01', 'already', 'InstanceStatusNotSupportCurrentAction'],
+    ['resume-elasticsearch-task', 'es-cn-active00001', 'already', 'InstanceStatusNotSupportCurrentAction'],
+    ['resume-elasticsearch-task', 'es-cn-inactive001', 'failed', 'InstanceStatusNotSupportCurrentAction'],
+    ['interrupt-logstash-task', 'ls-cn-suspended01', 'already', 'InstanceActivating'],
+    ['interrupt-logstash-task', 'ls-cn-active00001', 'failed', 'InstanceActivating'],
+    ['resume-logstash-task', 'ls-cn-activating01', 'already', 'InstanceStatusNotSupportCurrentAction'],
+    ['cancel-migration-task', 'es-cn-active00001', 'already', 'InstanceStatusNotSupportCurrentAction'],
+    ['cancel-migration-task', 'es-cn-activating01', 'failed', 'InstanceActivating'],
+  ])('%s on %s answers %s (%s)', async (name, instanceId, outcome, code) => {
+    const { post, calls } = setup(name);
+    const response = await post([instanceId]);
+    expect(response.status).toBe(200);
+    expect(response.body.results[0]).toMatchObject({ instanceId, outcome, code });
+    // One refused action, then one read.
+    expect(calls.map((u) => u.pathname)).toEqual([
+      expect.stringContaining('/actions/'),
+      expect.not.stringContaining('/actions/'),
+    ]);
+    expect(history(instanceId)).toHaveLength(0);
+  });
+
+  it('makes no extra call on the happy path', async () => {
+    const { post, calls } = setup('interrupt-elasticsearch-task');
+    const response = await post(['es-cn-activating01']);
+    expect(response.body.results[0]?.outcome).toBe('applied');
+    expect(calls).toHaveLength(1);
+  });
+
+  it('reports InstanceNotFound as failed without a read', async () => {
+    const { post, calls } = setup('interrupt-elasticsearch-task');
+    const response = await post(['es-cn-nosuchthing']);
+    expect(response.body.results[0]).toMatchObject({ outcome: 'failed', code: 'InstanceNotFound', retryable: false });
+    expect(calls).toHaveLength(1);
+  });
+});
+
+describe('Function: retries inside one invocation', () => {
+  it.each([
+    ['throttling', { throttle: 0.6, seed: 13 }],
+    ['server errors', { serverError: 0.6, seed: 4 }],
+    ['lost responses', { dropResponse: 0.6, seed: 4 }],
+    // Seeds chosen so the first two attempts meet the fault (see emulator/faults.ts mulberry32).
+  ])('rides out %s with the same clientToken on every attempt, and applies once', async (_case, faults) => {
+    upstream.emulator.setFaults(faults);
+    const { post, calls } = setup('interrupt-elasticsearch-task', { RETRY_DEADLINE_MS: '30000' });
+    const response = await post(['es-cn-activating01']);
+    expect(response.status).toBe(200);
+    expect(response.body.results[0]?.outcome).toBe('applied');
+    const actionCalls = calls.filter((u) => u.pathname.endsWith('/actions/interrupt'));
+    expect(actionCalls.length).toBeGreaterThan(1);
+    expect(new Set(actionCalls.map((u) => u.searchParams.get('clientToken'))).size).toBe(1);
+    expect(history('es-cn-activating01')).toHaveLength(1);
+  });
+
+  it('stops at the deadline and tells the sender to retry (503)', async () => {
+    upstream.emulator.setFaults({ throttle: 1 });
+    const { post, calls } = setup('interrupt-elasticsearch-task', { RETRY_DEADLINE_MS: '400' });
+    const response = await post(['es-cn-activating01']);
+    expect(response.status).toBe(503);
+    expect(response.body.results[0]).toMatchObject({ outcome: 'failed', code: 'Throttling.User', retryable: true });
+    // The emulator asks for 100 ms between attempts: a 400 ms budget fits a few, never unbounded.
+    expect(calls.length).toBeGreaterThan(1);
+    expect(calls.length).toBeLessThanOrEqual(5);
+  });
+
+  it('never retries a refusal a retry cannot fix', async () => {
+    const { post, calls } = setup('interrupt-elasticsearch-task');
+    await post(['es-cn-nosuchthing']);
+    expect(calls).toHaveLength(1);
+  });
+});
