@@ -1,0 +1,291 @@
+import type FC from '@alicloud/fc2';
+import { type AsyncInvokeResult, type AsyncInvoker, INVOCATION_ID_PATTERN, InvokeError } from './invoker.ts';
+
+/**
+ * The async hand-off over Function Compute's invoke API, through `@alicloud/fc2`:
+ * `POST /2016-08-15/services/{service[.qualifier]}/functions/{function}/invocations` with
+ * `x-fc-invocation-type: Async` and `x-fc-stateful-async-invocation-id`, so a second hand-off
+ * under the same ID is refused by the platform (409 `StatefulAsyncInvocationAlreadyExists`),
+ * which maps to `duplicate`.
+ *
+ * `@alicloud/fc2` drags in axios, ali-oss and ws: it is imported only when the first hand-off
+ * happens (and then cached), never at module load, to keep cold starts cheap.
+ */
+
+export interface Fc2Credentials {
+  accessKeyId: string;
+  accessKeySecret: string;
+  securityToken?: string | undefined;
+}
+
+export type Fc2Client = Pick<FC, 'invokeFunction'>;
+export type Fc2ClientConstructor = new (accountId: string, config: ConstructorParameters<typeof FC>[1]) => Fc2Client;
+
+export interface Fc2InvokerOptions {
+  /** The Alibaba Cloud account (main account UID) that owns the function. */
+  accountId: string;
+  region: string;
+  serviceName: string;
+  functionName: string;
+  /** Version or alias: the path becomes `services/{service}.{qualifier}`. */
+  qualifier?: string | undefined;
+  /**
+   * Override of `https://<account>.<region>.fc.aliyuncs.com`, e.g. `http://127.0.0.1:9000` in
+   * local mode. Without a protocol, https is assumed. Plain http only when written out.
+   */
+  endpoint?: string | undefined;
+  /** Use `<account>.<region>-internal.fc.aliyuncs.com` (VPC) when no endpoint is given. */
+  internal?: boolean | undefined;
+  /** Deadline of one invoke call (connect, answer), in ms. */
+  timeoutMs: number;
+  /** Fetched on every call: STS credentials rotate. */
+  credentials: () => Fc2Credentials | Promise<Fc2Credentials>;
+  /** Largest serialised event; FC refuses async payloads over 128 KiB. */
+  maxEventBytes?: number | undefined;
+  /** Test seam: how the client class is loaded (default: a cached `import('@alicloud/fc2')`). */
+  loadClient?: (() => Promise<Fc2ClientConstructor>) | undefined;
+}
+
+export const DEFAULT_MAX_ASYNC_EVENT_BYTES = 128 * 1024;
+
+/** The error code FC answers (with 409) for a stateful async invocation ID already used. */
+export const DUPLICATE_INVOCATION_CODE = 'StatefulAsyncInvocationAlreadyExists';
+
+const NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_-]{0,127}$/;
+const QUALIFIER_PATTERN = /^[A-Za-z0-9_-]{1,128}$/;
+const ACCOUNT_PATTERN = /^\d{1,32}$/;
+const REGION_PATTERN = /^[a-z]{2,}(?:-[a-z0-9]+){1,3}$/;
+
+let sharedClient: Promise<Fc2ClientConstructor> | undefined;
+
+/** The one place `@alicloud/fc2` is imported. A failed import is not cached, so a later call retries it. */
+export function loadFc2Client(): Promise<Fc2ClientConstructor> {
+  sharedClient ??= import('@alicloud/fc2').then(
+    (module) => ((module as { default?: unknown }).default ?? module) as Fc2ClientConstructor,
+    (error: unknown) => {
+      sharedClient = undefined;
+      throw error;
+    },
+  );
+  return sharedClient;
+}
+
+function normalizeEndpoint(endpoint: string | undefined): { endpoint?: string; secure: boolean } {
+  const trimmed = endpoint?.trim();
+  if (!trimmed) return { secure: true };
+  const withProtocol = /^[a-z][a-z0-9+.-]*:\/\//i.test(trimmed) ? trimmed : `https://${trimmed}`;
+  let url: URL;
+  try {
+    url = new URL(withProtocol);
+  } catch {
+    throw new TypeError(`the FC endpoint "${trimmed}" is not a URL`);
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+    throw new TypeError(`the FC endpoint must be http(s), not ${url.protocol}`);
+  }
+  if ((url.pathname !== '/' && url.pathname !== '') || url.search || url.hash || url.username || url.password) {
+    throw new TypeError('the FC endpoint must be an origin (scheme, host, port) without path, query or user info');
+  }
+  return { endpoint: `${url.protocol}//${url.host}`, secure: url.protocol === 'https:' };
+}
+
+function validateOptions(options: Fc2InvokerOptions): void {
+  if (!ACCOUNT_PATTERN.test(options.accountId ?? '')) throw new TypeError('accountId must be the numeric account ID');
+  if (!REGION_PATTERN.test(options.region ?? '')) throw new TypeError('region must be a region ID like cn-hangzhou');
+  if (!NAME_PATTERN.test(options.serviceName ?? '')) throw new TypeError('serviceName is not a valid FC service name');
+  if (!NAME_PATTERN.test(options.functionName ?? ''))
+    throw new TypeError('functionName is not a valid FC function name');
+  if (options.qualifier !== undefined && !QUALIFIER_PATTERN.test(options.qualifier)) {
+    throw new TypeError('qualifier is not a valid version or alias');
+  }
+  if (!Number.isInteger(options.timeoutMs) || options.timeoutMs < 1) {
+    throw new TypeError('timeoutMs must be a positive whole number');
+  }
+  if (typeof options.credentials !== 'function') throw new TypeError('credentials must be a function');
+}
+
+const headerValue = (headers: Record<string, string | string[] | undefined> | undefined, name: string) => {
+  const value = headers?.[name];
+  return (Array.isArray(value) ? value[0] : value) || undefined;
+};
+
+const THROTTLE_CODE = /^(Throttl|ResourceExhausted|ResourceThrottled|TooManyRequests)/;
+const NETWORK_CODE = /^(E[A-Z0-9_]+|EAI_[A-Z]+)$/;
+const TLS_CODE = /(CERT|TLS|SSL)/;
+
+export type Fc2Outcome = { duplicate: true; requestId?: string | undefined } | InvokeError;
+
+/**
+ * An error thrown by fc2 (or by the network under it) as an outcome: `duplicate` for a reused
+ * stateful invocation ID, else an {@link InvokeError} that says whether a retry can help.
+ *
+ * fc2 throws for a non-2xx answer an Error whose `code` is the body's `ErrorCode` and whose
+ * message reads `POST <path> failed with <status>. requestid: <id>, message: <msg>.`: the status
+ * and request ID are only in the message.
+ */
+export function classifyFc2Error(error: unknown): Fc2Outcome {
+  const e = (typeof error === 'object' && error !== null ? error : {}) as {
+    name?: unknown;
+    code?: unknown;
+    message?: unknown;
+  };
+  const message = typeof e.message === 'string' ? e.message : String(error);
+  const code = typeof e.code === 'string' && e.code !== '' && e.code !== 'undefined' ? e.code : undefined;
+  const status = /failed with (\d{3})\./.exec(message);
+  const rawRequestId = /requestid: ([^,\s]+),/.exec(message)?.[1];
+  const requestId = rawRequestId && rawRequestId !== 'undefined' ? rawRequestId : undefined;
+
+  if (status?.[1]) {
+    const httpStatus = Number(status[1]);
+    const details = { httpStatus, platformCode: code, requestId, cause: error };
+    if (
+      code === DUPLICATE_INVOCATION_CODE ||
+      (httpStatus === 409 && (code === undefined || /AlreadyExist/i.test(code)))
+    ) {
+      return { duplicate: true, requestId };
+    }
+    const summary = `FC answered ${httpStatus}${code ? ` ${code}` : ''}: ${message}`;
+    if (httpStatus === 429 || (code !== undefined && THROTTLE_CODE.test(code))) {
+      return new InvokeError('Throttled', summary, { ...details, retryable: true });
+    }
+    if (httpStatus >= 500) return new InvokeError('ServerError', summary, { ...details, retryable: true });
+    return new InvokeError('Refused', summary, { ...details, retryable: false });
+  }
+
+  const name = typeof e.name === 'string' ? e.name : '';
+  if (/Timeout/i.test(name) || code === 'ETIMEDOUT' || code === 'ESOCKETTIMEDOUT') {
+    return new InvokeError('Timeout', `the FC invoke call timed out: ${message}`, { retryable: true, cause: error });
+  }
+  if (code !== undefined && TLS_CODE.test(code)) {
+    return new InvokeError('NetworkError', `TLS failure calling FC (${code}): ${message}`, {
+      retryable: false,
+      cause: error,
+    });
+  }
+  if (code !== undefined && NETWORK_CODE.test(code)) {
+    return new InvokeError('NetworkError', `network failure calling FC (${code}): ${message}`, {
+      retryable: true,
+      cause: error,
+    });
+  }
+  if (error instanceof SyntaxError) {
+    return new InvokeError('BadResponse', `unreadable answer from FC: ${message}`, { retryable: true, cause: error });
+  }
+  return new InvokeError('ClientError', `the FC client failed: ${message}`, { retryable: false, cause: error });
+}
+
+/** Rejects with a Timeout InvokeError after `ms`; the losing promise's rejection is swallowed. */
+function withDeadline<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new InvokeError('Timeout', `no answer from FC within ${ms} ms`, { retryable: true })),
+      ms,
+    );
+    timer.unref?.();
+  });
+  promise.catch(() => undefined);
+  return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
+}
+
+export function createFc2Invoker(options: Fc2InvokerOptions): AsyncInvoker {
+  validateOptions(options);
+  const { endpoint, secure } = normalizeEndpoint(options.endpoint);
+  const maxEventBytes = options.maxEventBytes ?? DEFAULT_MAX_ASYNC_EVENT_BYTES;
+  const load = options.loadClient ?? loadFc2Client;
+  let customClient: Promise<Fc2ClientConstructor> | undefined;
+  const loadClient = (): Promise<Fc2ClientConstructor> => {
+    if (!options.loadClient) return load();
+    customClient ??= load().catch((error: unknown) => {
+      customClient = undefined;
+      throw error;
+    });
+    return customClient;
+  };
+
+  return {
+    async invoke(event: object, invocationId: string): Promise<AsyncInvokeResult> {
+      if (typeof invocationId !== 'string' || !INVOCATION_ID_PATTERN.test(invocationId)) {
+        throw new InvokeError('InvalidInvocationId', 'the invocation ID must match ^[A-Za-z_][A-Za-z0-9_-]{0,127}$', {
+          retryable: false,
+        });
+      }
+      let payload: string | undefined;
+      try {
+        payload = JSON.stringify(event);
+      } catch (error) {
+        throw new InvokeError('InvalidEvent', `the event cannot be serialised: ${(error as Error).message}`, {
+          retryable: false,
+          cause: error,
+        });
+      }
+      if (typeof payload !== 'string' || typeof event !== 'object' || event === null) {
+        throw new InvokeError('InvalidEvent', 'the event must be a JSON object', { retryable: false });
+      }
+      const bytes = Buffer.byteLength(payload, 'utf8');
+      if (bytes > maxEventBytes) {
+        throw new InvokeError('InvalidEvent', `the event is ${bytes} bytes, over the limit of ${maxEventBytes}`, {
+          retryable: false,
+        });
+      }
+
+      let credentials: Fc2Credentials;
+      try {
+        credentials = await options.credentials();
+      } catch (error) {
+        throw new InvokeError('ClientError', `no credentials for the FC invoke call: ${(error as Error).message}`, {
+          retryable: false,
+          cause: error,
+        });
+      }
+      if (!credentials?.accessKeyId || !credentials.accessKeySecret) {
+        throw new InvokeError('ClientError', 'no credentials for the FC invoke call', { retryable: false });
+      }
+
+      let client: Fc2Client;
+      try {
+        const Client = await loadClient();
+        client = new Client(options.accountId, {
+          accessKeyID: credentials.accessKeyId,
+          accessKeySecret: credentials.accessKeySecret,
+          ...(credentials.securityToken ? { securityToken: credentials.securityToken } : {}),
+          region: options.region,
+          secure,
+          ...(endpoint ? { endpoint } : {}),
+          ...(options.internal ? { internal: true } : {}),
+          timeout: options.timeoutMs,
+        });
+      } catch (error) {
+        throw new InvokeError('ClientError', `the FC client cannot be created: ${(error as Error).message}`, {
+          retryable: false,
+          cause: error,
+        });
+      }
+
+      // Lowercase names: fc2 merges these into its own headers and signs every x-fc-* one.
+      const headers: Record<string, string> = {
+        'x-fc-invocation-type': 'Async',
+        'x-fc-stateful-async-invocation-id': invocationId,
+        // Request-level switch for "async task" (stateful) mode, so the ID is honoured even if the
+        // function's async config does not enable it. The deployment should enable it too.
+        'x-fc-stateful-async-invocation-enable': 'true',
+      };
+      // fc2 sends the token only for keys starting with "STS"; send it whenever there is one.
+      if (credentials.securityToken) headers['x-fc-security-token'] = credentials.securityToken;
+
+      try {
+        const response = await withDeadline(
+          client.invokeFunction(options.serviceName, options.functionName, payload, headers, options.qualifier),
+          options.timeoutMs,
+        );
+        const requestId = headerValue(response.headers, 'x-fc-request-id');
+        return requestId ? { status: 'accepted', requestId } : { status: 'accepted' };
+      } catch (error) {
+        if (error instanceof InvokeError) throw error;
+        const outcome = classifyFc2Error(error);
+        if (outcome instanceof InvokeError) throw outcome;
+        return outcome.requestId ? { status: 'duplicate', requestId: outcome.requestId } : { status: 'duplicate' };
+      }
+    },
+  };
+}

@@ -1,0 +1,107 @@
+import { createHash } from 'node:crypto';
+
+/**
+ * The async hand-off port. An HTTP invocation authenticates, validates, applies policy and
+ * derives the tokens, then hands the work to an asynchronous invocation of the same function
+ * (an internal command event) and answers the sender at once: chat senders wait 3 s,
+ * CloudMonitor 5 s, and an FC instance may be frozen as soon as it has answered.
+ */
+
+export interface AsyncInvokeResult {
+  /**
+   * `accepted`: the platform queued the invocation. `duplicate`: the platform refused it because
+   * the stateful invocation ID was already used, i.e. the same hand-off was accepted before;
+   * the caller treats it as accepted.
+   */
+  status: 'accepted' | 'duplicate';
+  /** `x-fc-request-id` of the invoke call, when the platform sent one. */
+  requestId?: string;
+}
+
+export interface AsyncInvoker {
+  /**
+   * Queues `event` (serialised as JSON) for an asynchronous invocation whose stateful ID is
+   * `invocationId` (see {@link invocationIdFor}). Rejects with {@link InvokeError} only.
+   */
+  invoke(event: object, invocationId: string): Promise<AsyncInvokeResult>;
+}
+
+/** What FC accepts in `x-fc-stateful-async-invocation-id`. */
+export const INVOCATION_ID_PATTERN = /^[A-Za-z_][A-Za-z0-9_-]{0,127}$/;
+
+/** A clientToken made only of these characters is used verbatim (after the prefix). */
+const VERBATIM_TOKEN = /^[A-Za-z0-9_-]{1,123}$/;
+const VERBATIM_PREFIX = 'rsp1_';
+const HASHED_PREFIX = 'rsp1h_';
+
+/**
+ * The stateful async invocation ID of a hand-off, as a pure function of its clientToken, so a
+ * retried or duplicated delivery hands off under the same ID and the platform refuses the
+ * second one.
+ *
+ * - a token of `[A-Za-z0-9_-]` (every token this project derives: `ies1-<40 hex>`) becomes
+ *   `rsp1_<token>`, readable in the FC console next to the token it came from;
+ * - anything else (other characters, empty, longer than 123) becomes
+ *   `rsp1h_<SHA-256 hex of the UTF-8 token>`.
+ *
+ * The two prefixes differ at their fifth character, so the mapping stays injective (up to
+ * SHA-256 collisions), and every result matches {@link INVOCATION_ID_PATTERN}.
+ */
+export function invocationIdFor(clientToken: string): string {
+  if (VERBATIM_TOKEN.test(clientToken)) return `${VERBATIM_PREFIX}${clientToken}`;
+  return `${HASHED_PREFIX}${createHash('sha256').update(clientToken, 'utf8').digest('hex')}`;
+}
+
+export type InvokeErrorCode =
+  /** The platform or the network throttled the call (429, `Throttling*`, `ResourceExhausted`…). */
+  | 'Throttled'
+  /** 5xx from the platform. */
+  | 'ServerError'
+  /** Connection refused/reset, DNS failure, TLS failure. */
+  | 'NetworkError'
+  /** No answer within the timeout: the invocation may or may not have been queued. */
+  | 'Timeout'
+  /** An answer that could not be read (e.g. malformed JSON). */
+  | 'BadResponse'
+  /** The platform refused the call for good (4xx: signature, access, not found, too large…). */
+  | 'Refused'
+  /** The event cannot be sent (too large, not serialisable). */
+  | 'InvalidEvent'
+  /** The invocation ID does not match {@link INVOCATION_ID_PATTERN}. */
+  | 'InvalidInvocationId'
+  /** The invoker is misconfigured or the client library could not be loaded. */
+  | 'ClientError';
+
+/**
+ * A failed hand-off. `retryable` says whether trying again (with the same invocation ID, which
+ * keeps it safe) can help; `platformCode` is the platform's own error code when it sent one.
+ */
+export class InvokeError extends Error {
+  readonly code: InvokeErrorCode;
+  readonly retryable: boolean;
+  readonly httpStatus?: number;
+  readonly platformCode?: string;
+  readonly requestId?: string;
+
+  constructor(
+    code: InvokeErrorCode,
+    message: string,
+    options: {
+      retryable: boolean;
+      httpStatus?: number | undefined;
+      platformCode?: string | undefined;
+      requestId?: string | undefined;
+      cause?: unknown;
+    },
+  ) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'InvokeError';
+    this.code = code;
+    this.retryable = options.retryable;
+    if (options.httpStatus !== undefined) this.httpStatus = options.httpStatus;
+    if (options.platformCode !== undefined) this.platformCode = options.platformCode;
+    if (options.requestId !== undefined) this.requestId = options.requestId;
+  }
+}
+
+export const isInvokeError = (error: unknown): error is InvokeError => error instanceof InvokeError;
