@@ -1,10 +1,14 @@
 import type { ResponderConfig } from '../config.ts';
+import { createAlertmanagerSource } from './alertmanager.ts';
 import { createGenericSource } from './generic.ts';
+import { createGrafanaSource } from './grafana.ts';
 import type { Source, SourceName } from './source.ts';
 
 /** Every source this build knows, each built once from the config. */
 export function createSources(config: ResponderConfig): Partial<Record<SourceName, Source>> {
   return {
     generic: createGenericSource(config.secrets),
+    alertmanager: createAlertmanagerSource(config),
+    grafana: createGrafanaSource(config),
   };
 }

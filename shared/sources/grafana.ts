@@ -1,0 +1,60 @@
+import * as z from 'zod';
+import { verifyBearer } from '../auth/bearer.ts';
+import { grafanaSignatureHeaders, verifyGrafanaHmac } from '../auth/grafana-hmac.ts';
+import type { ResponderConfig } from '../config.ts';
+import type { SourceEvent } from '../core/target.ts';
+import { alertmanagerAlertSchema, alertmanagerPayloadSchema, eventFromAlerts } from './alertmanager.ts';
+import { bodyText, parseJson, validate } from './payload.ts';
+import type { InboundRequest, Source } from './source.ts';
+
+/** One alert of a Grafana notification: Alertmanager's fields plus Grafana's extras. */
+export const grafanaAlertSchema = alertmanagerAlertSchema.extend({
+  values: z.record(z.string(), z.number().nullable()).nullable().optional(),
+  valueString: z.string().optional(),
+  dashboardURL: z.string().optional(),
+  panelURL: z.string().optional(),
+  silenceURL: z.string().optional(),
+  imageURL: z.string().optional(),
+});
+
+/**
+ * The default body of Grafana's webhook contact point (grafana/alerting `receivers/webhook`:
+ * `ExtendedData` plus `version` "1", `groupKey`, `truncatedAlerts`, `orgId`, `title`, `state`,
+ * `message`). A custom payload template is not this shape and gets a 400 naming the field.
+ */
+export const grafanaPayloadSchema = alertmanagerPayloadSchema.extend({
+  orgId: z.number().int().optional(),
+  title: z.string().optional(),
+  state: z.enum(['alerting', 'ok']).optional(),
+  message: z.string().optional(),
+  alerts: z.array(grafanaAlertSchema),
+});
+
+export type GrafanaPayload = z.infer<typeof grafanaPayloadSchema>;
+
+/**
+ * Grafana alerting webhooks: the HMAC signature (`X-Grafana-Alerting-Signature`, with an optional
+ * signed timestamp header, ±300 s) against GRAFANA_HMAC_SECRETS, or `Authorization: Bearer`
+ * against GRAFANA_BEARER_TOKENS. A request that carries a signature is judged by it when HMAC
+ * secrets are configured. Mapping as for Alertmanager, event key `grafana:<fingerprint>@<startsAt>`.
+ */
+export function createGrafanaSource(config: Pick<ResponderConfig, 'secrets' | 'alertLabels'>): Source {
+  const secrets = config.secrets.grafanaHmacSecrets;
+  const tokens = config.secrets.grafanaBearerTokens;
+  return {
+    name: 'grafana',
+    enabled: secrets.length > 0 || tokens.length > 0,
+    mediaTypes: ['application/json'],
+    authenticate(request: InboundRequest): boolean {
+      const signed = grafanaSignatureHeaders(request.headers);
+      if (signed.signature !== null && secrets.length > 0) {
+        return verifyGrafanaHmac(signed, request.body, secrets, Math.floor(request.receivedAt.getTime() / 1000));
+      }
+      return verifyBearer(request.headers.get('authorization'), tokens);
+    },
+    parse(request: InboundRequest): SourceEvent {
+      const payload = validate(grafanaPayloadSchema, parseJson(bodyText(request.body)), 'Grafana notification');
+      return eventFromAlerts(payload, config.alertLabels, 'grafana');
+    },
+  };
+}
