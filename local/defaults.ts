@@ -4,6 +4,8 @@ import type { Env } from '../shared/config.ts';
 
 /** Documented local-only secrets, so the README's commands work as written. Never use them in the cloud. */
 export const LOCAL_BEARER_TOKEN = 'local-demo-token';
+export const LOCAL_ACCOUNT_ID = '1234567890123456';
+export const LOCAL_SERVICE_NAME = 'es-change-responder';
 export const LOCAL_WEBHOOK_SECRET = `whsec_${Buffer.from('local-demo-webhook-secret-32byte').toString('base64')}`;
 
 /**
@@ -22,6 +24,10 @@ export function localEnv(base: Env, endpoint: string): Env {
     env.GENERIC_WEBHOOK_SECRETS = LOCAL_WEBHOOK_SECRET;
   }
   env.ELASTICSEARCH_ENDPOINT = endpoint;
+  // The async hand-off goes through the real fc2 client to the emulated invoke API on this port.
+  env.ASYNC_SERVICE_NAME ??= LOCAL_SERVICE_NAME;
+  env.ALIBABA_CLOUD_ACCOUNT_ID ??= LOCAL_ACCOUNT_ID;
+  env.ASYNC_INVOKE_ENDPOINT = endpoint;
   return env;
 }
 

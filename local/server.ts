@@ -4,12 +4,15 @@ import { Hono } from 'hono';
 import { createEmulator } from '../emulator/app.ts';
 import { emulatorCredentialsFromEnv } from '../emulator/credentials.ts';
 import { parseFaults } from '../emulator/faults.ts';
+import { createFcInvokeApi } from '../emulator/fc-invoke-api.ts';
+import { createRepliesApp } from '../emulator/replies.ts';
 import { seedFromEnv } from '../emulator/seed.ts';
 import { FUNCTION_NAMES, type FunctionName, isFunctionName } from '../shared/actions.ts';
+import { createCapturingReplySender } from '../shared/async/reply-sender.ts';
 import type { Env } from '../shared/config.ts';
 import { createFunctionHandler } from '../shared/create-function.ts';
 import type { FcHandler } from '../shared/fc/adapter.ts';
-import { localEnv } from './defaults.ts';
+import { LOCAL_ACCOUNT_ID, LOCAL_SERVICE_NAME, localEnv } from './defaults.ts';
 import { fromFcHttpResult, localContext, toFcHttpEvent } from './fc-invoke.ts';
 
 export interface LocalServer {
@@ -17,6 +20,10 @@ export interface LocalServer {
   port: number;
   env: Env;
   emulator: ReturnType<typeof createEmulator>;
+  /** The emulated FC invoke API: async hand-offs queue and run here. */
+  fcInvoke: ReturnType<typeof createFcInvokeApi>;
+  /** Chat replies captured instead of sent. */
+  replies: ReturnType<typeof createCapturingReplySender>;
   close(): Promise<void>;
 }
 
@@ -35,6 +42,21 @@ export async function startLocal(options: { port?: number; env?: Env } = {}): Pr
     credentials: [emulatorCredentialsFromEnv(base)],
   });
   const handlers = new Map<FunctionName, FcHandler>();
+  const replies = createCapturingReplySender();
+  // Async hand-offs come back through the real fc2 client to this emulated invoke API, which runs
+  // the same handler with the internal command event, as Function Compute would.
+  const fcInvoke = createFcInvokeApi({
+    credentials: [emulatorCredentialsFromEnv(base)],
+    accountId: LOCAL_ACCOUNT_ID,
+    serviceName: LOCAL_SERVICE_NAME,
+    functions: FUNCTION_NAMES,
+    runner: async (fn, event, ctx) => {
+      const handler = handlers.get(fn as FunctionName);
+      if (!handler) throw new Error(`no function ${fn}`);
+      return handler(event, { ...localContext(fn, ctx.requestId), retryCount: ctx.retryCount });
+    },
+  });
+  const repliesApp = createRepliesApp(replies);
 
   const app = new Hono();
   app.all('/:fn/*', async (c, next) => {
@@ -47,6 +69,12 @@ export async function startLocal(options: { port?: number; env?: Env } = {}): Pr
     const event = await toFcHttpEvent(c.req.raw, { sourceIp });
     return fromFcHttpResult(await handler(event, localContext(fn)));
   });
+  app.all('/2016-08-15/*', (c) => fcInvoke.app.fetch(c.req.raw, c.env as Parameters<typeof fcInvoke.app.fetch>[1]));
+  app.get('/emulator/replies', (c) => repliesApp.fetch(c.req.raw));
+  app.post('/emulator/reset', async (_c, next) => {
+    replies.clear();
+    await next();
+  });
   app.all('*', (c) => emulator.app.fetch(c.req.raw, c.env as Parameters<typeof emulator.app.fetch>[1]));
 
   const { server, port } = await new Promise<{ server: ReturnType<typeof serve>; port: number }>((resolve) => {
@@ -56,13 +84,15 @@ export async function startLocal(options: { port?: number; env?: Env } = {}): Pr
   });
   const url = `http://127.0.0.1:${port}`;
   const env = localEnv(base, url);
-  for (const name of FUNCTION_NAMES) handlers.set(name, createFunctionHandler(name, { env }));
+  for (const name of FUNCTION_NAMES) handlers.set(name, createFunctionHandler(name, { env, replySender: replies }));
 
   return {
     url,
     port,
     env,
     emulator,
+    fcInvoke,
+    replies,
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());

@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import { standardWebhookKey } from './auth/standard-webhooks.ts';
 import { ConfigError } from './errors.ts';
+import { SOURCE_NAMES, type SourceName } from './sources/source-names.ts';
 
 /**
  * The whole configuration, read from the environment once per process (cold start) and
@@ -98,6 +99,39 @@ const envSchema = z.object({
     labels.length > 0 ? labels : ['instanceId', 'instance_id', 'es_instance_id'],
   ),
   ALERT_REGION_LABELS: list.transform((labels) => (labels.length > 0 ? labels : ['regionId', 'region'])),
+  ASYNC_SOURCES: z
+    .string()
+    .optional()
+    .transform((value, ctx) => {
+      const items = (value ?? 'slack,dingtalk,feishu')
+        .split(',')
+        .map((item) => item.trim())
+        .filter(Boolean);
+      const unknown = items.filter((item) => !(SOURCE_NAMES as readonly string[]).includes(item));
+      if (unknown.length > 0) {
+        ctx.addIssue({ code: 'custom', message: `unknown source(s): ${unknown.join(', ')}` });
+        return z.NEVER;
+      }
+      return items as SourceName[];
+    }),
+  ASYNC_SERVICE_NAME: z
+    .string()
+    .optional()
+    .transform((value) => (value?.trim() ? value.trim() : undefined)),
+  ASYNC_QUALIFIER: z
+    .string()
+    .optional()
+    .transform((value) => (value?.trim() ? value.trim() : undefined)),
+  ASYNC_INVOKE_ENDPOINT: z
+    .string()
+    .optional()
+    .transform((value) => (value?.trim() ? value.trim() : undefined)),
+  ASYNC_INVOKE_TIMEOUT_MS: int(1500, 100, 60_000),
+  ALIBABA_CLOUD_ACCOUNT_ID: z
+    .string()
+    .regex(/^\d{6,20}$/, 'must be the numeric account ID')
+    .optional(),
+  FC_ACCOUNT_ID: z.string().optional(),
   MAX_BODY_BYTES: int(256 * 1024, 1024, 32 * 1024 * 1024),
   UPSTREAM_TIMEOUT_MS: int(2000, 100, 60_000),
   RETRY_DEADLINE_MS: int(3500, 100, 600_000),
@@ -151,9 +185,41 @@ export interface ResponderConfig {
   /** The same for timer and internal command invocations, which no sender waits for. */
   readonly commandDeadlineMs: number;
   readonly fanOutConcurrency: number;
+  /**
+   * The async hand-off: sources whose work is handed to an asynchronous invocation of the same
+   * function. `invoke` is undefined unless the FC coordinates are known (account, region,
+   * service): then every source runs synchronously.
+   */
+  readonly async: {
+    readonly sources: readonly SourceName[];
+    readonly invoke:
+      | {
+          readonly accountId: string;
+          readonly region: string;
+          readonly serviceName: string;
+          readonly qualifier: string | undefined;
+          readonly endpoint: string | undefined;
+          readonly timeoutMs: number;
+        }
+      | undefined;
+  };
 }
 
 export type Env = Record<string, string | undefined>;
+
+function asyncCoordinates(e: z.infer<typeof envSchema>): ResponderConfig['async']['invoke'] {
+  const accountId = e.ALIBABA_CLOUD_ACCOUNT_ID ?? e.FC_ACCOUNT_ID;
+  const region = e.ALIBABA_CLOUD_REGION ?? e.FC_REGION;
+  if (!e.ASYNC_SERVICE_NAME || !accountId || !region) return undefined;
+  return {
+    accountId,
+    region,
+    serviceName: e.ASYNC_SERVICE_NAME,
+    qualifier: e.ASYNC_QUALIFIER,
+    endpoint: e.ASYNC_INVOKE_ENDPOINT,
+    timeoutMs: e.ASYNC_INVOKE_TIMEOUT_MS,
+  };
+}
 
 export function parseConfig(env: Env): ResponderConfig {
   const parsed = envSchema.safeParse(env);
@@ -199,5 +265,9 @@ export function parseConfig(env: Env): ResponderConfig {
     retryDeadlineMs: e.RETRY_DEADLINE_MS,
     commandDeadlineMs: e.COMMAND_DEADLINE_MS,
     fanOutConcurrency: e.FAN_OUT_CONCURRENCY,
+    async: {
+      sources: e.ASYNC_SOURCES,
+      invoke: asyncCoordinates(e),
+    },
   };
 }

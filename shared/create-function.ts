@@ -1,4 +1,8 @@
 import { actionFor, type FunctionName } from './actions.ts';
+import { createFc2Invoker } from './async/fc2-invoker.ts';
+import type { AsyncInvoker } from './async/invoker.ts';
+import { createHttpsReplySender, type ReplySender } from './async/reply-sender.ts';
+import type { Credentials } from './config.ts';
 import { type Env, parseConfig } from './config.ts';
 import { createResponder } from './core/responder.ts';
 import { createElasticsearchClient, type ElasticsearchApi } from './elasticsearch/client.ts';
@@ -15,6 +19,10 @@ export interface FunctionOptions {
   api?: ElasticsearchApi;
   fetch?: typeof fetch;
   now?: () => Date;
+  /** Replaces the fc2 hand-off (tests). */
+  invokerFor?: (credentials: Credentials) => AsyncInvoker;
+  /** Replaces the HTTPS chat reply sender (local mode captures replies instead). */
+  replySender?: ReplySender;
 }
 
 /**
@@ -48,6 +56,22 @@ export function createFunctionHandler(name: FunctionName, options: FunctionOptio
       fetch: options.fetch,
     });
   const responder = createResponder({ action, config, api });
-  const app = createResponderApp({ responder, config, sources: createSources(config), logger, now: options.now });
+  const invoke = config.async.invoke;
+  const invokerFor =
+    options.invokerFor ??
+    (invoke
+      ? (credentials: Credentials) =>
+          createFc2Invoker({ ...invoke, functionName: name, credentials: () => credentials })
+      : undefined);
+  const app = createResponderApp({
+    responder,
+    config,
+    sources: createSources(config),
+    logger,
+    now: options.now,
+    // Hand-off only when the FC coordinates are configured; otherwise every source runs synchronously.
+    handOff: invokerFor ? { sources: config.async.sources, invokerFor } : undefined,
+    replySender: options.replySender ?? createHttpsReplySender({ timeoutMs: config.upstreamTimeoutMs }),
+  });
   return createFcHandler(app, { functionName: name, maxBodyBytes: config.maxBodyBytes });
 }

@@ -38,6 +38,9 @@ function setup(name: FunctionName = 'interrupt-elasticsearch-task', env: Env = {
       ELASTICSEARCH_ENDPOINT: upstream.url,
       ALIBABA_CLOUD_ACCESS_KEY_ID: LOCAL_EMULATOR_CREDENTIALS.accessKeyId,
       ALIBABA_CLOUD_ACCESS_KEY_SECRET: LOCAL_EMULATOR_CREDENTIALS.accessKeySecret,
+      // Faults here are permanent: give up quickly and let the test's own "sender" retry.
+      RETRY_DEADLINE_MS: '300',
+      COMMAND_DEADLINE_MS: '300',
       ...env,
     },
     fetch: (input, init) => {

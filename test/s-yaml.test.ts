@@ -31,11 +31,14 @@ const spec = parse(file, { merge: true }) as {
 /** Variables FC itself provides (credentials from the role) or reserves (FC_*): never set in s.yaml. */
 const PROVIDED_BY_FC = [
   'FC_REGION',
+  'FC_ACCOUNT_ID',
   'ALIBABA_CLOUD_ACCESS_KEY_ID',
   'ALIBABA_CLOUD_ACCESS_KEY_SECRET',
   'ALIBABA_CLOUD_SECURITY_TOKEN',
 ];
 const LOGGER_VARS = ['POWERTOOLS_LOG_LEVEL'];
+/** A Serverless Devs reference such as `${vars.region}`, spelled out as s.yaml has it. */
+const vars = (name: string) => `$\{vars.${name}}`;
 
 describe('File: s.yaml', () => {
   it('is a Serverless Devs 3 project of fc3 resources', () => {
@@ -56,11 +59,16 @@ describe('File: s.yaml', () => {
       runtime: 'nodejs20',
       code: `./dist/${name}`,
       handler: 'index.handler',
-      region: '${vars.region}',
-      role: '${vars.role}',
+      region: vars('region'),
+      role: vars('role'),
     });
     expect(props.timeout).toBeGreaterThanOrEqual(10);
-    expect(props.logConfig).toMatchObject({ project: '${vars.logProject}', logstore: '${vars.logstore}' });
+    expect(props.logConfig).toMatchObject({ project: vars('logProject'), logstore: vars('logstore') });
+    // Hand-offs are async invocations of the function itself; FC retries them, tokens make that safe.
+    expect((props as unknown as { asyncInvokeConfig: unknown }).asyncInvokeConfig).toMatchObject({
+      asyncTask: true,
+      maxAsyncRetryAttempts: 3,
+    });
     const http = props.triggers.filter((t) => t.triggerType === 'http');
     expect(http).toHaveLength(1);
     expect(http[0]?.triggerConfig).toEqual({ authType: 'anonymous', methods: ['POST'] });

@@ -1,10 +1,12 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { type ActionSpec, actionPath, alreadyInDesiredState, describePath } from '../actions.ts';
+import { type AsyncInvoker, invocationIdFor, isInvokeError } from '../async/invoker.ts';
 import type { Credentials, ResponderConfig } from '../config.ts';
 import { ApiError } from '../elasticsearch/api-error.ts';
 import type { ApiCall, ElasticsearchApi } from '../elasticsearch/client.ts';
 import { ConfigError } from '../errors.ts';
 import { deriveClientToken } from './client-token.ts';
+import type { CommandEvent } from './command-event.ts';
 import { mapBounded } from './map-bounded.ts';
 import { createPolicy, type Policy } from './policy.ts';
 import { type ResponseBody, statusFor, summarize, type TargetResult } from './result.ts';
@@ -29,6 +31,18 @@ export interface Responder {
   readonly action: ActionSpec;
   /** Targets → policy → clientToken → call, for an authenticated and parsed event. */
   act(event: SourceEvent, context: ActContext): Promise<ActOutcome>;
+  /**
+   * Targets → policy → clientToken, then one asynchronous invocation per target (an internal
+   * command event) instead of the call: outcome `accepted`. Under DRY_RUN nothing is handed off.
+   */
+  handOff(
+    event: SourceEvent,
+    context: Omit<ActContext, 'deadline'> & {
+      invokerFor: (credentials: Credentials) => AsyncInvoker;
+      /** Where the command reports its outcome (a chat platform's reply URL). */
+      replyUrl?: string | undefined;
+    },
+  ): Promise<ActOutcome>;
   /** The shape of every response, for errors raised before any target is considered. */
   envelope(source: string, results: TargetResult[], summary: string): ResponseBody;
 }
@@ -186,77 +200,126 @@ export function createResponder(deps: {
     }
   }
 
+  type Planned = TargetResult | { target: Target & { regionId: string }; clientToken: string };
+
+  /** Targets → policy → tokens, without any call: shared by the direct path and the hand-off. */
+  function plan(event: SourceEvent, logger: Logger): { planned: Planned[]; ignored: TargetResult[]; refusal?: string } {
+    const { targets, ignored } = distinctTargets(event, config.region, policy);
+    for (const r of ignored) logger.info('refused', { instanceId: r.instanceId, code: r.code, reason: r.message });
+    const eventRefusal = policy.checkEvent(targets.length);
+    if (eventRefusal) {
+      logger.warn('refused', { reason: eventRefusal.reason, targets: targets.length });
+      const planned = targets.map(
+        (t): TargetResult => ({
+          instanceId: t.instanceId,
+          outcome: 'refused',
+          code: eventRefusal.code,
+          message: eventRefusal.reason,
+        }),
+      );
+      return { planned, ignored, refusal: eventRefusal.reason };
+    }
+    const planned = targets.map((target): Planned => {
+      const refusal = policy.checkTarget(target.instanceId);
+      if (refusal) {
+        logger.warn('refused', { instanceId: target.instanceId, code: refusal.code, reason: refusal.reason });
+        return { instanceId: target.instanceId, outcome: 'refused', code: refusal.code, message: refusal.reason };
+      }
+      if (target.regionId === undefined) {
+        const reason = 'no regionId in the event and neither ALIBABA_CLOUD_REGION nor FC_REGION is set';
+        logger.warn('refused', { instanceId: target.instanceId, code: 'NoRegion', reason });
+        return { instanceId: target.instanceId, outcome: 'refused', code: 'NoRegion', message: reason };
+      }
+      const withRegion = { ...target, regionId: target.regionId };
+      return { target: withRegion, clientToken: deriveClientToken({ action, ...withRegion }) };
+    });
+    return { planned, ignored };
+  }
+
+  function finish(source: string, event: SourceEvent, results: TargetResult[], summary?: string): ActOutcome {
+    const body = envelope(source, results, summary ?? summarize(results));
+    if (event.notes?.length) body.notes = event.notes;
+    return { status: statusFor(results), body };
+  }
+
+  function credentialsOrThrow(credentials: Credentials | undefined): Credentials {
+    const creds = credentials ?? config.credentials;
+    if (!creds) {
+      throw new ConfigError(
+        'no credentials: give the function a role, or set ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET',
+      );
+    }
+    return creds;
+  }
+
+  function dryRun(target: Target & { regionId: string }, clientToken: string, logger: Logger): TargetResult {
+    const { operation, method, path, query } = callFor(target, clientToken);
+    logger.info('dry-run', { instanceId: target.instanceId, clientToken, operation, path });
+    return {
+      instanceId: target.instanceId,
+      regionId: target.regionId,
+      clientToken,
+      outcome: 'dry-run',
+      message: `DRY_RUN is set: ${operation} was not called`,
+      call: { operation, method, path, query },
+    };
+  }
+
   return {
     action,
     envelope,
     async act(event, { source, credentials, logger, deadline }) {
-      const { targets, ignored } = distinctTargets(event, config.region, policy);
-      for (const r of ignored) logger.info('refused', { instanceId: r.instanceId, code: r.code, reason: r.message });
-      const eventRefusal = policy.checkEvent(targets.length);
-      if (eventRefusal) {
-        logger.warn('refused', { reason: eventRefusal.reason, targets: targets.length });
-        const results: TargetResult[] = [
-          ...targets.map(
-            (t): TargetResult => ({
-              instanceId: t.instanceId,
-              outcome: 'refused',
-              code: eventRefusal.code,
-              message: eventRefusal.reason,
-            }),
-          ),
-          ...ignored,
-        ];
-        return { status: statusFor(results), body: envelope(source, results, eventRefusal.reason) };
-      }
+      const { planned, ignored, refusal } = plan(event, logger);
+      if (refusal) return finish(source, event, [...(planned as TargetResult[]), ...ignored], refusal);
+      const needsCall = !config.policy.dryRun && planned.some((p) => 'target' in p);
+      const creds = needsCall ? credentialsOrThrow(credentials) : undefined;
+      const done = await mapBounded(planned, config.fanOutConcurrency, async (p): Promise<TargetResult> => {
+        if (!('target' in p)) return p;
+        if (config.policy.dryRun) return dryRun(p.target, p.clientToken, logger);
+        // Instance and token go on each line as keys: a child logger per target costs more than the call's logging.
+        return callOne(p.target, p.clientToken, creds as Credentials, logger, deadline);
+      });
+      return finish(source, event, [...done, ...ignored]);
+    },
 
-      const planned: Array<TargetResult | { target: Target & { regionId: string }; clientToken: string }> = targets.map(
-        (target) => {
-          const refusal = policy.checkTarget(target.instanceId);
-          if (refusal) {
-            logger.warn('refused', { instanceId: target.instanceId, code: refusal.code, reason: refusal.reason });
-            return { instanceId: target.instanceId, outcome: 'refused', code: refusal.code, message: refusal.reason };
-          }
-          if (target.regionId === undefined) {
-            const reason = 'no regionId in the event and neither ALIBABA_CLOUD_REGION nor FC_REGION is set';
-            logger.warn('refused', { instanceId: target.instanceId, code: 'NoRegion', reason });
-            return { instanceId: target.instanceId, outcome: 'refused', code: 'NoRegion', message: reason };
-          }
-          const withRegion = { ...target, regionId: target.regionId };
-          return { target: withRegion, clientToken: deriveClientToken({ action, ...withRegion }) };
-        },
-      );
-
-      const toCall = planned.filter((p): p is Exclude<typeof p, TargetResult> => 'target' in p);
-      const creds = credentials ?? config.credentials;
-      if (toCall.length > 0 && !config.policy.dryRun && !creds) {
-        throw new ConfigError(
-          'no credentials: give the function a role, or set ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET',
-        );
-      }
-
+    async handOff(event, { source, credentials, logger, invokerFor, replyUrl }) {
+      const { planned, ignored, refusal } = plan(event, logger);
+      if (refusal) return finish(source, event, [...(planned as TargetResult[]), ...ignored], refusal);
+      const runnable = planned.some((p) => 'target' in p);
+      const invoker = runnable && !config.policy.dryRun ? invokerFor(credentialsOrThrow(credentials)) : undefined;
+      // One asynchronous invocation per target, under an ID derived from its token: a retried or
+      // duplicated delivery hands off under the same ID, and the platform refuses the second.
       const done = await mapBounded(planned, config.fanOutConcurrency, async (p): Promise<TargetResult> => {
         if (!('target' in p)) return p;
         const { target, clientToken } = p;
-        if (config.policy.dryRun) {
-          const { operation, method, path, query } = callFor(target, clientToken);
-          logger.info('dry-run', { instanceId: target.instanceId, clientToken, operation, path });
+        if (!invoker) return dryRun(target, clientToken, logger);
+        const command: CommandEvent = {
+          responderCommand: 1,
+          function: action.functionName,
+          source: source as CommandEvent['source'],
+          ...(event.reason ? { reason: event.reason.slice(0, 1000) } : {}),
+          targets: [{ instanceId: target.instanceId, regionId: target.regionId, eventKey: target.eventKey }],
+          ...(replyUrl ? { reply: { url: replyUrl } } : {}),
+        };
+        const base = { instanceId: target.instanceId, regionId: target.regionId, clientToken };
+        try {
+          const result = await invoker.invoke(command, invocationIdFor(clientToken));
+          logger.info('accepted', { ...base, handOff: result.status, invokeRequestId: result.requestId });
           return {
-            instanceId: target.instanceId,
-            regionId: target.regionId,
-            clientToken,
-            outcome: 'dry-run',
-            message: `DRY_RUN is set: ${operation} was not called`,
-            call: { operation, method, path, query },
+            ...base,
+            outcome: 'accepted',
+            message:
+              result.status === 'duplicate'
+                ? `${action.operation} was already handed off for this event; it runs once`
+                : `${action.operation} is under way${replyUrl ? '; the outcome will be posted here' : ''}`,
           };
+        } catch (error) {
+          if (!isInvokeError(error)) throw error;
+          logger.warn('failed', { ...base, code: error.code, retryable: error.retryable, handOff: true });
+          return { ...base, outcome: 'failed', code: error.code, message: error.message, retryable: error.retryable };
         }
-        // Instance and token go on each line as keys: a child logger per target costs more than the call's logging.
-        return callOne(target, clientToken, creds as Credentials, logger, deadline);
       });
-
-      const results = [...done, ...ignored];
-      const body = envelope(source, results, summarize(results));
-      if (event.notes?.length) body.notes = event.notes;
-      return { status: statusFor(results), body };
+      return finish(source, event, [...done, ...ignored]);
     },
   };
 }

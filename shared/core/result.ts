@@ -39,12 +39,12 @@ const REFUSAL_STATUS: Record<string, number> = {
   TooManyTargets: 403,
 };
 
-const THROTTLED = /^(Throttling|ServiceUnavailable|RequestTimeout)/;
+const THROTTLED = /^(Throttling|Throttled|ServiceUnavailable|RequestTimeout|Timeout)/;
 
 /**
  * The status follows what the sender's retry can change: 5xx when a retry can help (503 for
  * throttling and time-outs, 502 for upstream faults and lost responses), 4xx when every target
- * was refused, 2xx when nothing is left to retry.
+ * was refused, 202 when work was handed off, 200 when nothing is left to retry.
  */
 export function statusFor(results: readonly TargetResult[]): number {
   const retryable = results.filter((r) => r.outcome === 'failed' && r.retryable);
@@ -52,6 +52,8 @@ export function statusFor(results: readonly TargetResult[]): number {
   if (results.length > 0 && results.every((r) => r.outcome === 'refused')) {
     return Math.max(...results.map((r) => REFUSAL_STATUS[r.code ?? ''] ?? 200));
   }
+  // Handed off: the work is under way, not done.
+  if (results.some((r) => r.outcome === 'accepted')) return 202;
   return 200;
 }
 

@@ -32,4 +32,6 @@ export interface SourceEvent {
   reason?: string | undefined;
   /** What the source passed over and why (an alert with no instance label), for the response. */
   notes?: string[] | undefined;
+  /** Where a chat platform takes a later reply (Slack response_url, DingTalk sessionWebhook). */
+  replyUrl?: string | undefined;
 }

@@ -1,9 +1,10 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { type Context, Hono } from 'hono';
-import * as z from 'zod';
-import type { ResponderConfig } from '../config.ts';
+import type { AsyncInvoker } from '../async/invoker.ts';
+import type { ReplySender } from '../async/reply-sender.ts';
+import type { Credentials, ResponderConfig } from '../config.ts';
+import { commandEventSchema } from '../core/command-event.ts';
 import type { ActOutcome, Responder } from '../core/responder.ts';
-import { instanceIdSchema, regionIdSchema } from '../core/target.ts';
 import {
   NotFoundError,
   PayloadError,
@@ -12,31 +13,17 @@ import {
   UnsupportedMediaTypeError,
 } from '../errors.ts';
 import { genericPayloadSchema } from '../sources/generic-payload.ts';
-import { bodyText, EVENT_KEY_PATTERN, parseJson, validate } from '../sources/payload.ts';
+import { bodyText, parseJson, validate } from '../sources/payload.ts';
 import { type InboundRequest, isSourceName, SOURCE_NAMES, type Source, type SourceName } from '../sources/source.ts';
 import type { InvocationBindings } from './bindings.ts';
 import { readBodyLimited } from './read-body.ts';
 
-/** The internal command event: targets already authenticated and checked by an HTTP invocation. */
-export const commandEventSchema = z.strictObject({
-  responderCommand: z.literal(1),
-  function: z.string(),
-  source: z.enum(SOURCE_NAMES),
-  reason: z.string().max(1000).optional(),
-  targets: z
-    .array(
-      z.strictObject({
-        instanceId: instanceIdSchema,
-        regionId: regionIdSchema.optional(),
-        eventKey: z.string().regex(EVENT_KEY_PATTERN),
-      }),
-    )
-    .min(1),
-});
-export type CommandEvent = z.infer<typeof commandEventSchema>;
-
 export interface ResponderAppOptions {
   responder: Responder;
+  /** The async hand-off, when configured: which sources use it, and an invoker per credentials. */
+  handOff?: { sources: readonly SourceName[]; invokerFor: (credentials: Credentials) => AsyncInvoker } | undefined;
+  /** Reports a command's outcome to chat; replies are never sent when absent. */
+  replySender?: ReplySender | undefined;
   config: ResponderConfig;
   sources: Partial<Record<SourceName, Source>>;
   logger: Logger;
@@ -55,7 +42,7 @@ function mediaType(headers: Headers): string {
  * parse → policy, token and call (the responder).
  */
 export function createResponderApp(options: ResponderAppOptions): Hono<Env> {
-  const { responder, config, sources, logger } = options;
+  const { responder, config, sources, logger, handOff, replySender } = options;
   const now = options.now ?? (() => new Date());
   const functionName = responder.action.functionName;
   const app = new Hono<Env>();
@@ -101,18 +88,28 @@ export function createResponderApp(options: ResponderAppOptions): Hono<Env> {
       throw new PayloadError(`the command is for ${command.function}, not ${functionName}`);
     }
     log.info('received', { command: true, targets: command.targets.length });
-    return send(
-      c,
-      await responder.act(
-        { items: command.targets, reason: command.reason },
-        {
-          source: command.source,
-          credentials: c.env.credentials,
-          logger: log,
-          deadline: Date.now() + config.commandDeadlineMs,
-        },
-      ),
+    const outcome = await responder.act(
+      { items: command.targets, reason: command.reason },
+      {
+        source: command.source,
+        credentials: c.env.credentials,
+        logger: log,
+        deadline: Date.now() + config.commandDeadlineMs,
+      },
     );
+    if (command.reply && replySender) {
+      // Report what was done, per instance, in the platform's own message shape.
+      const render = sources[command.source]?.render;
+      const body = render ? render(outcome.body, outcome.status).body : outcome.body;
+      try {
+        await replySender.send(command.reply.url, body);
+        log.info('reported', { status: outcome.status });
+      } catch (error) {
+        // The action's result stands; a failed report must not make FC run the command again.
+        log.warn('report failed', { code: (error as { code?: string }).code ?? 'ReplyFailed' });
+      }
+    }
+    return send(c, outcome);
   }
 
   async function handleSource(c: Context<Env>, sourceName: string) {
@@ -150,14 +147,24 @@ export function createResponderApp(options: ResponderAppOptions): Hono<Env> {
     try {
       const event = source.parse(request);
       log.info('received', { targets: event.items.length, reason: event.reason });
-      // The sender's patience runs from arrival; calls and retries must fit in it.
-      const deadline = request.receivedAt.getTime() + config.retryDeadlineMs;
-      outcome = await responder.act(event, {
-        source: sourceName,
-        credentials: c.env?.credentials,
-        logger: log,
-        deadline,
-      });
+      if (handOff?.sources.includes(sourceName)) {
+        outcome = await responder.handOff(event, {
+          source: sourceName,
+          credentials: c.env?.credentials,
+          logger: log,
+          invokerFor: handOff.invokerFor,
+          replyUrl: event.replyUrl,
+        });
+      } else {
+        // The sender's patience runs from arrival; calls and retries must fit in it.
+        const deadline = request.receivedAt.getTime() + Math.min(config.retryDeadlineMs, source.deadlineMs ?? Infinity);
+        outcome = await responder.act(event, {
+          source: sourceName,
+          credentials: c.env?.credentials,
+          logger: log,
+          deadline,
+        });
+      }
     } catch (error) {
       // After authentication a chat platform still gets its own reply shape, errors included.
       if (!(source.render && error instanceof ResponderError)) throw error;

@@ -32,6 +32,11 @@ export interface Source {
   readonly name: SourceName;
   /** False when no secret is configured: every request is refused (fail closed). */
   readonly enabled: boolean;
+  /**
+   * How long the sender waits for an answer, when shorter than RETRY_DEADLINE_MS: calls and
+   * retries of a synchronous run stop in time for the answer to arrive.
+   */
+  readonly deadlineMs?: number;
   /** Media types the sender posts (`application/json`, `application/x-www-form-urlencoded`). */
   readonly mediaTypes: readonly string[];
   /** Verifies the raw request; false on any mismatch. Runs before the body is parsed. */
@@ -49,6 +54,9 @@ export interface Source {
    */
   render?(body: ResponseBody, status: number): Reply;
 }
+
+/** Slack and Feishu give 3 s, DingTalk about as much; leave room for the answer itself. */
+export const CHAT_DEADLINE_MS = 2500;
 
 export interface Reply {
   status: number;

@@ -1,0 +1,30 @@
+import * as z from 'zod';
+import { EVENT_KEY_PATTERN } from '../sources/payload.ts';
+import { SOURCE_NAMES } from '../sources/source-names.ts';
+import { instanceIdSchema, regionIdSchema } from './target.ts';
+
+/**
+ * The internal command event of the async hand-off: targets an HTTP invocation already
+ * authenticated and checked, run by an asynchronous invocation of the same function. Tokens are
+ * not carried: they are derived again from the same inputs, and policy is applied again.
+ * Recognised by its top-level `responderCommand` key; an HTTP body can never pose as one.
+ */
+export const commandEventSchema = z.strictObject({
+  responderCommand: z.literal(1),
+  function: z.string(),
+  source: z.enum(SOURCE_NAMES),
+  reason: z.string().max(1000).optional(),
+  targets: z
+    .array(
+      z.strictObject({
+        instanceId: instanceIdSchema,
+        regionId: regionIdSchema.optional(),
+        eventKey: z.string().regex(EVENT_KEY_PATTERN),
+      }),
+    )
+    .min(1),
+  /** Where to report the outcome: the chat platform's reply URL (Slack response_url, DingTalk sessionWebhook). */
+  reply: z.strictObject({ url: z.string().url().max(2048) }).optional(),
+});
+
+export type CommandEvent = z.infer<typeof commandEventSchema>;

@@ -1,0 +1,160 @@
+import { parseCidrs, type SourceAllowList } from '../auth/cidr.ts';
+import { matchesAny } from '../auth/constant-time.ts';
+import { REGION_PATTERN, type ResponderConfig } from '../config.ts';
+import type { AlertState, EventItem, SourceEvent } from '../core/target.ts';
+import { ConfigError, PayloadError } from '../errors.ts';
+import { type Labels, targetFromLabels } from './alert-labels.ts';
+import { bodyText, EVENT_KEY_PATTERN } from './payload.ts';
+import type { Source } from './source.ts';
+
+/** CloudMonitor's alert states; `ALARM` is the spelling of older documents and of the rule API. */
+const ALERT_STATES: Record<string, AlertState> = {
+  ALERT: 'firing',
+  ALARM: 'firing',
+  OK: 'resolved',
+  INSUFFICIENT_DATA: 'other',
+};
+
+/** Dimension keys that name the instance whatever ALERT_INSTANCE_LABELS says: acs_elasticsearch uses clusterId. */
+const DIMENSION_INSTANCE_KEYS = ['instanceId', 'clusterId'];
+
+/** CloudMonitor sends absent values as the string "null". */
+const present = (value: string | null | undefined): string | undefined => {
+  const trimmed = value?.trim();
+  return trimmed === undefined || trimmed === '' || trimmed === 'null' ? undefined : trimmed;
+};
+
+function stringValues(value: unknown): Labels | undefined {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
+  const labels: Record<string, string> = {};
+  for (const [key, v] of Object.entries(value)) {
+    if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') {
+      const s = present(String(v));
+      if (s !== undefined) labels[key] = s;
+    }
+  }
+  return labels;
+}
+
+/**
+ * `dimensions` as CloudMonitor sends it: a Java map string (`{instanceId=es-cn-xxx, userId=123}`,
+ * what real callbacks carry), or JSON (`{"instanceId":"…"}` or `[{…}, {…}]`, the documented
+ * example). One label set per monitored object.
+ */
+export function parseDimensions(raw: string | undefined): Labels[] {
+  if (raw === undefined) return [];
+  if (raw.startsWith('[') || /^\{\s*"/.test(raw)) {
+    let value: unknown;
+    try {
+      value = JSON.parse(raw);
+    } catch {
+      throw new PayloadError('dimensions: starts like JSON but is not valid JSON');
+    }
+    const items = Array.isArray(value) ? value : [value];
+    return items.slice(0, 1000).flatMap((item) => {
+      const labels = stringValues(item);
+      return labels ? [labels] : [];
+    });
+  }
+  if (!raw.startsWith('{') || !raw.endsWith('}')) {
+    throw new PayloadError('dimensions: expected {key=value, …} or JSON');
+  }
+  const labels: Record<string, string> = {};
+  const inner = raw.slice(1, -1).trim();
+  if (inner === '') return [labels];
+  // Split only where the next entry starts (`, key=`), so a comma inside a value stays in it.
+  for (const entry of inner.split(/,\s*(?=[^,=\s]+=)/)) {
+    const eq = entry.indexOf('=');
+    if (eq <= 0) throw new PayloadError('dimensions: expected {key=value, …} or JSON');
+    const value = present(entry.slice(eq + 1));
+    if (value !== undefined) labels[entry.slice(0, eq).trim()] = value;
+  }
+  return [labels];
+}
+
+/**
+ * Alibaba Cloud CloudMonitor threshold alert callbacks (form-encoded POST, 5 s timeout, up to 3
+ * retries). CloudMonitor cannot sign with a secret of ours (its `signature` field's algorithm is not
+ * published), so the callback URL carries `?token=`, compared constant-time with
+ * CLOUDMONITOR_TOKENS; CLOUDMONITOR_SOURCE_CIDRS, when set, also requires the request to come
+ * from one of those ranges (a request with no source address is refused).
+ *
+ * Each monitored object in `dimensions` is a target: its instance from `instanceId`, `clusterId`
+ * or an ALERT_INSTANCE_LABELS key; its region from the `regionId` field, else a region dimension.
+ * alertState ALERT → firing, OK → resolved, INSUFFICIENT_DATA → neither (never acted on).
+ * Event key: `cloudmonitor:<ruleId>:<instanceId>:<timestamp, else transId>`: a retried callback
+ * keeps its timestamp, so its tokens; the next notification (and the OK that ends the alert) has
+ * a new one.
+ */
+export function createCloudMonitorSource(config: ResponderConfig): Source {
+  const tokens = config.secrets.cloudmonitorTokens;
+  let allowList: SourceAllowList | undefined;
+  let cidrError: string | undefined;
+  try {
+    allowList = config.secrets.cloudmonitorSourceCidrs.length
+      ? parseCidrs(config.secrets.cloudmonitorSourceCidrs)
+      : undefined;
+  } catch (error) {
+    cidrError = (error as Error).message;
+  }
+  const names = {
+    instance: [...new Set([...config.alertLabels.instance, ...DIMENSION_INSTANCE_KEYS])],
+    region: config.alertLabels.region,
+  };
+
+  return {
+    name: 'cloudmonitor',
+    enabled: tokens.length > 0,
+    mediaTypes: ['application/x-www-form-urlencoded'],
+    authenticate(request) {
+      // A bad range list must not silently let everyone in, nor silently lock everyone out.
+      if (cidrError) throw new ConfigError(`invalid configuration: CLOUDMONITOR_SOURCE_CIDRS: ${cidrError}`);
+      const offered = request.url.searchParams.getAll('token');
+      if (offered.length !== 1 || !matchesAny(offered[0] as string, tokens)) return false;
+      return allowList === undefined || allowList.allows(request.sourceIp);
+    },
+    parse(request): SourceEvent {
+      const form = new URLSearchParams(bodyText(request.body));
+      const field = (name: string) => present(form.get(name));
+
+      const rawState = field('alertState');
+      const alertState = rawState === undefined ? undefined : ALERT_STATES[rawState];
+      if (!alertState) throw new PayloadError('alertState: must be ALERT, OK or INSUFFICIENT_DATA');
+      const ruleId = field('ruleId');
+      if (!ruleId) throw new PayloadError('ruleId: required to tell alert rules apart');
+      const moment = field('timestamp') ?? field('transId');
+      if (!moment) throw new PayloadError('timestamp or transId: one is required to tell notifications apart');
+      const regionId = field('regionId');
+      if (regionId !== undefined && !REGION_PATTERN.test(regionId)) {
+        throw new PayloadError('regionId: must be a region ID such as cn-hangzhou');
+      }
+
+      const items: EventItem[] = [];
+      const notes: string[] = [];
+      const dimensions = parseDimensions(field('dimensions'));
+      if (dimensions.length === 0) notes.push('the callback has no dimensions, so it names no instance');
+      for (const labels of dimensions) {
+        const target = targetFromLabels(labels, names);
+        if ('note' in target) {
+          notes.push(`dimensions: ${target.note}`);
+          continue;
+        }
+        const eventKey = `cloudmonitor:${ruleId}:${target.instanceId}:${moment}`;
+        if (!EVENT_KEY_PATTERN.test(eventKey)) {
+          throw new PayloadError('ruleId, timestamp and transId must be printable ASCII of sane length');
+        }
+        items.push({ instanceId: target.instanceId, regionId: regionId ?? target.regionId, eventKey, alertState });
+      }
+      const what = [field('metricProject'), field('metricName')].filter(Boolean).join('/');
+      const reason = [
+        field('alertName'),
+        rawState,
+        what && `${what}=${field('curValue') ?? '?'}`,
+        field('triggerLevel'),
+      ]
+        .filter(Boolean)
+        .join(' ');
+      return { items, reason: reason.slice(0, 1000), notes: notes.length ? notes : undefined };
+    },
+  };
+}

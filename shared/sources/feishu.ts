@@ -1,0 +1,232 @@
+import * as z from 'zod';
+import { matchesAny } from '../auth/constant-time.ts';
+import { larkDecrypt, verifyLarkSignature } from '../auth/feishu-signature.ts';
+import type { ResponderConfig } from '../config.ts';
+import type { SourceEvent } from '../core/target.ts';
+import { PayloadError, UnauthorizedError } from '../errors.ts';
+import { MAX_COMMAND_IDS, parseCommandText, usageText } from './chat-command.ts';
+import { bodyText, EVENT_KEY_PATTERN, validate } from './payload.ts';
+import type { InboundRequest, Source } from './source.ts';
+import { CHAT_DEADLINE_MS } from './source.ts';
+
+type Json = Record<string, unknown>;
+const isObject = (value: unknown): value is Json =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** The push as the app sees it: decrypted when it came as `{"encrypt": …}`. */
+interface Decoded {
+  value: Json;
+  /** Decrypted with a configured Encrypt Key (which proves the sender holds it). */
+  encrypted: boolean;
+}
+
+function parseObject(text: string): Json | undefined {
+  try {
+    const value: unknown = JSON.parse(text);
+    return isObject(value) ? value : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function decode(body: Uint8Array, encryptKeys: readonly string[]): Decoded | undefined {
+  let outer: Json | undefined;
+  try {
+    outer = parseObject(bodyText(body));
+  } catch {
+    return undefined;
+  }
+  if (!outer) return undefined;
+  if (typeof outer.encrypt !== 'string') return { value: outer, encrypted: false };
+  for (const key of encryptKeys) {
+    const plain = larkDecrypt(outer.encrypt, key);
+    const value = plain === undefined ? undefined : parseObject(plain);
+    if (value) return { value, encrypted: true };
+  }
+  return undefined;
+}
+
+/** Verification token: `header.token` in schema 2.0, `token` in schema 1.0 and in url_verification. */
+function tokenOf(value: Json): string | undefined {
+  const header = value.header;
+  const token = value.schema === '2.0' && isObject(header) ? header.token : value.token;
+  return typeof token === 'string' ? token : undefined;
+}
+
+const isChallenge = (value: Json) => value.type === 'url_verification';
+
+const eventKeySchema = z.string().regex(EVENT_KEY_PATTERN, 'must be 1 to 256 printable ASCII characters');
+
+/** Schema 2.0 `im.message.receive_v1` (https://open.feishu.cn/document/server-docs/im-v1/message/events/receive). */
+const v2Schema = z.looseObject({
+  schema: z.literal('2.0'),
+  header: z.looseObject({ event_id: eventKeySchema, event_type: z.string() }),
+  event: z.unknown().optional(),
+});
+const v2MessageSchema = z.looseObject({
+  message: z.looseObject({
+    message_type: z.string(),
+    content: z.string().max(100_000),
+    chat_id: z.string().optional(),
+    chat_type: z.string().optional(),
+  }),
+  sender: z
+    .looseObject({
+      sender_id: z.looseObject({ open_id: z.string().nullish(), user_id: z.string().nullish() }).optional(),
+    })
+    .optional(),
+});
+/** Schema 1.0 `message` event: `uuid` identifies the delivery, `event.text_without_at_bot` the text. */
+const v1Schema = z.looseObject({
+  uuid: eventKeySchema,
+  type: z.literal('event_callback'),
+  event: z.looseObject({
+    type: z.string(),
+    msg_type: z.string().optional(),
+    text: z.string().max(100_000).optional(),
+    text_without_at_bot: z.string().max(100_000).optional(),
+    open_id: z.string().optional(),
+    open_chat_id: z.string().optional(),
+  }),
+});
+
+/** The text of a `text` or `post` message's `content` JSON string. */
+function messageText(type: string, content: string): string {
+  const value = parseObject(content);
+  if (!value) throw new PayloadError('event.message.content: not a JSON object');
+  if (type === 'text' && typeof value.text === 'string') return value.text;
+  if (type === 'post') {
+    const parts: string[] = typeof value.title === 'string' ? [value.title] : [];
+    const rows = Array.isArray(value.content) ? value.content : [];
+    for (const row of rows.slice(0, 500)) {
+      for (const element of Array.isArray(row) ? row.slice(0, 500) : []) {
+        if (isObject(element) && element.tag === 'text' && typeof element.text === 'string') parts.push(element.text);
+      }
+    }
+    return parts.join(' ');
+  }
+  throw new PayloadError(`a ${type} message names no instance; ${usageText('@bot')}`);
+}
+
+function command(text: string, eventKey: string, context: string): SourceEvent {
+  const { instanceIds, reason } = parseCommandText(text);
+  if (instanceIds.length === 0) throw new PayloadError(usageText('@bot'));
+  if (instanceIds.length > MAX_COMMAND_IDS) {
+    throw new PayloadError(`the message names ${instanceIds.length} instances; at most ${MAX_COMMAND_IDS}`);
+  }
+  return {
+    reason: `${reason ? `${reason} ` : ''}(Feishu, ${context})`.slice(0, 1000),
+    items: instanceIds.map((instanceId) => ({ instanceId, eventKey })),
+  };
+}
+
+/**
+ * Feishu/Lark event subscription (request URL mode).
+ *
+ * Authentication, with Encrypt Keys configured (FEISHU_ENCRYPT_KEYS): every event must carry
+ * `X-Lark-Signature` = hex SHA-256(timestamp + nonce + encryptKey + rawBody) with a
+ * `X-Lark-Request-Timestamp` within five minutes; `{"encrypt": …}` bodies are decrypted
+ * (AES-256-CBC, key SHA-256(encryptKey), IV the first 16 bytes). Without one, the verification
+ * token (FEISHU_VERIFICATION_TOKENS; `header.token` in schema 2.0, `token` in 1.0) is compared.
+ *
+ * URL verification (`{"challenge", "token", "type": "url_verification"}`, encrypted when an
+ * Encrypt Key is set) is not signed: the official SDKs answer it before checking signatures
+ * (oapi-sdk-go's dispatcher verifies the signature only when the request is not a challenge). It
+ * is authenticated by its token when verification tokens are configured, else by having been
+ * decrypted with a configured Encrypt Key; the handshake answers `{"challenge": …}` and such a
+ * request can never reach the command parser.
+ *
+ * Event key: `feishu:<header.event_id>` (schema 2.0) or `feishu:<uuid>` (1.0); Feishu re-sends an
+ * event with the same ID, so the same tokens. Only `im.message.receive_v1` (and 1.0 `message`)
+ * are commands; any other event is answered 200 with nothing done.
+ *
+ * The reply: Feishu shows nothing of an event's HTTP response, it only reads the status: a non-200
+ * answer (or none within 3 s) makes it re-send the event. So every outcome a retry cannot change
+ * (done, refused, malformed) is answered 200, and only a retryable failure (502/503, or a 500
+ * configuration error) keeps its status so Feishu tries again — safe, because the re-sent event
+ * has the same event_id, so the same clientTokens. The body is the usual JSON result.
+ */
+export function createFeishuSource(secrets: ResponderConfig['secrets']): Source {
+  const encryptKeys = secrets.feishuEncryptKeys;
+  const tokens = secrets.feishuVerificationTokens;
+  const decoded = new WeakMap<InboundRequest, Decoded>();
+  // Events (not challenges) that passed a signature or token check; parse refuses the rest.
+  const verified = new WeakSet<InboundRequest>();
+
+  return {
+    name: 'feishu',
+    deadlineMs: CHAT_DEADLINE_MS,
+    enabled: encryptKeys.length > 0 || tokens.length > 0,
+    mediaTypes: ['application/json'],
+    authenticate(request) {
+      const push = decode(request.body, encryptKeys);
+      if (!push) return false;
+      decoded.set(request, push);
+      const token = tokenOf(push.value);
+      if (isChallenge(push.value)) {
+        return tokens.length > 0 ? token !== undefined && matchesAny(token, tokens) : push.encrypted;
+      }
+      const ok =
+        encryptKeys.length > 0
+          ? verifyLarkSignature(
+              {
+                timestamp: request.headers.get('x-lark-request-timestamp'),
+                nonce: request.headers.get('x-lark-request-nonce'),
+                signature: request.headers.get('x-lark-signature'),
+              },
+              request.body,
+              encryptKeys,
+              Math.floor(request.receivedAt.getTime() / 1000),
+            )
+          : token !== undefined && matchesAny(token, tokens);
+      if (ok) verified.add(request);
+      return ok;
+    },
+    handshake(request) {
+      const push = decoded.get(request);
+      if (!push || !isChallenge(push.value)) return undefined;
+      const { challenge } = push.value;
+      if (typeof challenge !== 'string' || challenge.length > 1024) {
+        return { status: 400, body: { error: { code: 'InvalidPayload', message: 'challenge: must be a string' } } };
+      }
+      return { status: 200, body: { challenge } };
+    },
+    parse(request): SourceEvent {
+      const push = decoded.get(request);
+      if (!push || !verified.has(request)) throw new UnauthorizedError();
+      const value = push.value;
+      if (value.schema === '2.0') {
+        const event = validate(v2Schema, value, 'Feishu event');
+        const eventKey = `feishu:${event.header.event_id}`;
+        if (event.header.event_type !== 'im.message.receive_v1') {
+          return { items: [], notes: [`a ${event.header.event_type} event is not a command; nothing was done`] };
+        }
+        const { message, sender } = validate(v2MessageSchema, event.event, 'Feishu event.event');
+        const who = sender?.sender_id?.user_id || sender?.sender_id?.open_id || 'unknown user';
+        return command(
+          messageText(message.message_type, message.content),
+          eventKey,
+          `${who} in ${message.chat_id ?? 'a chat'}`,
+        );
+      }
+      if (value.type === 'event_callback') {
+        const { uuid, event } = validate(v1Schema, value, 'Feishu event (schema 1.0)');
+        if (event.type !== 'message') {
+          return { items: [], notes: [`a ${event.type} event is not a command; nothing was done`] };
+        }
+        if (event.msg_type !== undefined && event.msg_type !== 'text') {
+          throw new PayloadError(`a ${event.msg_type} message names no instance; ${usageText('@bot')}`);
+        }
+        return command(
+          event.text_without_at_bot ?? event.text ?? '',
+          `feishu:${uuid}`,
+          `${event.open_id ?? 'unknown user'} in ${event.open_chat_id ?? 'a chat'}`,
+        );
+      }
+      throw new PayloadError('not a Feishu event: expected schema 2.0 or an event_callback');
+    },
+    render(body, status) {
+      return { status: status === 401 || status >= 500 ? status : 200, body };
+    },
+  };
+}

@@ -1,0 +1,399 @@
+import { readFileSync } from 'node:fs';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { LOCAL_EMULATOR_CREDENTIALS } from '../emulator/credentials.ts';
+import { fromFcHttpResult, localContext, toFcHttpEvent } from '../local/fc-invoke.ts';
+import { actionFor, type FunctionName } from '../shared/actions.ts';
+import type { Env } from '../shared/config.ts';
+import { deriveClientToken } from '../shared/core/client-token.ts';
+import type { ResponseBody } from '../shared/core/result.ts';
+import { createFunctionHandler } from '../shared/create-function.ts';
+import { parseDimensions } from '../shared/sources/cloudmonitor.ts';
+import { type StartedEmulator, startEmulator } from './support/emulator-server.ts';
+
+const TOKEN = 'cm-callback-token-6f2b9e41d8a3';
+const ROTATED_TOKEN = 'cm-rotated-token-0c7a53e9b1';
+/** CloudMonitor's published callback ranges (threshold alert callback documentation). */
+const CIDRS = '47.74.206.0/26,47.74.206.64/26,47.74.206.128/26,47.74.206.192/26,8.222.159.116,2400:3200:1600::/40';
+const CLOUDMONITOR_IP = '47.74.206.70';
+
+type Fields = Record<string, string>;
+type FixtureName = 'alert' | 'ok' | 'insufficient-data' | 'logstash-alert' | 'multi-json-dimensions' | 'malformed';
+const fixtures = new Map<FixtureName, Fields>();
+/** A real callback's fields, cloned: a test may mutate its copy freely. */
+function fixture(name: FixtureName): Fields {
+  let value = fixtures.get(name);
+  if (!value) {
+    value = JSON.parse(
+      readFileSync(new URL(`./fixtures/cloudmonitor/${name}.json`, import.meta.url), 'utf8'),
+    ) as Fields;
+    fixtures.set(name, value);
+  }
+  return structuredClone(value);
+}
+
+let upstream: StartedEmulator;
+beforeAll(async () => {
+  upstream = await startEmulator();
+});
+afterAll(() => upstream.close());
+beforeEach(() => {
+  upstream.emulator.reset();
+  upstream.emulator.setFaults({});
+});
+
+interface PostOptions {
+  /** `?token=` value; null for none. */
+  token?: string | null;
+  /** Raw query string instead of `?token=`. */
+  query?: string;
+  /** The FC envelope's requestContext.http.sourceIp; null removes it. */
+  sourceIp?: string | null;
+  contentType?: string;
+}
+
+/** A function wired like in the cloud, with a fetch that counts upstream calls. */
+function setup(name: FunctionName = 'interrupt-elasticsearch-task', env: Env = {}) {
+  const calls: string[] = [];
+  const handler = createFunctionHandler(name, {
+    env: {
+      CLOUDMONITOR_TOKENS: `${ROTATED_TOKEN},${TOKEN}`,
+      ALLOWED_INSTANCES: 'es-cn-demo-*,ls-cn-demo-*',
+      ALIBABA_CLOUD_REGION: 'cn-hangzhou',
+      ELASTICSEARCH_ENDPOINT: upstream.url,
+      ALIBABA_CLOUD_ACCESS_KEY_ID: LOCAL_EMULATOR_CREDENTIALS.accessKeyId,
+      ALIBABA_CLOUD_ACCESS_KEY_SECRET: LOCAL_EMULATOR_CREDENTIALS.accessKeySecret,
+      ...env,
+    },
+    fetch: (input, init) => {
+      calls.push(String(input));
+      return fetch(input, init);
+    },
+  });
+  /** Posts a callback the way CloudMonitor does: a form body, the token in the URL, through a real FC envelope. */
+  const post = async (fields: Fields | string | Uint8Array, options: PostOptions = {}) => {
+    const body =
+      typeof fields === 'string'
+        ? fields
+        : fields instanceof Uint8Array
+          ? Buffer.from(fields)
+          : new URLSearchParams(fields).toString();
+    const url = new URL(`https://fc.example.test/${name}/cloudmonitor`);
+    if (options.query !== undefined) url.search = options.query;
+    else if (options.token !== null) url.searchParams.set('token', options.token ?? TOKEN);
+    const request = new Request(url, {
+      method: 'POST',
+      headers: {
+        'content-type': options.contentType ?? 'application/x-www-form-urlencoded; charset=UTF-8',
+        'user-agent': 'Apache-HttpClient/4.5.13 (Java/1.8.0_152)',
+      },
+      body,
+    });
+    const event = JSON.parse(
+      (
+        await toFcHttpEvent(request, {
+          sourceIp: options.sourceIp ?? CLOUDMONITOR_IP,
+          base64: typeof body !== 'string',
+        })
+      ).toString('utf8'),
+    );
+    if (options.sourceIp === null) delete event.requestContext.http.sourceIp;
+    const response = fromFcHttpResult(await handler(Buffer.from(JSON.stringify(event)), localContext(name)));
+    return { status: response.status, body: (await response.json()) as ResponseBody };
+  };
+  return { calls, post };
+}
+
+const state = (id: string) => upstream.emulator.controlPlane.snapshot().instances.find((i) => i.instanceId === id);
+const tokenFor = (name: FunctionName, instanceId: string, eventKey: string, regionId = 'cn-hangzhou') =>
+  deriveClientToken({ action: actionFor(name), regionId, instanceId, eventKey });
+const keyOf = (f: Fields, instanceId: string) => `cloudmonitor:${f.ruleId}:${instanceId}:${f.timestamp}`;
+
+describe('Function: interrupt-elasticsearch-task, cloudmonitor source', () => {
+  it('interrupts on ALERT (Java-map dimensions), and a retried callback changes nothing', async () => {
+    const { post, calls } = setup();
+    const alert = fixture('alert');
+    const first = await post(alert);
+    expect(first.status).toBe(200);
+    const token = tokenFor(
+      'interrupt-elasticsearch-task',
+      'es-cn-demo-activating',
+      keyOf(alert, 'es-cn-demo-activating'),
+    );
+    expect(first.body.results).toEqual([
+      expect.objectContaining({
+        instanceId: 'es-cn-demo-activating',
+        regionId: 'cn-hangzhou',
+        outcome: 'applied',
+        clientToken: token,
+      }),
+    ]);
+    expect(state('es-cn-demo-activating')?.status).toBe('suspended');
+
+    // CloudMonitor retries up to three times with the same content.
+    const retry = await post(alert);
+    expect(retry.status).toBe(200);
+    expect(retry.body.results[0]?.clientToken).toBe(token);
+    expect(state('es-cn-demo-activating')?.history).toEqual([
+      expect.objectContaining({ action: 'InterruptElasticsearchTask', clientToken: token }),
+    ]);
+    expect(calls).toHaveLength(2);
+  });
+
+  it('accepts a rotated token', async () => {
+    const { post } = setup();
+    expect((await post(fixture('alert'), { token: ROTATED_TOKEN })).status).toBe(200);
+  });
+
+  it('does not act on OK: the alert is resolved', async () => {
+    const { post, calls } = setup();
+    const response = await post(fixture('ok'));
+    expect(response.status).toBe(200);
+    expect(response.body.results).toEqual([
+      expect.objectContaining({ instanceId: 'es-cn-demo-activating', outcome: 'refused', code: 'AlertStateIgnored' }),
+    ]);
+    expect(calls).toHaveLength(0);
+  });
+
+  it('takes every object of JSON dimensions as a target, each with its own key, and says which it passed over', async () => {
+    const { post } = setup();
+    const multi = fixture('multi-json-dimensions');
+    const response = await post(multi);
+    expect(response.status).toBe(200);
+    expect(response.body.results.map((r) => [r.instanceId, r.outcome, r.clientToken])).toEqual([
+      [
+        'es-cn-demo-activating',
+        'applied',
+        tokenFor('interrupt-elasticsearch-task', 'es-cn-demo-activating', keyOf(multi, 'es-cn-demo-activating')),
+      ],
+      [
+        'es-cn-demo-migrating',
+        'applied',
+        tokenFor('interrupt-elasticsearch-task', 'es-cn-demo-migrating', keyOf(multi, 'es-cn-demo-migrating')),
+      ],
+    ]);
+    // The ECS-style dimension names no Elasticsearch or Logstash instance.
+    expect(response.body.notes).toEqual(['dimensions: label instanceId does not hold an instance ID']);
+  });
+
+  it('reads "null" strings as absent: regionId falls back to a region dimension, then the default', async () => {
+    const noDefault = setup('interrupt-elasticsearch-task', { ALIBABA_CLOUD_REGION: undefined });
+    const alert = fixture('alert');
+    alert.regionId = 'null';
+    alert.dimensions = '{clusterId=es-cn-demo-activating, region=cn-hangzhou, nodeIP=null, userId=1273560756088235}';
+    const viaDimension = await noDefault.post(alert);
+    expect(viaDimension.status).toBe(200);
+    expect(viaDimension.body.results[0]).toMatchObject({ outcome: 'applied', regionId: 'cn-hangzhou' });
+
+    // Neither the callback nor the deployment names a region: refused, never guessed.
+    const neither = fixture('alert');
+    neither.regionId = 'null';
+    neither.timestamp = '1685646150000';
+    const refused = await noDefault.post(neither);
+    expect(refused.status).toBe(400);
+    expect(refused.body.results[0]).toMatchObject({ outcome: 'refused', code: 'NoRegion' });
+  });
+
+  it('falls back to transId when timestamp is "null"', async () => {
+    const { post } = setup();
+    const alert = fixture('alert');
+    alert.timestamp = 'null';
+    const response = await post(alert);
+    expect(response.body.results[0]?.clientToken).toBe(
+      tokenFor(
+        'interrupt-elasticsearch-task',
+        'es-cn-demo-activating',
+        `cloudmonitor:${alert.ruleId}:es-cn-demo-activating:${alert.transId}`,
+      ),
+    );
+  });
+
+  it('answers 200 with a note when the dimensions are "null" or name no instance', async () => {
+    const { post, calls } = setup();
+    const none = fixture('alert');
+    none.dimensions = 'null';
+    const a = await post(none);
+    expect(a.status).toBe(200);
+    expect(a.body.results).toEqual([]);
+    expect(a.body.notes).toEqual(['the callback has no dimensions, so it names no instance']);
+
+    const other = fixture('alert');
+    other.dimensions = '{userId=1273560756088235, nodeIP=10.0.0.1}';
+    const b = await post(other);
+    expect(b.status).toBe(200);
+    expect(b.body.notes?.[0]).toMatch(/^dimensions: no label among instanceId, instance_id, es_instance_id, clusterId/);
+    expect(calls).toHaveLength(0);
+  });
+
+  it('honours ALERT_INSTANCE_LABELS for a dimension of the operator’s own', async () => {
+    const { post } = setup('interrupt-elasticsearch-task', { ALERT_INSTANCE_LABELS: 'es_cluster' });
+    const alert = fixture('alert');
+    alert.dimensions = '{es_cluster=es-cn-demo-activating, userId=1273560756088235}';
+    expect((await post(alert)).body.results[0]?.outcome).toBe('applied');
+  });
+
+  it.each<[string, (f: Fields) => Fields | string | Uint8Array, PostOptions, number, string]>([
+    ['malformed JSON dimensions (fixture)', () => fixture('malformed'), {}, 400, 'InvalidPayload'],
+    [
+      'dimensions that are neither a map nor JSON',
+      (f) => ({ ...f, dimensions: 'clusterId=es-cn-demo-activating' }),
+      {},
+      400,
+      'InvalidPayload',
+    ],
+    ['no alertState', ({ alertState: _, ...f }) => f, {}, 400, 'InvalidPayload'],
+    ['an unknown alertState', (f) => ({ ...f, alertState: 'FIRING' }), {}, 400, 'InvalidPayload'],
+    ['ruleId "null"', (f) => ({ ...f, ruleId: 'null' }), {}, 400, 'InvalidPayload'],
+    ['neither timestamp nor transId', (f) => ({ ...f, timestamp: 'null', transId: 'null' }), {}, 400, 'InvalidPayload'],
+    ['a malformed regionId', (f) => ({ ...f, regionId: 'cn hangzhou' }), {}, 400, 'InvalidPayload'],
+    ['a body that is not UTF-8', () => Uint8Array.from([0x61, 0x3d, 0xff, 0xfe]), {}, 400, 'InvalidPayload'],
+    ['JSON by media type', (f) => JSON.stringify(f), { contentType: 'application/json' }, 415, 'UnsupportedMediaType'],
+  ])('refuses a callback with %s, with no upstream call', async (_case, mutate, options, status, code) => {
+    const { post, calls } = setup();
+    const response = await post(mutate(fixture('alert')), options);
+    expect(response.status).toBe(status);
+    expect(response.body.error?.code).toBe(code);
+    expect(calls).toHaveLength(0);
+  });
+});
+
+describe('Function: resume-elasticsearch-task, cloudmonitor source', () => {
+  it('resumes on OK what ALERT interrupted (RESUME_ON default), each with its own token', async () => {
+    const interrupt = setup('interrupt-elasticsearch-task');
+    const resume = setup('resume-elasticsearch-task');
+    expect((await interrupt.post(fixture('alert'))).body.results[0]?.outcome).toBe('applied');
+    // The resume function ignores the ALERT …
+    const alertToResume = await resume.post(fixture('alert'));
+    expect(alertToResume.status).toBe(200);
+    expect(alertToResume.body.results[0]).toMatchObject({ outcome: 'refused', code: 'AlertStateIgnored' });
+    // … and acts on the OK that ends it.
+    const ok = fixture('ok');
+    const resumed = await resume.post(ok);
+    expect(resumed.status).toBe(200);
+    expect(resumed.body.results[0]).toMatchObject({
+      outcome: 'applied',
+      clientToken: tokenFor('resume-elasticsearch-task', 'es-cn-demo-activating', keyOf(ok, 'es-cn-demo-activating')),
+    });
+    expect(state('es-cn-demo-activating')?.status).toBe('activating');
+    expect(state('es-cn-demo-activating')?.history.map((h) => h.action)).toEqual([
+      'InterruptElasticsearchTask',
+      'ResumeElasticsearchTask',
+    ]);
+    expect(resume.calls).toHaveLength(1);
+  });
+
+  it.each<FunctionName>(['interrupt-elasticsearch-task', 'resume-elasticsearch-task', 'cancel-migration-task'])(
+    '%s refuses INSUFFICIENT_DATA with 200 and no call',
+    async (name) => {
+      const { post, calls } = setup(name);
+      const response = await post(fixture('insufficient-data'));
+      expect(response.status).toBe(200);
+      expect(response.body.results).toEqual([
+        expect.objectContaining({
+          instanceId: 'es-cn-demo-activating',
+          outcome: 'refused',
+          code: 'AlertStateIgnored',
+          message: expect.stringMatching(/neither firing nor resolved/),
+        }),
+      ]);
+      expect(calls).toHaveLength(0);
+    },
+  );
+});
+
+describe('Function: interrupt-logstash-task, cloudmonitor source', () => {
+  it('reads instanceId from the dimensions and the default region when regionId is "null"', async () => {
+    const { post } = setup('interrupt-logstash-task');
+    const alert = fixture('logstash-alert');
+    const response = await post(alert);
+    expect(response.status).toBe(200);
+    expect(response.body.results[0]).toMatchObject({
+      instanceId: 'ls-cn-demo-activating',
+      regionId: 'cn-hangzhou',
+      outcome: 'applied',
+      clientToken: tokenFor('interrupt-logstash-task', 'ls-cn-demo-activating', keyOf(alert, 'ls-cn-demo-activating')),
+    });
+    expect(state('ls-cn-demo-activating')?.status).toBe('suspended');
+  });
+});
+
+describe('Function: cloudmonitor authentication', () => {
+  const withCidrs = { CLOUDMONITOR_SOURCE_CIDRS: CIDRS };
+  it.each<[string, Env, PostOptions]>([
+    ['no token', {}, { token: null }],
+    ['an empty token', {}, { query: 'token=' }],
+    ['a wrong token', {}, { token: 'cm-callback-token-6f2b9e41d8a4' }],
+    ['the token as a prefix', {}, { token: TOKEN.slice(0, -1) }],
+    ['two tokens, one right', {}, { query: `token=guess&token=${TOKEN}` }],
+    ['the token under another name', {}, { query: `Token=${TOKEN}` }],
+    ['a source IP outside the CIDRs', withCidrs, { sourceIp: '203.0.113.7' }],
+    ['a source IP next to a range', withCidrs, { sourceIp: '47.74.207.1' }],
+    ['an IPv6 source outside the CIDRs', withCidrs, { sourceIp: '2001:db8::1' }],
+    ['no source IP while CIDRs are set', withCidrs, { sourceIp: null }],
+    ['a malformed source IP', withCidrs, { sourceIp: '47.74.206.70:5555' }],
+    ['no token configured (fail closed)', { CLOUDMONITOR_TOKENS: '' }, {}],
+  ])('refuses %s with 401 and no upstream call', async (_case, env, options) => {
+    const { post, calls } = setup('interrupt-elasticsearch-task', env);
+    const response = await post(fixture('alert'), options);
+    expect(response.status).toBe(401);
+    expect(response.body.error?.code).toBe('Unauthorized');
+    expect(response.body.results).toEqual([]);
+    expect(calls).toHaveLength(0);
+    expect(state('es-cn-demo-activating')?.history).toHaveLength(0);
+  });
+
+  it.each([
+    ['an IPv4 source inside a /26', '47.74.206.130'],
+    ['a single listed address', '8.222.159.116'],
+    ['an IPv4-mapped IPv6 source', '::ffff:47.74.206.5'],
+    ['an IPv6 source inside a range', '2400:3200:1600::abcd'],
+  ])('accepts %s', async (_case, sourceIp) => {
+    const { post } = setup('interrupt-elasticsearch-task', withCidrs);
+    expect((await post(fixture('alert'), { sourceIp })).status).toBe(200);
+  });
+
+  it('accepts any source when no CIDRs are configured', async () => {
+    const { post } = setup();
+    expect((await post(fixture('alert'), { sourceIp: '198.51.100.9' })).status).toBe(200);
+  });
+
+  it('fails closed with a 500 naming the variable when a CIDR is invalid', async () => {
+    const { post, calls } = setup('interrupt-elasticsearch-task', {
+      CLOUDMONITOR_SOURCE_CIDRS: '47.74.206.0/26,47.74.206.0/33',
+    });
+    const response = await post(fixture('alert'));
+    expect(response.status).toBe(500);
+    expect(response.body.error?.message).toMatch(/CLOUDMONITOR_SOURCE_CIDRS: "47\.74\.206\.0\/33"/);
+    expect(calls).toHaveLength(0);
+  });
+
+  it('never echoes the token', async () => {
+    const { post } = setup();
+    const texts = [
+      JSON.stringify((await post(fixture('alert'))).body),
+      JSON.stringify((await post(fixture('alert'), { token: `${TOKEN}x` })).body),
+    ].join('\n');
+    expect(texts).not.toContain(TOKEN);
+  });
+});
+
+describe('CloudMonitor dimensions', () => {
+  it.each<[string, string | undefined, Array<Record<string, string>>]>([
+    ['absent', undefined, []],
+    ['a Java map', '{instanceId=es-cn-x1, userId=123}', [{ instanceId: 'es-cn-x1', userId: '123' }]],
+    ['a Java map with "null" values', '{clusterId=es-cn-x1, nodeIP=null}', [{ clusterId: 'es-cn-x1' }]],
+    [
+      'a Java map whose value holds a comma',
+      '{tag=a,b, instanceId=es-cn-x1}',
+      [{ tag: 'a,b', instanceId: 'es-cn-x1' }],
+    ],
+    ['an empty Java map', '{}', [{}]],
+    ['a JSON object', '{"instanceId":"es-cn-x1","userId":123}', [{ instanceId: 'es-cn-x1', userId: '123' }]],
+    [
+      'a JSON array',
+      '[{"instanceId":"es-cn-x1"},{"instanceId":"es-cn-x2","nodeIP":null}]',
+      [{ instanceId: 'es-cn-x1' }, { instanceId: 'es-cn-x2' }],
+    ],
+  ])('parses %s', (_case, raw, expected) => {
+    expect(parseDimensions(raw)).toEqual(expected);
+  });
+});
