@@ -1,7 +1,8 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { standardWebhookKey } from './auth/standard-webhooks.ts';
 import { ConfigError } from './errors.ts';
 import { SOURCE_NAMES, type SourceName } from './sources/source-names.ts';
+import './zod-locale.ts';
 
 /**
  * The whole configuration, read from the environment once per process (cold start) and
@@ -9,52 +10,64 @@ import { SOURCE_NAMES, type SourceName } from './sources/source-names.ts';
  * makes every request fail closed with a 500 that names the variable.
  */
 
-const list = z
-  .string()
-  .optional()
-  .transform((value) =>
+const trimmedOrUndefined = (value: string | undefined) => (value?.trim() ? value.trim() : undefined);
+
+const list = z.pipe(
+  z.optional(z.string()),
+  z.transform((value: string | undefined) =>
     (value ?? '')
       .split(',')
       .map((item) => item.trim())
       .filter((item) => item.length > 0),
-  );
+  ),
+);
 
 const bool = (fallback: boolean) =>
-  z
-    .enum(['true', 'false', '1', '0', 'yes', 'no', ''])
-    .optional()
-    .transform((value) => (value === undefined || value === '' ? fallback : ['true', '1', 'yes'].includes(value)));
+  z.pipe(
+    z.optional(z.enum(['true', 'false', '1', '0', 'yes', 'no', ''])),
+    z.transform((value) => (value === undefined || value === '' ? fallback : ['true', '1', 'yes'].includes(value))),
+  );
 
 const int = (fallback: number, min: number, max: number) =>
-  z
-    .string()
-    .optional()
-    .transform((value, ctx) => {
+  z.pipe(
+    z.optional(z.string()),
+    z.transform((value: string | undefined, ctx) => {
       if (value === undefined || value.trim() === '') return fallback;
       const parsed = Number(value);
       if (!Number.isInteger(parsed) || parsed < min || parsed > max) {
-        ctx.addIssue({ code: 'custom', message: `must be a whole number from ${min} to ${max}` });
+        ctx.issues.push({ code: 'custom', message: `must be a whole number from ${min} to ${max}`, input: value });
         return z.NEVER;
       }
       return parsed;
-    });
+    }),
+  );
 
 export const REGION_PATTERN = /^[a-z]{2,}(?:-[a-z0-9]+){1,3}$/;
 
 const region = z
-  .string()
-  .optional()
-  .transform((value) => (value?.trim() ? value.trim() : undefined))
-  .refine((value) => value === undefined || REGION_PATTERN.test(value), 'must be a region ID like cn-hangzhou');
+  .pipe(z.optional(z.string()), z.transform(trimmedOrUndefined))
+  .check(
+    z.refine((value) => value === undefined || REGION_PATTERN.test(value), 'must be a region ID like cn-hangzhou'),
+  );
 
-const whsecList = list.transform((secrets, ctx) => {
-  try {
-    return secrets.map(standardWebhookKey);
-  } catch (error) {
-    ctx.addIssue({ code: 'custom', message: (error as Error).message });
-    return z.NEVER;
-  }
-});
+const whsecList = z.pipe(
+  list,
+  z.transform((secrets: string[], ctx) => {
+    try {
+      return secrets.map(standardWebhookKey);
+    } catch (error) {
+      ctx.issues.push({ code: 'custom', message: (error as Error).message, input: secrets });
+      return z.NEVER;
+    }
+  }),
+);
+
+/** A `list` that falls back to `defaults` when empty. */
+const listOr = (defaults: string[]) =>
+  z.pipe(
+    list,
+    z.transform((items: string[]) => (items.length > 0 ? items : defaults)),
+  );
 
 const envSchema = z.object({
   GENERIC_WEBHOOK_SECRETS: whsecList,
@@ -68,10 +81,9 @@ const envSchema = z.object({
   DINGTALK_APP_SECRETS: list,
   FEISHU_ENCRYPT_KEYS: list,
   FEISHU_VERIFICATION_TOKENS: list,
-  ALLOWED_INSTANCES: z
-    .string()
-    .optional()
-    .transform((value) => {
+  ALLOWED_INSTANCES: z.pipe(
+    z.optional(z.string()),
+    z.transform((value: string | undefined) => {
       const items = (value ?? '')
         .split(',')
         .map((item) => item.trim())
@@ -79,59 +91,46 @@ const envSchema = z.object({
       // Unset or empty means "nothing is allowed", never "everything is".
       return items.length > 0 ? items : undefined;
     }),
+  ),
   MAX_TARGETS_PER_EVENT: int(5, 1, 1000),
   DRY_RUN: bool(false),
   ALIBABA_CLOUD_REGION: region,
   FC_REGION: region,
   ELASTICSEARCH_ENDPOINT: z
-    .string()
-    .optional()
-    .transform((value) => (value?.trim() ? value.trim() : undefined))
-    .refine(
-      (value) => value === undefined || /^(https?:\/\/)?[A-Za-z0-9.-]+(:\d{1,5})?\/?$/.test(value),
-      'must be a host name, host:port or http(s)://host[:port]',
+    .pipe(z.optional(z.string()), z.transform(trimmedOrUndefined))
+    .check(
+      z.refine(
+        (value) => value === undefined || /^(https?:\/\/)?[A-Za-z0-9.-]+(:\d{1,5})?\/?$/.test(value),
+        'must be a host name, host:port or http(s)://host[:port]',
+      ),
     ),
-  ALIBABA_CLOUD_ACCESS_KEY_ID: z.string().optional(),
-  ALIBABA_CLOUD_ACCESS_KEY_SECRET: z.string().optional(),
-  ALIBABA_CLOUD_SECURITY_TOKEN: z.string().optional(),
-  RESUME_ON: z.enum(['resolved', 'firing']).optional().default('resolved'),
-  ALERT_INSTANCE_LABELS: list.transform((labels) =>
-    labels.length > 0 ? labels : ['instanceId', 'instance_id', 'es_instance_id'],
-  ),
-  ALERT_REGION_LABELS: list.transform((labels) => (labels.length > 0 ? labels : ['regionId', 'region'])),
-  ASYNC_SOURCES: z
-    .string()
-    .optional()
-    .transform((value, ctx) => {
+  ALIBABA_CLOUD_ACCESS_KEY_ID: z.optional(z.string()),
+  ALIBABA_CLOUD_ACCESS_KEY_SECRET: z.optional(z.string()),
+  ALIBABA_CLOUD_SECURITY_TOKEN: z.optional(z.string()),
+  RESUME_ON: z._default(z.optional(z.enum(['resolved', 'firing'])), 'resolved'),
+  ALERT_INSTANCE_LABELS: listOr(['instanceId', 'instance_id', 'es_instance_id']),
+  ALERT_REGION_LABELS: listOr(['regionId', 'region']),
+  ASYNC_SOURCES: z.pipe(
+    z.optional(z.string()),
+    z.transform((value: string | undefined, ctx) => {
       const items = (value ?? 'slack,dingtalk,feishu')
         .split(',')
         .map((item) => item.trim())
         .filter(Boolean);
       const unknown = items.filter((item) => !(SOURCE_NAMES as readonly string[]).includes(item));
       if (unknown.length > 0) {
-        ctx.addIssue({ code: 'custom', message: `unknown source(s): ${unknown.join(', ')}` });
+        ctx.issues.push({ code: 'custom', message: `unknown source(s): ${unknown.join(', ')}`, input: value });
         return z.NEVER;
       }
       return items as SourceName[];
     }),
-  ASYNC_SERVICE_NAME: z
-    .string()
-    .optional()
-    .transform((value) => (value?.trim() ? value.trim() : undefined)),
-  ASYNC_QUALIFIER: z
-    .string()
-    .optional()
-    .transform((value) => (value?.trim() ? value.trim() : undefined)),
-  ASYNC_INVOKE_ENDPOINT: z
-    .string()
-    .optional()
-    .transform((value) => (value?.trim() ? value.trim() : undefined)),
+  ),
+  ASYNC_SERVICE_NAME: z.pipe(z.optional(z.string()), z.transform(trimmedOrUndefined)),
+  ASYNC_QUALIFIER: z.pipe(z.optional(z.string()), z.transform(trimmedOrUndefined)),
+  ASYNC_INVOKE_ENDPOINT: z.pipe(z.optional(z.string()), z.transform(trimmedOrUndefined)),
   ASYNC_INVOKE_TIMEOUT_MS: int(1500, 100, 60_000),
-  ALIBABA_CLOUD_ACCOUNT_ID: z
-    .string()
-    .regex(/^\d{6,20}$/, 'must be the numeric account ID')
-    .optional(),
-  FC_ACCOUNT_ID: z.string().optional(),
+  ALIBABA_CLOUD_ACCOUNT_ID: z.optional(z.string().check(z.regex(/^\d{6,20}$/, 'must be the numeric account ID'))),
+  FC_ACCOUNT_ID: z.optional(z.string()),
   MAX_BODY_BYTES: int(256 * 1024, 1024, 32 * 1024 * 1024),
   UPSTREAM_TIMEOUT_MS: int(2000, 100, 60_000),
   RETRY_DEADLINE_MS: int(3500, 100, 600_000),

@@ -33,7 +33,9 @@ describe('Function: buildAll', () => {
       inputs: Record<string, unknown>;
     };
     const inputs = Object.keys(meta.inputs);
-    expect(inputs.some((p) => p.startsWith('emulator/') || p.startsWith('local/') || p.startsWith('test/'))).toBe(false);
+    expect(inputs.some((p) => p.startsWith('emulator/') || p.startsWith('local/') || p.startsWith('test/'))).toBe(
+      false,
+    );
   });
 
   it.each(FUNCTION_NAMES)('loads %s in a fresh node process, exporting handler, without loading fc2', async (name) => {

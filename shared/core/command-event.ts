@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { EVENT_KEY_PATTERN } from '../sources/payload.ts';
 import { SOURCE_NAMES } from '../sources/source-names.ts';
 import { instanceIdSchema, regionIdSchema } from './target.ts';
@@ -13,18 +13,18 @@ export const commandEventSchema = z.strictObject({
   responderCommand: z.literal(1),
   function: z.string(),
   source: z.enum(SOURCE_NAMES),
-  reason: z.string().max(1000).optional(),
+  reason: z.optional(z.string().check(z.maxLength(1000))),
   targets: z
     .array(
       z.strictObject({
         instanceId: instanceIdSchema,
-        regionId: regionIdSchema.optional(),
-        eventKey: z.string().regex(EVENT_KEY_PATTERN),
+        regionId: z.optional(regionIdSchema),
+        eventKey: z.string().check(z.regex(EVENT_KEY_PATTERN)),
       }),
     )
-    .min(1),
+    .check(z.minLength(1)),
   /** Where to report the outcome: the chat platform's reply URL (Slack response_url, DingTalk sessionWebhook). */
-  reply: z.strictObject({ url: z.string().url().max(2048) }).optional(),
+  reply: z.optional(z.strictObject({ url: z.string().check(z.url(), z.maxLength(2048)) })),
 });
 
 export type CommandEvent = z.infer<typeof commandEventSchema>;

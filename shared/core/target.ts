@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { REGION_PATTERN } from '../config.ts';
 
 /** Instance IDs as the console shows them: `es-cn-n6w1o1x0w001c…`, `ls-cn-4591f1y6…`. */
@@ -6,9 +6,9 @@ export const INSTANCE_ID_PATTERN = /^[a-z]{2}-[a-z0-9][a-z0-9-]{2,62}$/;
 
 export const instanceIdSchema = z
   .string()
-  .regex(INSTANCE_ID_PATTERN, 'must be an instance ID such as es-cn-n6w1o1x0w001c or ls-cn-4591f1y6');
+  .check(z.regex(INSTANCE_ID_PATTERN, 'must be an instance ID such as es-cn-n6w1o1x0w001c or ls-cn-4591f1y6'));
 
-export const regionIdSchema = z.string().regex(REGION_PATTERN, 'must be a region ID such as cn-hangzhou');
+export const regionIdSchema = z.string().check(z.regex(REGION_PATTERN, 'must be a region ID such as cn-hangzhou'));
 
 /**
  * The state of the alert an item came from; chat commands and schedules have none.

@@ -1,4 +1,5 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
+import '../zod-locale.ts';
 
 /**
  * Function Compute 3.0 event shapes, recognised by structure. The HTTP envelope is checked
@@ -9,24 +10,24 @@ const headerValue = z.union([z.string(), z.array(z.string())]);
 export const httpTriggerEventSchema = z.object({
   version: z.literal('v1'),
   rawPath: z.string(),
-  body: z.string().optional().default(''),
-  isBase64Encoded: z.boolean().optional().default(false),
-  headers: z.record(z.string(), headerValue).optional().default({}),
-  queryParameters: z.record(z.string(), headerValue).optional().default({}),
+  body: z._default(z.optional(z.string()), ''),
+  isBase64Encoded: z._default(z.optional(z.boolean()), false),
+  headers: z._default(z.optional(z.record(z.string(), headerValue)), {}),
+  queryParameters: z._default(z.optional(z.record(z.string(), headerValue)), {}),
   requestContext: z.object({
-    accountId: z.string().optional(),
-    domainName: z.string().optional(),
-    domainPrefix: z.string().optional(),
+    accountId: z.optional(z.string()),
+    domainName: z.optional(z.string()),
+    domainPrefix: z.optional(z.string()),
     http: z.object({
       method: z.string(),
-      path: z.string().optional(),
-      protocol: z.string().optional(),
-      sourceIp: z.string().optional(),
-      userAgent: z.string().optional(),
+      path: z.optional(z.string()),
+      protocol: z.optional(z.string()),
+      sourceIp: z.optional(z.string()),
+      userAgent: z.optional(z.string()),
     }),
-    requestId: z.string().optional(),
-    time: z.string().optional(),
-    timeEpoch: z.string().optional(),
+    requestId: z.optional(z.string()),
+    time: z.optional(z.string()),
+    timeEpoch: z.optional(z.string()),
   }),
 });
 export type HttpTriggerEvent = z.infer<typeof httpTriggerEventSchema>;
@@ -35,7 +36,7 @@ export type HttpTriggerEvent = z.infer<typeof httpTriggerEventSchema>;
 export const timerEventSchema = z.object({
   triggerTime: z.string(),
   triggerName: z.string(),
-  payload: z.string().optional().default(''),
+  payload: z._default(z.optional(z.string()), ''),
 });
 export type TimerEvent = z.infer<typeof timerEventSchema>;
 

@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { verifyBasicPassword } from '../auth/basic-auth.ts';
 import { verifyBearer } from '../auth/bearer.ts';
 import type { ResponderConfig } from '../config.ts';
@@ -9,10 +9,10 @@ import type { InboundRequest, Source } from './source.ts';
 
 /** RFC 3339 as Go's `time.Time` marshals it: `2024-05-01T10:00:00.123456789Z`, `…+02:00`. */
 const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:Z|[+-]\d{2}:\d{2})$/;
-const timestamp = z
-  .string()
-  .regex(RFC3339, 'must be an RFC 3339 timestamp such as 2024-05-01T10:00:00Z')
-  .refine((value) => !Number.isNaN(Date.parse(value)), 'must be a valid date');
+const timestamp = z.string().check(
+  z.regex(RFC3339, 'must be an RFC 3339 timestamp such as 2024-05-01T10:00:00Z'),
+  z.refine((value) => !Number.isNaN(Date.parse(value)), 'must be a valid date'),
+);
 const labelSet = z.record(z.string(), z.string());
 const status = z.enum(['firing', 'resolved']);
 
@@ -23,12 +23,12 @@ const status = z.enum(['firing', 'resolved']);
 export const alertmanagerAlertSchema = z.object({
   status,
   labels: labelSet,
-  annotations: labelSet.optional(),
+  annotations: z.optional(labelSet),
   startsAt: timestamp,
   /** `0001-01-01T00:00:00Z` while firing (or the sender's expected end). */
-  endsAt: timestamp.optional(),
-  generatorURL: z.string().optional(),
-  fingerprint: z.string().regex(/^[0-9a-f]{1,64}$/i, 'must be a hex fingerprint'),
+  endsAt: z.optional(timestamp),
+  generatorURL: z.optional(z.string()),
+  fingerprint: z.string().check(z.regex(/^[0-9a-f]{1,64}$/i, 'must be a hex fingerprint')),
 });
 
 /**
@@ -39,14 +39,14 @@ export const alertmanagerAlertSchema = z.object({
  */
 export const alertmanagerPayloadSchema = z.object({
   version: z.string(),
-  groupKey: z.string().optional(),
-  truncatedAlerts: z.number().int().nonnegative().optional(),
+  groupKey: z.optional(z.string()),
+  truncatedAlerts: z.optional(z.number().check(z.int(), z.nonnegative())),
   status,
-  receiver: z.string().optional(),
-  groupLabels: labelSet.optional(),
-  commonLabels: labelSet.optional(),
-  commonAnnotations: labelSet.optional(),
-  externalURL: z.string().optional(),
+  receiver: z.optional(z.string()),
+  groupLabels: z.optional(labelSet),
+  commonLabels: z.optional(labelSet),
+  commonAnnotations: z.optional(labelSet),
+  externalURL: z.optional(z.string()),
   alerts: z.array(alertmanagerAlertSchema),
 });
 

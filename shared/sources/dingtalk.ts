@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { verifyDingTalkSign } from '../auth/dingtalk-sign.ts';
 import type { ResponderConfig } from '../config.ts';
 import type { SourceEvent } from '../core/target.ts';
@@ -13,18 +13,22 @@ import { CHAT_DEADLINE_MS, type Source } from './source.ts';
  */
 const dingTalkMessageSchema = z.looseObject({
   msgtype: z.string(),
-  msgId: z.string().regex(EVENT_KEY_PATTERN, 'must be 1 to 256 printable ASCII characters'),
-  text: z.looseObject({ content: z.string().max(20_000) }).optional(),
-  content: z
-    .looseObject({ richText: z.array(z.looseObject({ text: z.string().max(20_000).optional() })).max(200) })
-    .optional(),
-  conversationId: z.string().optional(),
-  sessionWebhook: z.string().max(2048).optional(),
-  sessionWebhookExpiredTime: z.number().optional(),
-  conversationTitle: z.string().optional(),
-  senderNick: z.string().optional(),
-  senderStaffId: z.string().optional(),
-  senderId: z.string().optional(),
+  msgId: z.string().check(z.regex(EVENT_KEY_PATTERN, 'must be 1 to 256 printable ASCII characters')),
+  text: z.optional(z.looseObject({ content: z.string().check(z.maxLength(20_000)) })),
+  content: z.optional(
+    z.looseObject({
+      richText: z
+        .array(z.looseObject({ text: z.optional(z.string().check(z.maxLength(20_000))) }))
+        .check(z.maxLength(200)),
+    }),
+  ),
+  conversationId: z.optional(z.string()),
+  sessionWebhook: z.optional(z.string().check(z.maxLength(2048))),
+  sessionWebhookExpiredTime: z.optional(z.number()),
+  conversationTitle: z.optional(z.string()),
+  senderNick: z.optional(z.string()),
+  senderStaffId: z.optional(z.string()),
+  senderId: z.optional(z.string()),
 });
 
 /**

@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { matchesAny } from '../auth/constant-time.ts';
 import { larkDecrypt, verifyLarkSignature } from '../auth/feishu-signature.ts';
 import type { ResponderConfig } from '../config.ts';
@@ -55,26 +55,26 @@ function tokenOf(value: Json): string | undefined {
 
 const isChallenge = (value: Json) => value.type === 'url_verification';
 
-const eventKeySchema = z.string().regex(EVENT_KEY_PATTERN, 'must be 1 to 256 printable ASCII characters');
+const eventKeySchema = z.string().check(z.regex(EVENT_KEY_PATTERN, 'must be 1 to 256 printable ASCII characters'));
 
 /** Schema 2.0 `im.message.receive_v1` (https://open.feishu.cn/document/server-docs/im-v1/message/events/receive). */
 const v2Schema = z.looseObject({
   schema: z.literal('2.0'),
   header: z.looseObject({ event_id: eventKeySchema, event_type: z.string() }),
-  event: z.unknown().optional(),
+  event: z.optional(z.unknown()),
 });
 const v2MessageSchema = z.looseObject({
   message: z.looseObject({
     message_type: z.string(),
-    content: z.string().max(100_000),
-    chat_id: z.string().optional(),
-    chat_type: z.string().optional(),
+    content: z.string().check(z.maxLength(100_000)),
+    chat_id: z.optional(z.string()),
+    chat_type: z.optional(z.string()),
   }),
-  sender: z
-    .looseObject({
-      sender_id: z.looseObject({ open_id: z.string().nullish(), user_id: z.string().nullish() }).optional(),
-    })
-    .optional(),
+  sender: z.optional(
+    z.looseObject({
+      sender_id: z.optional(z.looseObject({ open_id: z.nullish(z.string()), user_id: z.nullish(z.string()) })),
+    }),
+  ),
 });
 /** Schema 1.0 `message` event: `uuid` identifies the delivery, `event.text_without_at_bot` the text. */
 const v1Schema = z.looseObject({
@@ -82,11 +82,11 @@ const v1Schema = z.looseObject({
   type: z.literal('event_callback'),
   event: z.looseObject({
     type: z.string(),
-    msg_type: z.string().optional(),
-    text: z.string().max(100_000).optional(),
-    text_without_at_bot: z.string().max(100_000).optional(),
-    open_id: z.string().optional(),
-    open_chat_id: z.string().optional(),
+    msg_type: z.optional(z.string()),
+    text: z.optional(z.string().check(z.maxLength(100_000))),
+    text_without_at_bot: z.optional(z.string().check(z.maxLength(100_000))),
+    open_id: z.optional(z.string()),
+    open_chat_id: z.optional(z.string()),
   }),
 });
 

@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { instanceIdSchema, regionIdSchema } from '../core/target.ts';
 import { EVENT_KEY_PATTERN } from './payload.ts';
 
@@ -8,10 +8,10 @@ import { EVENT_KEY_PATTERN } from './payload.ts';
  * Strict: an unknown key (a typo such as `instanceID`) is an error, not silently ignored.
  */
 export const genericPayloadSchema = z.strictObject({
-  instanceIds: z.array(instanceIdSchema).min(1, 'must name at least one instance').max(1000),
-  regionId: regionIdSchema.optional(),
-  reason: z.string().max(1000).optional(),
-  eventId: z.string().regex(EVENT_KEY_PATTERN, 'must be 1 to 256 printable ASCII characters').optional(),
+  instanceIds: z.array(instanceIdSchema).check(z.minLength(1, 'must name at least one instance'), z.maxLength(1000)),
+  regionId: z.optional(regionIdSchema),
+  reason: z.optional(z.string().check(z.maxLength(1000))),
+  eventId: z.optional(z.string().check(z.regex(EVENT_KEY_PATTERN, 'must be 1 to 256 printable ASCII characters'))),
 });
 
 export type GenericPayload = z.infer<typeof genericPayloadSchema>;

@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { verifyBearer } from '../auth/bearer.ts';
 import { grafanaSignatureHeaders, verifyGrafanaHmac } from '../auth/grafana-hmac.ts';
 import type { ResponderConfig } from '../config.ts';
@@ -8,13 +8,13 @@ import { bodyText, parseJson, validate } from './payload.ts';
 import type { InboundRequest, Source } from './source.ts';
 
 /** One alert of a Grafana notification: Alertmanager's fields plus Grafana's extras. */
-export const grafanaAlertSchema = alertmanagerAlertSchema.extend({
-  values: z.record(z.string(), z.number().nullable()).nullable().optional(),
-  valueString: z.string().optional(),
-  dashboardURL: z.string().optional(),
-  panelURL: z.string().optional(),
-  silenceURL: z.string().optional(),
-  imageURL: z.string().optional(),
+export const grafanaAlertSchema = z.extend(alertmanagerAlertSchema, {
+  values: z.optional(z.nullable(z.record(z.string(), z.nullable(z.number())))),
+  valueString: z.optional(z.string()),
+  dashboardURL: z.optional(z.string()),
+  panelURL: z.optional(z.string()),
+  silenceURL: z.optional(z.string()),
+  imageURL: z.optional(z.string()),
 });
 
 /**
@@ -22,11 +22,11 @@ export const grafanaAlertSchema = alertmanagerAlertSchema.extend({
  * `ExtendedData` plus `version` "1", `groupKey`, `truncatedAlerts`, `orgId`, `title`, `state`,
  * `message`). A custom payload template is not this shape and gets a 400 naming the field.
  */
-export const grafanaPayloadSchema = alertmanagerPayloadSchema.extend({
-  orgId: z.number().int().optional(),
-  title: z.string().optional(),
-  state: z.enum(['alerting', 'ok']).optional(),
-  message: z.string().optional(),
+export const grafanaPayloadSchema = z.extend(alertmanagerPayloadSchema, {
+  orgId: z.optional(z.number().check(z.int())),
+  title: z.optional(z.string()),
+  state: z.optional(z.enum(['alerting', 'ok'])),
+  message: z.optional(z.string()),
   alerts: z.array(grafanaAlertSchema),
 });
 

@@ -1,5 +1,6 @@
-import type { z } from 'zod';
+import * as z from 'zod/mini';
 import { PayloadError } from '../errors.ts';
+import '../zod-locale.ts';
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
@@ -21,7 +22,7 @@ export function parseJson(text: string): unknown {
 }
 
 /** `instanceIds[0]: must be …; regionId: …` — names every field that is wrong. */
-export function describeIssues(error: z.ZodError): string {
+export function describeIssues(error: z.core.$ZodError): string {
   return error.issues
     .slice(0, 5)
     .map((issue) => {
@@ -36,8 +37,8 @@ export function describeIssues(error: z.ZodError): string {
 }
 
 /** Validates with a zod schema and turns its error into a 400 that names the field. */
-export function validate<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
-  const parsed = schema.safeParse(value);
+export function validate<T>(schema: z.core.$ZodType<T>, value: unknown, what: string): T {
+  const parsed = z.safeParse(schema, value);
   if (!parsed.success) throw new PayloadError(`invalid ${what}: ${describeIssues(parsed.error)}`);
   return parsed.data;
 }
