@@ -25,7 +25,8 @@ export interface ResponderAppOptions {
   /** Reports a command's outcome to chat; replies are never sent when absent. */
   replySender?: ReplySender | undefined;
   config: ResponderConfig;
-  sources: Partial<Record<SourceName, Source>>;
+  /** Loaders of the sources this function serves, each built on first use. */
+  sources: Partial<Record<SourceName, () => Promise<Source>>>;
   logger: Logger;
   now?: () => Date;
 }
@@ -99,7 +100,7 @@ export function createResponderApp(options: ResponderAppOptions): Hono<Env> {
     );
     if (command.reply && replySender) {
       // Report what was done, per instance, in the platform's own message shape.
-      const render = sources[command.source]?.render;
+      const render = (await sources[command.source]?.())?.render;
       const body = render ? render(outcome.body, outcome.status).body : outcome.body;
       try {
         await replySender.send(command.reply.url, body);
@@ -117,7 +118,7 @@ export function createResponderApp(options: ResponderAppOptions): Hono<Env> {
     if (trigger) return handleTrigger(c, trigger);
     if (!isSourceName(sourceName)) throw new NotFoundError(`unknown source "${sourceName.slice(0, 40)}"`);
     const log = childLogger(c, sourceName);
-    const source = sources[sourceName];
+    const source = await sources[sourceName]?.();
     if (!source?.enabled) {
       log.warn('refused', { reason: 'no secret is configured for this source' });
       throw new UnauthorizedError();

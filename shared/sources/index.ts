@@ -1,22 +1,28 @@
 import type { ResponderConfig } from '../config.ts';
-import { createAlertmanagerSource } from './alertmanager.ts';
-import { createCloudMonitorSource } from './cloudmonitor.ts';
-import { createDingTalkSource } from './dingtalk.ts';
-import { createFeishuSource } from './feishu.ts';
-import { createGenericSource } from './generic.ts';
-import { createGrafanaSource } from './grafana.ts';
-import { createSlackSource } from './slack.ts';
 import type { Source, SourceName } from './source.ts';
 
-/** Every source this build knows, each built once from the config. */
-export function createSources(config: ResponderConfig): Partial<Record<SourceName, Source>> {
+export type SourceLoader = () => Promise<Source>;
+
+/**
+ * Every source this build knows, each built once, on first use. An invocation serves one
+ * sender, and building the others' schemas costs a cold start ~15 ms for nothing: the dynamic
+ * imports let the bundler evaluate a sender's module only when it is first asked for.
+ */
+export function createSources(config: ResponderConfig): Record<SourceName, SourceLoader> {
+  const once = (build: () => Promise<Source>): SourceLoader => {
+    let source: Promise<Source> | undefined;
+    return () => {
+      source ??= build();
+      return source;
+    };
+  };
   return {
-    generic: createGenericSource(config.secrets),
-    alertmanager: createAlertmanagerSource(config),
-    grafana: createGrafanaSource(config),
-    cloudmonitor: createCloudMonitorSource(config),
-    slack: createSlackSource(config.secrets),
-    dingtalk: createDingTalkSource(config.secrets),
-    feishu: createFeishuSource(config.secrets),
+    generic: once(async () => (await import('./generic.ts')).createGenericSource(config.secrets)),
+    alertmanager: once(async () => (await import('./alertmanager.ts')).createAlertmanagerSource(config)),
+    grafana: once(async () => (await import('./grafana.ts')).createGrafanaSource(config)),
+    cloudmonitor: once(async () => (await import('./cloudmonitor.ts')).createCloudMonitorSource(config)),
+    slack: once(async () => (await import('./slack.ts')).createSlackSource(config.secrets)),
+    dingtalk: once(async () => (await import('./dingtalk.ts')).createDingTalkSource(config.secrets)),
+    feishu: once(async () => (await import('./feishu.ts')).createFeishuSource(config.secrets)),
   };
 }
