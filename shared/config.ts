@@ -81,6 +81,9 @@ const envSchema = z.object({
   DINGTALK_APP_SECRETS: list,
   FEISHU_ENCRYPT_KEYS: list,
   FEISHU_VERIFICATION_TOKENS: list,
+  FEISHU_APP_ID: z.optional(z.string()),
+  FEISHU_APP_SECRET: z.optional(z.string()),
+  FEISHU_OPEN_API_BASE: z.optional(z.enum(['https://open.feishu.cn', 'https://open.larksuite.com', ''])),
   ALLOWED_INSTANCES: z.pipe(
     z.optional(z.string()),
     z.transform((value: string | undefined) => {
@@ -160,6 +163,10 @@ export interface ResponderConfig {
     readonly dingtalkAppSecrets: readonly string[];
     readonly feishuEncryptKeys: readonly string[];
     readonly feishuVerificationTokens: readonly string[];
+    /** The bot's app credentials, for replies to a message (tenant access token); optional. */
+    readonly feishuApp?:
+      | { readonly appId: string; readonly appSecret: string; readonly openApiBase: string }
+      | undefined;
   };
   readonly policy: {
     /** `undefined` when ALLOWED_INSTANCES is unset: every target is refused. */
@@ -248,6 +255,14 @@ export function parseConfig(env: Env): ResponderConfig {
       dingtalkAppSecrets: e.DINGTALK_APP_SECRETS,
       feishuEncryptKeys: e.FEISHU_ENCRYPT_KEYS,
       feishuVerificationTokens: e.FEISHU_VERIFICATION_TOKENS,
+      feishuApp:
+        e.FEISHU_APP_ID && e.FEISHU_APP_SECRET
+          ? {
+              appId: e.FEISHU_APP_ID,
+              appSecret: e.FEISHU_APP_SECRET,
+              openApiBase: e.FEISHU_OPEN_API_BASE || 'https://open.feishu.cn',
+            }
+          : undefined,
     },
     policy: {
       allowedInstances: e.ALLOWED_INSTANCES,

@@ -1,5 +1,6 @@
 import { actionFor, type FunctionName } from './actions.ts';
 import { createFc2Invoker } from './async/fc2-invoker.ts';
+import { withFeishuTenantToken } from './async/feishu-reply-auth.ts';
 import type { AsyncInvoker } from './async/invoker.ts';
 import { createHttpsReplySender, type ReplySender } from './async/reply-sender.ts';
 import type { Credentials } from './config.ts';
@@ -11,6 +12,13 @@ import { createFcHandler, type FcHandler } from './fc/adapter.ts';
 import { createResponderApp } from './http/responder-app.ts';
 import { createRootLogger } from './logger.ts';
 import { createSources } from './sources/index.ts';
+
+/** Chat reports over HTTPS; replies into Feishu chats carry the bot's tenant token. */
+function cloudReplySender(config: ReturnType<typeof parseConfig>): ReplySender {
+  const https = createHttpsReplySender({ timeoutMs: config.upstreamTimeoutMs });
+  const app = config.secrets.feishuApp;
+  return app ? withFeishuTenantToken(https, app) : https;
+}
 
 export interface FunctionOptions {
   /** Defaults to `process.env`, read once here (cold start). */
@@ -71,7 +79,7 @@ export function createFunctionHandler(name: FunctionName, options: FunctionOptio
     now: options.now,
     // Hand-off only when the FC coordinates are configured; otherwise every source runs synchronously.
     handOff: invokerFor ? { sources: config.async.sources, invokerFor } : undefined,
-    replySender: options.replySender ?? createHttpsReplySender({ timeoutMs: config.upstreamTimeoutMs }),
+    replySender: options.replySender ?? cloudReplySender(config),
   });
   return createFcHandler(app, { functionName: name, maxBodyBytes: config.maxBodyBytes });
 }

@@ -1,8 +1,10 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { LOCAL_BEARER_TOKEN } from '../local/defaults.ts';
 import { type LocalServer, startLocal } from '../local/server.ts';
+import { dingTalkSign } from '../shared/auth/dingtalk-sign.ts';
 import { slackSignature } from '../shared/auth/slack-signature.ts';
 import type { ResponseBody } from '../shared/core/result.ts';
+import feishuMessage from './fixtures/feishu/message.json' with { type: 'json' };
 
 /**
  * The async hand-off in local mode, end to end: the HTTP path answers at once with `accepted`,
@@ -200,5 +202,83 @@ describe('Function: a Slack slash command handed off in local mode', () => {
     const runs = slackLocal.fcInvoke.invocations().filter((i) => i.status === 'succeeded');
     expect(runs).toHaveLength(1);
     expect(slackLocal.replies.replies()).toHaveLength(1);
+  });
+});
+
+describe('Function: DingTalk and Feishu commands handed off in local mode report back', () => {
+  const DINGTALK_SECRET = 'dingtalk-app-secret-for-local-tests';
+  const FEISHU_TOKEN = 'vt7Qm2cXz9kLpR4sTuW8yB1dF3hJ6nV0';
+  const FEISHU_APP_SECRET = 'feishu-app-secret-for-local-tests';
+  let chatLocal: LocalServer;
+  beforeAll(async () => {
+    chatLocal = await startLocal({
+      port: 0,
+      env: {
+        PATH: process.env.PATH,
+        DINGTALK_APP_SECRETS: DINGTALK_SECRET,
+        FEISHU_VERIFICATION_TOKENS: FEISHU_TOKEN,
+        FEISHU_APP_ID: 'cli_a8f89f0647789013',
+        FEISHU_APP_SECRET,
+        POWERTOOLS_LOG_LEVEL: 'SILENT',
+      },
+    });
+  });
+  afterAll(() => chatLocal.close());
+  beforeEach(async () => {
+    await chatLocal.fcInvoke.idle();
+    chatLocal.fcInvoke.reset();
+    chatLocal.replies.clear();
+    chatLocal.emulator.reset();
+  });
+
+  it('posts the DingTalk outcome to the session webhook', async () => {
+    const ts = Date.now();
+    const webhook = 'https://oapi.dingtalk.com/robot/sendBySession?session=c0ffee';
+    const response = await fetch(`${chatLocal.url}/interrupt-elasticsearch-task/dingtalk`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', timestamp: String(ts), sign: dingTalkSign(DINGTALK_SECRET, ts) },
+      body: JSON.stringify({
+        msgtype: 'text',
+        text: { content: ' es-cn-demo-activating 变更卡住，先中断' },
+        msgId: 'msgQ1w2E3r4T5y6U7i8O9p0==',
+        createAt: ts,
+        conversationId: 'cidABCDEF==',
+        conversationTitle: 'SRE 值班',
+        senderNick: 'oncall',
+        sessionWebhook: webhook,
+        sessionWebhookExpiredTime: ts + 3_600_000,
+      }),
+    });
+    expect(response.status).toBe(200);
+    const inline = (await response.json()) as { msgtype: string; text: { content: string } };
+    expect(inline.text.content).toMatch(/accepted/);
+    await chatLocal.fcInvoke.idle();
+    const [reply] = chatLocal.replies.replies();
+    expect(reply?.url).toBe(webhook);
+    expect(reply?.body).toMatchObject({ msgtype: 'text', text: { content: expect.stringMatching(/applied.*ies1-/s) } });
+  });
+
+  it('replies to the Feishu message through the message API, without leaking the app secret', async () => {
+    const event = structuredClone(feishuMessage);
+    const response = await fetch(`${chatLocal.url}/interrupt-elasticsearch-task/feishu`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(event),
+    });
+    expect(response.status).toBe(200);
+    await chatLocal.fcInvoke.idle();
+    const replies = chatLocal.replies.replies();
+    expect(replies).toHaveLength(1);
+    expect(replies[0]?.url).toBe(
+      `https://open.feishu.cn/open-apis/im/v1/messages/${event.event.message.message_id}/reply`,
+    );
+    const body = replies[0]?.body as { msg_type: string; content: string };
+    expect(body.msg_type).toBe('text');
+    expect((JSON.parse(body.content) as { text: string }).text).toMatch(/es-cn-demo-activating.*applied.*ies1-/s);
+    expect(JSON.stringify(replies)).not.toContain(FEISHU_APP_SECRET);
+    const history = chatLocal.emulator.controlPlane
+      .snapshot()
+      .instances.find((i) => i.instanceId === 'es-cn-demo-activating');
+    expect(history?.history).toHaveLength(1);
   });
 });

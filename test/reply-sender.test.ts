@@ -130,6 +130,19 @@ describe('Function: createHttpsReplySender', () => {
     expect(JSON.parse(received[0]?.body ?? '')).toEqual(body);
   });
 
+  it('sends extra headers and resolves with the answer parsed as JSON', async () => {
+    answer = { status: 200, body: '{"code":0,"tenant_access_token":"t-123","expire":7200}' };
+    const parsed = await sender().send(
+      'https://open.feishu.cn/open-apis/auth/v3/tenant_access_token/internal',
+      { app_id: 'cli_x' },
+      { authorization: 'Bearer abc' },
+    );
+    expect(parsed).toEqual({ code: 0, tenant_access_token: 't-123', expire: 7200 });
+    expect(received[0]?.headers.authorization).toBe('Bearer abc');
+    answer = { status: 200, body: 'ok' };
+    expect(await sender().send(SLACK, { text: 'x' })).toBeUndefined();
+  });
+
   it('never makes a request for a refused URL', async () => {
     const request = vi.fn(toLocal);
     const error = await rejection(

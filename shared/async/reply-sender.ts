@@ -9,8 +9,12 @@ import { request as httpsRequest, type RequestOptions } from 'node:https';
  */
 
 export interface ReplySender {
-  /** POSTs `body` as JSON to `url`. Rejects with {@link ReplyError} only. */
-  send(url: string, body: unknown): Promise<void>;
+  /**
+   * POSTs `body` as JSON to `url`, with extra `headers` (an authorization; never recorded), and
+   * resolves with the answer parsed as JSON (undefined when it is not JSON). Rejects with
+   * {@link ReplyError} only.
+   */
+  send(url: string, body: unknown, headers?: Record<string, string>): Promise<unknown>;
 }
 
 /** The chat hosts replies may go to (exact names; no subdomains, ports or user info). */
@@ -127,21 +131,21 @@ export function createHttpsReplySender(options: HttpsReplySenderOptions): ReplyS
   const doRequest: ReplyRequestFn = options.request ?? ((url, requestOptions) => httpsRequest(url, requestOptions));
 
   return {
-    async send(url, body) {
+    async send(url, body, headers) {
       const target = checkReplyUrl(url, hosts);
       const payload = Buffer.from(serialise(body), 'utf8');
 
-      await new Promise<void>((resolve, reject) => {
+      return new Promise<unknown>((resolve, reject) => {
         let settled = false;
         let req: ClientRequest | undefined;
-        const finish = (error?: ReplyError) => {
+        const finish = (error?: ReplyError, answer?: unknown) => {
           if (settled) return;
           settled = true;
           clearTimeout(timer);
           if (error) {
             req?.destroy();
             reject(error);
-          } else resolve();
+          } else resolve(answer);
         };
         const timer = setTimeout(
           () =>
@@ -157,6 +161,7 @@ export function createHttpsReplySender(options: HttpsReplySenderOptions): ReplyS
           req = doRequest(target, {
             method: 'POST',
             headers: {
+              ...headers,
               'content-type': 'application/json; charset=utf-8',
               'content-length': String(payload.byteLength),
               'user-agent': 'es-change-responder',
@@ -220,7 +225,13 @@ export function createHttpsReplySender(options: HttpsReplySenderOptions): ReplyS
               );
               return;
             }
-            finish();
+            let answer: unknown;
+            try {
+              answer = JSON.parse(text);
+            } catch {
+              answer = undefined;
+            }
+            finish(undefined, answer);
           });
         });
         req.end(payload);

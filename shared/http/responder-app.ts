@@ -100,8 +100,10 @@ export function createResponderApp(options: ResponderAppOptions): Hono<Env> {
     );
     if (command.reply && replySender) {
       // Report what was done, per instance, in the platform's own message shape.
-      const render = (await sources[command.source]?.())?.render;
-      const body = render ? render(outcome.body, outcome.status).body : outcome.body;
+      const source = await sources[command.source]?.();
+      const body =
+        source?.replyBody?.(outcome.body) ??
+        (source?.render ? source.render(outcome.body, outcome.status).body : outcome.body);
       try {
         await replySender.send(command.reply.url, body);
         log.info('reported', { status: outcome.status });

@@ -4,7 +4,7 @@ import { larkDecrypt, verifyLarkSignature } from '../auth/feishu-signature.ts';
 import type { ResponderConfig } from '../config.ts';
 import type { SourceEvent } from '../core/target.ts';
 import { PayloadError, UnauthorizedError } from '../errors.ts';
-import { MAX_COMMAND_IDS, parseCommandText, usageText } from './chat-command.ts';
+import { MAX_COMMAND_IDS, parseCommandText, replyText, usageText } from './chat-command.ts';
 import { bodyText, EVENT_KEY_PATTERN, validate } from './payload.ts';
 import type { InboundRequest, Source } from './source.ts';
 import { CHAT_DEADLINE_MS } from './source.ts';
@@ -65,6 +65,7 @@ const v2Schema = z.looseObject({
 });
 const v2MessageSchema = z.looseObject({
   message: z.looseObject({
+    message_id: z.optional(z.string().check(z.regex(/^om_[A-Za-z0-9_-]{1,120}$/, 'must be a message ID (om_…)'))),
     message_type: z.string(),
     content: z.string().check(z.maxLength(100_000)),
     chat_id: z.optional(z.string()),
@@ -147,6 +148,7 @@ function command(text: string, eventKey: string, context: string): SourceEvent {
  * has the same event_id, so the same clientTokens. The body is the usual JSON result.
  */
 export function createFeishuSource(secrets: ResponderConfig['secrets']): Source {
+  const replyBase = secrets.feishuApp?.openApiBase;
   const encryptKeys = secrets.feishuEncryptKeys;
   const tokens = secrets.feishuVerificationTokens;
   const decoded = new WeakMap<InboundRequest, Decoded>();
@@ -203,11 +205,16 @@ export function createFeishuSource(secrets: ResponderConfig['secrets']): Source 
         }
         const { message, sender } = validate(v2MessageSchema, event.event, 'Feishu event.event');
         const who = sender?.sender_id?.user_id || sender?.sender_id?.open_id || 'unknown user';
-        return command(
+        const event2 = command(
           messageText(message.message_type, message.content),
           eventKey,
           `${who} in ${message.chat_id ?? 'a chat'}`,
         );
+        // With the bot's app credentials configured, the async outcome is posted as a reply to the message.
+        if (replyBase && message.message_id) {
+          event2.replyUrl = `${replyBase}/open-apis/im/v1/messages/${message.message_id}/reply`;
+        }
+        return event2;
       }
       if (value.type === 'event_callback') {
         const { uuid, event } = validate(v1Schema, value, 'Feishu event (schema 1.0)');
@@ -224,6 +231,10 @@ export function createFeishuSource(secrets: ResponderConfig['secrets']): Source 
         );
       }
       throw new PayloadError('not a Feishu event: expected schema 2.0 or an event_callback');
+    },
+    replyBody(body) {
+      // A reply message (im/v1 messages/:id/reply): a text message whose content is a JSON string.
+      return { msg_type: 'text', content: JSON.stringify({ text: replyText(body, 'plain') }) };
     },
     render(body, status) {
       return { status: status === 401 || status >= 500 ? status : 200, body };

@@ -53,6 +53,11 @@ export interface Source {
    * failure): renders what was done, after authentication, for successes and refusals alike.
    */
   render?(body: ResponseBody, status: number): Reply;
+  /**
+   * The body of a later report to the platform's reply URL (the async hand-off's outcome), when it
+   * differs from what `render` answers inline (Feishu replies through its message API).
+   */
+  replyBody?(body: ResponseBody): unknown;
 }
 
 /** Slack and Feishu give 3 s, DingTalk about as much; leave room for the answer itself. */
