@@ -139,7 +139,7 @@ handler(event, { requestId: 'bench', credentials: {} }).then((r) => {
     // (c) warm in-process overhead: adapter, auth, parse, policy, token, sign; upstream replaced by an instant reply.
     const warmHandler = createFunctionHandler(FN, {
       env: fnEnv,
-      fetch: async () => new Response('{"RequestId":"R","Result":true}', { status: 200 }),
+      transport: async () => ({ status: 200, retryAfter: undefined, body: '{"RequestId":"R","Result":true}' }),
     });
     const events = await Promise.all(
       Array.from({ length: WARM_REQUESTS + 300 }, (_, i) => signedEvent(url, `msg_warm_${i}`)),

@@ -7,6 +7,7 @@ import type { Credentials } from './config.ts';
 import { type Env, parseConfig } from './config.ts';
 import { createResponder } from './core/responder.ts';
 import { createElasticsearchClient, type ElasticsearchApi } from './elasticsearch/client.ts';
+import type { Transport } from './elasticsearch/transport.ts';
 import { ConfigError } from './errors.ts';
 import { createFcHandler, type FcHandler } from './fc/adapter.ts';
 import { createResponderApp } from './http/responder-app.ts';
@@ -26,6 +27,8 @@ export interface FunctionOptions {
   /** Replaces the signed HTTP client (tests). */
   api?: ElasticsearchApi;
   fetch?: typeof fetch;
+  /** Replaces the HTTP transport under the signed client (benchmarks, tests). */
+  transport?: Transport;
   now?: () => Date;
   /** Replaces the fc2 hand-off (tests). */
   invokerFor?: (credentials: Credentials) => AsyncInvoker;
@@ -62,6 +65,7 @@ export function createFunctionHandler(name: FunctionName, options: FunctionOptio
       timeoutMs: config.upstreamTimeoutMs,
       maxSockets: config.fanOutConcurrency,
       fetch: options.fetch,
+      transport: options.transport,
     });
   const responder = createResponder({ action, config, api });
   const invoke = config.async.invoke;

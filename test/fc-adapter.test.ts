@@ -15,12 +15,14 @@ function echoApp() {
     c.req.raw.headers.forEach((v, k) => {
       headers[k] = v;
     });
+    // HTTP bodies travel in the bindings (already in memory); timer and command bodies in the Request.
+    const { body, ...env } = c.env ?? {};
     return c.json({
       method: c.req.method,
       url: c.req.url,
       headers,
-      body: await c.req.text(),
-      env: c.env,
+      body: body ? Buffer.from(body).toString('utf8') : await c.req.text(),
+      env,
     });
   });
   return app;

@@ -1,10 +1,10 @@
-import type { Logger } from '@aws-lambda-powertools/logger';
 import { type ActionSpec, actionPath, alreadyInDesiredState, describePath } from '../actions.ts';
 import { type AsyncInvoker, invocationIdFor, isInvokeError } from '../async/invoker.ts';
 import type { Credentials, ResponderConfig } from '../config.ts';
 import { ApiError } from '../elasticsearch/api-error.ts';
 import type { ApiCall, ElasticsearchApi } from '../elasticsearch/client.ts';
 import { ConfigError } from '../errors.ts';
+import type { RequestLog as Logger } from '../logger.ts';
 import { deriveClientToken } from './client-token.ts';
 import type { CommandEvent } from './command-event.ts';
 import { mapBounded } from './map-bounded.ts';

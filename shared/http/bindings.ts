@@ -10,4 +10,9 @@ export interface InvocationBindings {
   sourceIp?: string | undefined;
   credentials?: Credentials | undefined;
   trigger?: { kind: 'timer'; name: string; time: string } | { kind: 'command' } | undefined;
+  /**
+   * The raw body, when the adapter already holds it in memory (FC hands the whole event over):
+   * the app reads it instead of streaming it out of the Request again. Still size-checked.
+   */
+  body?: Uint8Array | undefined;
 }

@@ -4,7 +4,11 @@ import { PayloadTooLargeError } from '../errors.ts';
  * Reads a request body, refusing it as soon as it exceeds `limit` bytes: a declared
  * Content-Length over the limit is refused before a byte is read.
  */
-export async function readBodyLimited(request: Request, limit: number): Promise<Uint8Array> {
+export async function readBodyLimited(request: Request, limit: number, given?: Uint8Array): Promise<Uint8Array> {
+  if (given) {
+    if (given.byteLength > limit) throw new PayloadTooLargeError(limit);
+    return given;
+  }
   const declared = Number(request.headers.get('content-length') ?? '0');
   if (declared > limit) throw new PayloadTooLargeError(limit);
   if (!request.body) return new Uint8Array();

@@ -12,6 +12,7 @@ import {
   UnauthorizedError,
   UnsupportedMediaTypeError,
 } from '../errors.ts';
+import { requestLog } from '../logger.ts';
 import { genericPayloadSchema } from '../sources/generic-payload.ts';
 import { bodyText, parseJson, validate } from '../sources/payload.ts';
 import { type InboundRequest, isSourceName, SOURCE_NAMES, type Source, type SourceName } from '../sources/source.ts';
@@ -57,11 +58,10 @@ export function createResponderApp(options: ResponderAppOptions): Hono<Env> {
       body: { ...responder.envelope(source, [], error.message), error: { code: error.code, message: error.message } },
     });
 
-  const childLogger = (c: Context<Env>, source: string) =>
-    logger.createChild({ persistentKeys: { requestId: c.env?.requestId, source } });
+  const childLogger = (c: Context<Env>, source: string) => requestLog(logger, { requestId: c.env?.requestId, source });
 
   async function handleTrigger(c: Context<Env>, trigger: NonNullable<InvocationBindings['trigger']>) {
-    const body = await readBodyLimited(c.req.raw, config.maxBodyBytes);
+    const body = await readBodyLimited(c.req.raw, config.maxBodyBytes, c.env?.body);
     const value = parseJson(bodyText(body));
     if (trigger.kind === 'timer') {
       const log = childLogger(c, 'timer');
@@ -125,7 +125,7 @@ export function createResponderApp(options: ResponderAppOptions): Hono<Env> {
       log.warn('refused', { reason: 'no secret is configured for this source' });
       throw new UnauthorizedError();
     }
-    const body = await readBodyLimited(c.req.raw, config.maxBodyBytes);
+    const body = await readBodyLimited(c.req.raw, config.maxBodyBytes, c.env?.body);
     const type = mediaType(c.req.raw.headers);
     if (!source.mediaTypes.includes(type)) throw new UnsupportedMediaTypeError(source.mediaTypes.join(' or '));
     const request: InboundRequest = {
