@@ -35,12 +35,13 @@ export interface RequestLog {
  * responder, the instance and clientToken). Powertools' own `createChild` builds a whole new
  * Logger (console, environment reads), a third of the warm cost of a request; this writes
  * through the one root logger instead, and is safe when requests interleave in one process.
+ * The request's keys win over a line's own attributes, so the FC request ID is never overwritten.
  */
 export function requestLog(root: Logger, keys: LogAttributes): RequestLog {
   return {
-    debug: (message, attributes) => root.debug(message, { ...keys, ...attributes }),
-    info: (message, attributes) => root.info(message, { ...keys, ...attributes }),
-    warn: (message, attributes) => root.warn(message, { ...keys, ...attributes }),
-    error: (message, attributes) => root.error(message, { ...keys, ...attributes }),
+    debug: (message, attributes) => root.debug(message, { ...attributes, ...keys }),
+    info: (message, attributes) => root.info(message, { ...attributes, ...keys }),
+    warn: (message, attributes) => root.warn(message, { ...attributes, ...keys }),
+    error: (message, attributes) => root.error(message, { ...attributes, ...keys }),
   };
 }

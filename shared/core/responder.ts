@@ -1,5 +1,6 @@
 import { type ActionSpec, actionPath, alreadyInDesiredState, describePath } from '../actions.ts';
 import { type AsyncInvoker, invocationIdFor, isInvokeError } from '../async/invoker.ts';
+import { checkReplyUrl } from '../async/reply-sender.ts';
 import type { Credentials, ResponderConfig } from '../config.ts';
 import { ApiError } from '../elasticsearch/api-error.ts';
 import type { ApiCall, ElasticsearchApi } from '../elasticsearch/client.ts';
@@ -158,7 +159,7 @@ export function createResponder(deps: {
         ...retryTuning,
         onRetry: (info) => logger.warn('retrying', { ...base, ...info }),
       });
-      logger.info('applied', { ...base, requestId: value.requestId, attempts, latencyMs: latency() });
+      logger.info('applied', { ...base, upstreamRequestId: value.requestId, attempts, latencyMs: latency() });
       return { ...base, outcome: 'applied', requestId: value.requestId };
     } catch (error) {
       if (!(error instanceof ApiError)) throw error;
@@ -170,7 +171,7 @@ export function createResponder(deps: {
             ...base,
             status,
             code: error.code,
-            requestId: error.requestId,
+            upstreamRequestId: error.requestId,
             latencyMs: latency(),
           });
           return {
@@ -185,7 +186,7 @@ export function createResponder(deps: {
       logger.warn('failed', {
         ...base,
         code: error.code,
-        requestId: error.requestId,
+        upstreamRequestId: error.requestId,
         retryable: error.retryable,
         latencyMs: latency(),
       });
@@ -201,6 +202,20 @@ export function createResponder(deps: {
   }
 
   type Planned = TargetResult | { target: Target & { regionId: string }; clientToken: string };
+
+  /**
+   * A reply URL goes into the command only when a reply could be posted to it: a malformed one
+   * would make the queued command invalid, and an accepted change must never be dropped for a report.
+   */
+  function reportable(url: string | undefined): url is string {
+    if (url === undefined || url.length > 2048) return false;
+    try {
+      checkReplyUrl(url);
+      return true;
+    } catch {
+      return false;
+    }
+  }
 
   /** Targets → policy → tokens, without any call: shared by the direct path and the hand-off. */
   function plan(event: SourceEvent, logger: Logger): { planned: Planned[]; ignored: TargetResult[]; refusal?: string } {
@@ -299,7 +314,7 @@ export function createResponder(deps: {
           source: source as CommandEvent['source'],
           ...(event.reason ? { reason: event.reason.slice(0, 1000) } : {}),
           targets: [{ instanceId: target.instanceId, regionId: target.regionId, eventKey: target.eventKey }],
-          ...(replyUrl ? { reply: { url: replyUrl } } : {}),
+          ...(reportable(replyUrl) ? { reply: { url: replyUrl } } : {}),
         };
         const base = { instanceId: target.instanceId, regionId: target.regionId, clientToken };
         try {

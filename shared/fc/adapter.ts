@@ -73,7 +73,10 @@ function toRequest(event: HttpTriggerEvent, functionName: string): { request: Re
   }
   const headers = new Headers();
   for (const [name, value] of Object.entries(event.headers)) {
-    headers.set(name, Array.isArray(value) ? value.join(',') : value);
+    const joined = Array.isArray(value) ? value.join(',') : value;
+    // FC hands over decoded UTF-8; HTTP header values are bytes (Latin-1 in Headers). CR, LF and NUL
+    // still make Headers throw, which the caller answers with 400.
+    headers.set(name, /[^\x00-\xff]/.test(joined) ? Buffer.from(joined, 'utf8').toString('latin1') : joined);
   }
   const method = event.requestContext.http.method.toUpperCase();
   const hasBody = method !== 'GET' && method !== 'HEAD';

@@ -172,6 +172,7 @@ export function createResponderApp(options: ResponderAppOptions): Hono<Env> {
       // After authentication a chat platform still gets its own reply shape, errors included.
       if (!(source.render && error instanceof ResponderError)) throw error;
       if (error.status >= 500) log.error('request failed', { code: error.code, detail: error.message });
+      else log.warn('refused', { code: error.code, status: error.status, reason: error.message });
       outcome = {
         status: error.status,
         body: {
@@ -204,12 +205,14 @@ export function createResponderApp(options: ResponderAppOptions): Hono<Env> {
   app.onError((error, c) => {
     const source = c.req.param('source') ?? '';
     if (error instanceof ResponderError) {
-      if (error.status >= 500)
-        logger.error('configuration error', { requestId: c.env?.requestId, detail: error.message });
+      const log = requestLog(logger, { requestId: c.env?.requestId, source });
+      if (error.status >= 500) log.error('configuration error', { detail: error.message });
+      // Every refusal says why in the log, whatever stage refused it (size, media type, payload, route).
+      else log.warn('refused', { code: error.code, status: error.status, reason: error.message });
       return fail(c, source, error);
     }
     // Anything else is our bug: say nothing of it to the sender, log it, and let a retry try again.
-    logger.error('unexpected error', { requestId: c.env?.requestId, error: error as Error });
+    requestLog(logger, { requestId: c.env?.requestId, source }).error('unexpected error', { error: error as Error });
     return send(c, {
       status: 500,
       body: {

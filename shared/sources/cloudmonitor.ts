@@ -118,7 +118,8 @@ export function createCloudMonitorSource(config: ResponderConfig): Source {
       const field = (name: string) => present(form.get(name));
 
       const rawState = field('alertState');
-      const alertState = rawState === undefined ? undefined : ALERT_STATES[rawState];
+      const alertState =
+        rawState === undefined ? undefined : Object.hasOwn(ALERT_STATES, rawState) ? ALERT_STATES[rawState] : undefined;
       if (!alertState) throw new PayloadError('alertState: must be ALERT, OK or INSUFFICIENT_DATA');
       const ruleId = field('ruleId');
       if (!ruleId) throw new PayloadError('ruleId: required to tell alert rules apart');
