@@ -13,6 +13,7 @@ import {
 import type { EmulatorCredential } from './credentials.ts';
 import { FaultInjector, type Faults, THROTTLE_RETRY_AFTER_MS, validateFaults } from './faults.ts';
 import { DEMO_INSTANCES, parseSeedInstances } from './seed.ts';
+import { wireTarget } from './wire-target.ts';
 
 /**
  * The emulated control plane on the wire: the real ROA paths, ACS3 verification, faults, and the
@@ -48,26 +49,6 @@ const json = (body: unknown, status = 200, headers: Record<string, string> = {})
 
 const send = (reply: ApiReply, headers: Record<string, string> = {}): Response =>
   json(reply.body, reply.status, { 'x-acs-request-id': reply.body.RequestId, ...headers });
-
-/**
- * The request target exactly as it came off the wire: the signature covers the encoded path, and
- * Hono's own view of the path is decoded.
- */
-function wireTarget(c: Context<EmulatorEnv>): { path: string; rawQuery: string } {
-  let target = c.env?.incoming?.url;
-  if (!target?.startsWith('/')) {
-    // No raw request (app.request), or an absolute-form target: take the path from the full URL text.
-    const url = c.req.url;
-    const start = url.indexOf('/', url.indexOf('://') + 3);
-    target = start === -1 ? '/' : url.slice(start);
-  }
-  const hash = target.indexOf('#');
-  if (hash !== -1) target = target.slice(0, hash);
-  const question = target.indexOf('?');
-  return question === -1
-    ? { path: target, rawQuery: '' }
-    : { path: target.slice(0, question), rawQuery: target.slice(question + 1) };
-}
 
 /** What dropResponse does: the change is made, then the client sees the connection die. */
 function cutConnection(c: Context<EmulatorEnv>): Response {

@@ -9,6 +9,7 @@ import {
   parseFcAuthorization,
   signaturesEqual,
 } from './fc2-signature.ts';
+import { wireTarget } from './wire-target.ts';
 
 /**
  * The emulated Function Compute invoke API (2016-08-15, the one `@alicloud/fc2` calls), for
@@ -121,22 +122,6 @@ function fcError(requestId: string, status: number, code: string, message: strin
   });
 }
 
-/** The path as it came off the wire (the signature covers it), without the query. */
-function wirePath(c: Ctx): { path: string; rawQuery: string } {
-  let target = c.env?.incoming?.url;
-  if (!target?.startsWith('/')) {
-    const url = c.req.url;
-    const start = url.indexOf('/', url.indexOf('://') + 3);
-    target = start === -1 ? '/' : url.slice(start);
-  }
-  const hash = target.indexOf('#');
-  if (hash !== -1) target = target.slice(0, hash);
-  const question = target.indexOf('?');
-  return question === -1
-    ? { path: target, rawQuery: '' }
-    : { path: target.slice(0, question), rawQuery: target.slice(question + 1) };
-}
-
 function describeError(error: unknown): { name: string; message: string } {
   try {
     if (error instanceof Error) return { name: error.name, message: error.message };
@@ -230,7 +215,7 @@ export function createFcInvokeApi(options: FcInvokeApiOptions): FcInvokeApi {
     if (!credential)
       return fcError(requestId, 403, 'InvalidAccessKeyID', `invalid access key ID '${auth.accessKeyId}'`);
 
-    const { path, rawQuery } = wirePath(c);
+    const { path, rawQuery } = wireTarget(c);
     let signedPath: string;
     try {
       signedPath = decodeURIComponent(path);
@@ -405,7 +390,7 @@ export function createFcInvokeApi(options: FcInvokeApiOptions): FcInvokeApi {
       randomUUID(),
       400,
       'PathNotSupported',
-      `'${c.req.method} ${wirePath(c).path}' against '${FC_API_VERSION}' is not supported by the local emulator`,
+      `'${c.req.method} ${wireTarget(c).path}' against '${FC_API_VERSION}' is not supported by the local emulator`,
     ),
   );
 

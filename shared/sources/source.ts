@@ -1,16 +1,9 @@
 import type { ResponseBody } from '../core/result.ts';
 import type { SourceEvent } from '../core/target.ts';
 
-export const SOURCE_NAMES = [
-  'generic',
-  'alertmanager',
-  'grafana',
-  'cloudmonitor',
-  'slack',
-  'dingtalk',
-  'feishu',
-] as const;
-export type SourceName = (typeof SOURCE_NAMES)[number];
+import { SOURCE_NAMES, type SourceName } from './source-names.ts';
+
+export { SOURCE_NAMES, type SourceName };
 
 export const isSourceName = (value: string): value is SourceName => (SOURCE_NAMES as readonly string[]).includes(value);
 
