@@ -1,0 +1,92 @@
+import { describe, expect, it } from 'vitest';
+import { CONFIG_ENV_VARS, parseConfig } from '../shared/config.ts';
+import { ConfigError } from '../shared/errors.ts';
+
+describe('Function: parseConfig', () => {
+  it('has documented defaults', () => {
+    const config = parseConfig({});
+    expect(config.policy).toEqual({
+      allowedInstances: undefined,
+      maxTargetsPerEvent: 5,
+      dryRun: false,
+      resumeOn: 'resolved',
+    });
+    expect(config.region).toBeUndefined();
+    expect(config.endpoint).toBeUndefined();
+    expect(config.credentials).toBeUndefined();
+    expect(config.maxBodyBytes).toBe(262_144);
+    expect(config.upstreamTimeoutMs).toBe(2000);
+    expect(config.retryDeadlineMs).toBe(3500);
+    expect(config.commandDeadlineMs).toBe(20_000);
+    expect(config.fanOutConcurrency).toBe(16);
+    expect(config.async).toEqual({ sources: ['slack', 'dingtalk', 'feishu'], invoke: undefined });
+    expect(config.alertLabels).toEqual({
+      instance: ['instanceId', 'instance_id', 'es_instance_id'],
+      region: ['regionId', 'region'],
+    });
+  });
+
+  it('takes the region from ALIBABA_CLOUD_REGION, else FC_REGION', () => {
+    expect(parseConfig({ FC_REGION: 'cn-shanghai' }).region).toBe('cn-shanghai');
+    expect(parseConfig({ FC_REGION: 'cn-shanghai', ALIBABA_CLOUD_REGION: 'cn-beijing' }).region).toBe('cn-beijing');
+  });
+
+  it('splits comma-separated lists and drops blanks, so secrets rotate', () => {
+    const config = parseConfig({ SLACK_SIGNING_SECRETS: ' a , ,b,', ALLOWED_INSTANCES: 'es-cn-1, es-cn-prod-*' });
+    expect(config.secrets.slackSigningSecrets).toEqual(['a', 'b']);
+    expect(config.policy.allowedInstances).toEqual(['es-cn-1', 'es-cn-prod-*']);
+  });
+
+  it('reads credentials only as a complete pair', () => {
+    expect(parseConfig({ ALIBABA_CLOUD_ACCESS_KEY_ID: 'id' }).credentials).toBeUndefined();
+    expect(
+      parseConfig({
+        ALIBABA_CLOUD_ACCESS_KEY_ID: 'id',
+        ALIBABA_CLOUD_ACCESS_KEY_SECRET: 's',
+        ALIBABA_CLOUD_SECURITY_TOKEN: 't',
+      }).credentials,
+    ).toEqual({ accessKeyId: 'id', accessKeySecret: 's', securityToken: 't' });
+  });
+
+  it('enables the hand-off only with service, account and region', () => {
+    expect(parseConfig({ ASYNC_SERVICE_NAME: 'svc', FC_REGION: 'cn-hangzhou' }).async.invoke).toBeUndefined();
+    expect(
+      parseConfig({ ASYNC_SERVICE_NAME: 'svc', FC_ACCOUNT_ID: '1234567890', FC_REGION: 'cn-hangzhou' }).async.invoke,
+    ).toMatchObject({
+      accountId: '1234567890',
+      region: 'cn-hangzhou',
+      serviceName: 'svc',
+      timeoutMs: 1500,
+    });
+  });
+
+  it.each([
+    ['MAX_TARGETS_PER_EVENT', '0'],
+    ['MAX_TARGETS_PER_EVENT', 'five'],
+    ['DRY_RUN', 'maybe'],
+    ['RESUME_ON', 'sometimes'],
+    ['ALIBABA_CLOUD_REGION', 'Hangzhou'],
+    ['ELASTICSEARCH_ENDPOINT', 'https://evil.example/path?x'],
+    ['GENERIC_WEBHOOK_SECRETS', 'whsec_not base64'],
+    ['ASYNC_SOURCES', 'slack,pagerduty'],
+    ['ALIBABA_CLOUD_ACCOUNT_ID', 'acct'],
+    ['UPSTREAM_TIMEOUT_MS', '-1'],
+  ])('refuses %s=%j with an error naming the variable', (name, value) => {
+    let error: unknown;
+    try {
+      parseConfig({ [name]: value });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as Error).message).toContain(name);
+    // The message names the variable, never echoes a secret's value.
+    if (name.endsWith('SECRETS')) expect((error as Error).message).not.toContain(value);
+  });
+
+  it('lists every variable it reads', () => {
+    expect(CONFIG_ENV_VARS).toEqual(
+      expect.arrayContaining(['ALLOWED_INSTANCES', 'SLACK_SIGNING_SECRETS', 'ASYNC_SOURCES']),
+    );
+  });
+});

@@ -1,0 +1,69 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fromFcHttpResult, localContext, toFcHttpEvent } from '../local/fc-invoke.ts';
+import { type LocalServer, startLocal } from '../local/server.ts';
+import type { ResponseBody } from '../shared/core/result.ts';
+import { createFunctionHandler } from '../shared/create-function.ts';
+import { TEST_BEARER } from './support/invoke.ts';
+
+describe('Function: startLocal with EMULATOR_INSTANCES and EMULATOR_FAULTS', () => {
+  let dir: string;
+  let local: LocalServer;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'responder-seed-'));
+    const seed = join(dir, 'instances.json');
+    await writeFile(
+      seed,
+      JSON.stringify([{ instanceId: 'es-cn-seededfromfile', status: 'activating', migrating: true }]),
+    );
+    local = await startLocal({
+      port: 0,
+      env: { PATH: process.env.PATH, EMULATOR_INSTANCES: seed, EMULATOR_FAULTS: '{"throttle":1,"seed":3}' },
+    });
+  });
+  afterAll(async () => {
+    await local.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('seeds the emulator from the file and starts with the faults', async () => {
+    const { instances } = (await (await fetch(`${local.url}/emulator/instances`)).json()) as {
+      instances: Array<{ instanceId: string; status: string; migrating: boolean; history: unknown[] }>;
+    };
+    expect(instances).toEqual([
+      { instanceId: 'es-cn-seededfromfile', status: 'activating', migrating: true, history: [] },
+    ]);
+    expect(await (await fetch(`${local.url}/emulator/faults`)).json()).toEqual({ faults: { throttle: 1, seed: 3 } });
+  });
+});
+
+describe('Function: the short route on a function’s own trigger URL', () => {
+  it('serves POST /<source> as well as POST /<function>/<source>', async () => {
+    const handler = createFunctionHandler('cancel-migration-task', {
+      env: {
+        GENERIC_BEARER_TOKENS: TEST_BEARER,
+        ALLOWED_INSTANCES: '*',
+        DRY_RUN: 'true',
+        ALIBABA_CLOUD_REGION: 'cn-hangzhou',
+      },
+    });
+    for (const path of ['/generic', '/cancel-migration-task/generic']) {
+      const request = new Request(`https://cancel-migration-task-abc.cn-hangzhou.fcapp.run${path}`, {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${TEST_BEARER}`,
+          'idempotency-key': 'k-1',
+          'content-type': 'application/json',
+        },
+        body: JSON.stringify({ instanceIds: ['es-cn-abc0001'] }),
+      });
+      const response = fromFcHttpResult(
+        await handler(await toFcHttpEvent(request), localContext('cancel-migration-task')),
+      );
+      expect(response.status, path).toBe(200);
+      expect(((await response.json()) as ResponseBody).results[0]?.outcome).toBe('dry-run');
+    }
+  });
+});
