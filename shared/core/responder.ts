@@ -152,6 +152,8 @@ export function createResponder(deps: {
     const started = performance.now();
     const base = { instanceId: target.instanceId, regionId: target.regionId, clientToken };
     const latency = () => Math.round(performance.now() - started);
+    // The decision to call, before the outcome line: an audit trail survives a frozen or killed instance.
+    logger.info('called', { ...base, operation: call.operation, path: call.path });
     try {
       // Every attempt carries the same clientToken: after a lost response the retry is a no-op upstream.
       const { value, attempts } = await withRetries((timeoutMs) => api.call(call, credentials, { timeoutMs }), {
