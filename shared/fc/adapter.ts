@@ -76,7 +76,7 @@ function toRequest(event: HttpTriggerEvent, functionName: string): { request: Re
     const joined = Array.isArray(value) ? value.join(',') : value;
     // FC hands over decoded UTF-8; HTTP header values are bytes (Latin-1 in Headers). CR, LF and NUL
     // still make Headers throw, which the caller answers with 400.
-    headers.set(name, /[^\x00-\xff]/.test(joined) ? Buffer.from(joined, 'utf8').toString('latin1') : joined);
+    headers.set(name, /[\u0100-\uffff]/.test(joined) ? Buffer.from(joined, 'utf8').toString('latin1') : joined);
   }
   const method = event.requestContext.http.method.toUpperCase();
   const hasBody = method !== 'GET' && method !== 'HEAD';
