@@ -7,6 +7,7 @@ import type { FcHandler } from '../shared/fc/adapter.ts';
 import type { FcContext } from '../shared/fc/events.ts';
 import { SOURCE_NAMES, type SourceName } from '../shared/sources/source-names.ts';
 import { type StartedEmulator, startEmulator } from './support/emulator-server.ts';
+import { cloudEnv } from './support/function-harness.ts';
 import { captureOutput, outputLines } from './support/log-capture.ts';
 import {
   allConfiguredSecrets,
@@ -76,12 +77,9 @@ function handler(env: Env = {}): FcHandler {
   return createFunctionHandler(FN, {
     env: {
       ...sendersEnv(),
+      // Its access key pair is configured but unused (the context's STS credentials win): must not be logged either.
+      ...cloudEnv(upstream.url),
       ALLOWED_INSTANCES: 'es-cn-demo-*',
-      ALIBABA_CLOUD_REGION: 'cn-hangzhou',
-      ELASTICSEARCH_ENDPOINT: upstream.url,
-      // Configured but unused (the context's STS credentials win): must not be logged either.
-      ALIBABA_CLOUD_ACCESS_KEY_ID: LOCAL_EMULATOR_CREDENTIALS.accessKeyId,
-      ALIBABA_CLOUD_ACCESS_KEY_SECRET: LOCAL_EMULATOR_CREDENTIALS.accessKeySecret,
       MAX_BODY_BYTES: '65536',
       RETRY_DEADLINE_MS: '350',
       COMMAND_DEADLINE_MS: '350',

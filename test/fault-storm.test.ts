@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LOCAL_EMULATOR_CREDENTIALS } from '../emulator/credentials.ts';
 import { mapBounded } from '../shared/core/map-bounded.ts';
 import type { ResponseBody } from '../shared/core/result.ts';
 import { createFunctionHandler } from '../shared/create-function.ts';
 import { type StartedEmulator, startEmulator } from './support/emulator-server.ts';
+import { cloudEnv } from './support/function-harness.ts';
 import { genericRequest, invokeHttp, standardWebhookHeaders, TEST_WEBHOOK_SECRET } from './support/invoke.ts';
 
 /**
@@ -31,12 +31,9 @@ describe('Function: a storm of commands against upstream faults', () => {
   it('changes every instance exactly once, loses nothing, and every delivery ends in 2xx', async () => {
     const handler = createFunctionHandler('interrupt-elasticsearch-task', {
       env: {
+        ...cloudEnv(upstream.url),
         GENERIC_WEBHOOK_SECRETS: TEST_WEBHOOK_SECRET,
         ALLOWED_INSTANCES: 'es-cn-storm*',
-        ALIBABA_CLOUD_REGION: 'cn-hangzhou',
-        ELASTICSEARCH_ENDPOINT: upstream.url,
-        ALIBABA_CLOUD_ACCESS_KEY_ID: LOCAL_EMULATOR_CREDENTIALS.accessKeyId,
-        ALIBABA_CLOUD_ACCESS_KEY_SECRET: LOCAL_EMULATOR_CREDENTIALS.accessKeySecret,
         // A short budget, so some deliveries give up inside and the sender's own retry finishes them.
         RETRY_DEADLINE_MS: '250',
       },

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { LOCAL_EMULATOR_CREDENTIALS } from '../emulator/credentials.ts';
 import { DEMO_INSTANCES } from '../emulator/seed.ts';
 import { localContext } from '../local/fc-invoke.ts';
@@ -6,7 +6,8 @@ import type { FunctionName } from '../shared/actions.ts';
 import type { Env } from '../shared/config.ts';
 import type { ResponseBody } from '../shared/core/result.ts';
 import { createFunctionHandler } from '../shared/create-function.ts';
-import { type StartedEmulator, startEmulator } from './support/emulator-server.ts';
+import { startEmulator } from './support/emulator-server.ts';
+import { useEmulator, wireFunction } from './support/function-harness.ts';
 import {
   genericRequest,
   invokeHttp,
@@ -16,46 +17,20 @@ import {
   TEST_WEBHOOK_SECRET,
 } from './support/invoke.ts';
 
-let upstream: StartedEmulator;
-beforeAll(async () => {
-  upstream = await startEmulator();
-});
-afterAll(() => upstream.close());
-beforeEach(() => {
-  upstream.emulator.reset();
-  upstream.emulator.setFaults({});
-});
+const upstream = useEmulator();
+const { state } = upstream;
 
-/** A function wired like in the cloud, but with a fetch that counts upstream calls. */
-function setup(name: FunctionName = 'interrupt-elasticsearch-task', env: Env = {}) {
-  const calls: string[] = [];
-  const handler = createFunctionHandler(name, {
-    env: {
-      GENERIC_WEBHOOK_SECRETS: `${ROTATED_WEBHOOK_SECRET},${TEST_WEBHOOK_SECRET}`,
-      GENERIC_BEARER_TOKENS: TEST_BEARER,
-      ALLOWED_INSTANCES: 'es-cn-demo-*,ls-cn-demo-*',
-      ALIBABA_CLOUD_REGION: 'cn-hangzhou',
-      ELASTICSEARCH_ENDPOINT: upstream.url,
-      ALIBABA_CLOUD_ACCESS_KEY_ID: LOCAL_EMULATOR_CREDENTIALS.accessKeyId,
-      ALIBABA_CLOUD_ACCESS_KEY_SECRET: LOCAL_EMULATOR_CREDENTIALS.accessKeySecret,
-      // Faults here are permanent: give up quickly and let the test's own "sender" retry.
-      RETRY_DEADLINE_MS: '300',
-      COMMAND_DEADLINE_MS: '300',
-      ...env,
-    },
-    fetch: (input, init) => {
-      calls.push(String(input));
-      return fetch(input, init);
-    },
+/** A function wired like in the cloud, with a fetch that counts upstream calls (see function-harness.ts). */
+const setup = (name: FunctionName = 'interrupt-elasticsearch-task', env: Env = {}) =>
+  wireFunction(upstream.url, name, 'generic', {
+    GENERIC_WEBHOOK_SECRETS: `${ROTATED_WEBHOOK_SECRET},${TEST_WEBHOOK_SECRET}`,
+    GENERIC_BEARER_TOKENS: TEST_BEARER,
+    // Faults here are permanent: give up quickly and let the test's own "sender" retry.
+    RETRY_DEADLINE_MS: '300',
+    COMMAND_DEADLINE_MS: '300',
+    ...env,
   });
-  const post = async (body: string, headers: Record<string, string>, source = 'generic') => {
-    const response = await invokeHttp(handler, genericRequest(name, body, headers, source));
-    return { status: response.status, body: (await response.json()) as ResponseBody };
-  };
-  return { handler, calls, post };
-}
 
-const state = (id: string) => upstream.emulator.controlPlane.snapshot().instances.find((i) => i.instanceId === id);
 const payload = (instanceIds: string[], extra: Record<string, unknown> = {}) =>
   JSON.stringify({ instanceIds, ...extra });
 const valid = payload(['es-cn-demo-activating']);

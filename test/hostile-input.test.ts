@@ -1,6 +1,5 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { LOCAL_EMULATOR_CREDENTIALS } from '../emulator/credentials.ts';
 import { DEMO_INSTANCES } from '../emulator/seed.ts';
 import type { Env } from '../shared/config.ts';
 import { createFunctionHandler } from '../shared/create-function.ts';
@@ -8,6 +7,7 @@ import type { FcHandler } from '../shared/fc/adapter.ts';
 import type { FcContext } from '../shared/fc/events.ts';
 import { SOURCE_NAMES, type SourceName } from '../shared/sources/source-names.ts';
 import { type StartedEmulator, startEmulator } from './support/emulator-server.ts';
+import { cloudEnv, countingFetch } from './support/function-harness.ts';
 import {
   ALLOWED,
   type AuthKind,
@@ -73,21 +73,15 @@ function makeHandler(env: Env = {}, options: { handOff?: boolean } = {}): FcHand
       : {}),
     env: {
       ...sendersEnv(),
+      ...cloudEnv(upstream.url),
       ALLOWED_INSTANCES: ALLOWED,
       MAX_BODY_BYTES: String(LIMIT),
-      ALIBABA_CLOUD_REGION: 'cn-hangzhou',
-      ELASTICSEARCH_ENDPOINT: upstream.url,
-      ALIBABA_CLOUD_ACCESS_KEY_ID: LOCAL_EMULATOR_CREDENTIALS.accessKeyId,
-      ALIBABA_CLOUD_ACCESS_KEY_SECRET: LOCAL_EMULATOR_CREDENTIALS.accessKeySecret,
       RETRY_DEADLINE_MS: '400',
       COMMAND_DEADLINE_MS: '400',
       POWERTOOLS_LOG_LEVEL: 'SILENT',
       ...env,
     },
-    fetch: (input, init) => {
-      calls.push(String(input));
-      return fetch(input, init);
-    },
+    fetch: countingFetch(calls),
     replySender: {
       send: async (url) => {
         replies.push(url);

@@ -1,17 +1,8 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { LOCAL_EMULATOR_CREDENTIALS } from '../emulator/credentials.ts';
+import { describe, expect, it } from 'vitest';
 import type { FunctionName } from '../shared/actions.ts';
 import type { Env } from '../shared/config.ts';
-import type { ResponseBody } from '../shared/core/result.ts';
-import { createFunctionHandler } from '../shared/create-function.ts';
-import { type StartedEmulator, startEmulator } from './support/emulator-server.ts';
-import { genericRequest, invokeHttp, standardWebhookHeaders, TEST_WEBHOOK_SECRET } from './support/invoke.ts';
-
-let upstream: StartedEmulator;
-beforeAll(async () => {
-  upstream = await startEmulator();
-});
-afterAll(() => upstream.close());
+import { useEmulator, wireFunction } from './support/function-harness.ts';
+import { standardWebhookHeaders, TEST_WEBHOOK_SECRET } from './support/invoke.ts';
 
 const SEED = [
   { instanceId: 'es-cn-activating01', status: 'activating', migrating: false },
@@ -24,39 +15,25 @@ const SEED = [
   { instanceId: 'ls-cn-active00001', status: 'active', migrating: false },
 ] as const;
 
-beforeEach(() => {
-  upstream.emulator.reset(SEED.map((s) => ({ ...s })));
-  upstream.emulator.setFaults({});
-});
+const upstream = useEmulator({ seed: () => SEED.map((s) => ({ ...s })) });
+const { history } = upstream;
 
 function setup(name: FunctionName, env: Env = {}) {
-  const calls: URL[] = [];
-  const handler = createFunctionHandler(name, {
-    env: {
-      GENERIC_WEBHOOK_SECRETS: TEST_WEBHOOK_SECRET,
-      ALLOWED_INSTANCES: '*',
-      MAX_TARGETS_PER_EVENT: '20',
-      ALIBABA_CLOUD_REGION: 'cn-hangzhou',
-      ELASTICSEARCH_ENDPOINT: upstream.url,
-      ALIBABA_CLOUD_ACCESS_KEY_ID: LOCAL_EMULATOR_CREDENTIALS.accessKeyId,
-      ALIBABA_CLOUD_ACCESS_KEY_SECRET: LOCAL_EMULATOR_CREDENTIALS.accessKeySecret,
-      ...env,
-    },
-    fetch: (input, init) => {
-      calls.push(new URL(String(input)));
-      return fetch(input, init);
-    },
+  const fn = wireFunction(upstream.url, name, 'generic', {
+    GENERIC_WEBHOOK_SECRETS: TEST_WEBHOOK_SECRET,
+    ALLOWED_INSTANCES: '*',
+    MAX_TARGETS_PER_EVENT: '20',
+    ...env,
   });
-  const post = async (instanceIds: string[], id?: string) => {
+  const post = (instanceIds: string[], id?: string) => {
     const body = JSON.stringify({ instanceIds });
-    const response = await invokeHttp(handler, genericRequest(name, body, standardWebhookHeaders(body, { id })));
-    return { status: response.status, body: (await response.json()) as ResponseBody };
+    return fn.post(body, standardWebhookHeaders(body, { id }));
   };
-  return { post, calls };
+  return { post, calls: fn.calls };
 }
 
-const history = (id: string) =>
-  upstream.emulator.controlPlane.snapshot().instances.find((i) => i.instanceId === id)?.history ?? [];
+/** The upstream calls, parsed. */
+const urls = (calls: string[]) => calls.map((call) => new URL(call));
 
 describe('Function: desired-state outcomes', () => {
   it.each<[FunctionName, string, 'already' | 'failed', string]>([
@@ -77,7 +54,7 @@ describe('Function: desired-state outcomes', () => {
     expect(response.status).toBe(200);
     expect(response.body.results[0]).toMatchObject({ instanceId, outcome, code });
     // One refused action, then one read.
-    expect(calls.map((u) => u.pathname)).toEqual([
+    expect(urls(calls).map((u) => u.pathname)).toEqual([
       expect.stringContaining('/actions/'),
       expect.not.stringContaining('/actions/'),
     ]);
@@ -111,7 +88,7 @@ describe('Function: retries inside one invocation', () => {
     const response = await post(['es-cn-activating01']);
     expect(response.status).toBe(200);
     expect(response.body.results[0]?.outcome).toBe('applied');
-    const actionCalls = calls.filter((u) => u.pathname.endsWith('/actions/interrupt'));
+    const actionCalls = urls(calls).filter((u) => u.pathname.endsWith('/actions/interrupt'));
     expect(actionCalls.length).toBeGreaterThan(1);
     expect(new Set(actionCalls.map((u) => u.searchParams.get('clientToken'))).size).toBe(1);
     expect(history('es-cn-activating01')).toHaveLength(1);

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { FunctionName } from '../shared/actions.ts';
 import type { Env } from '../shared/config.ts';
 import {
@@ -12,21 +12,13 @@ import {
   fixture,
   GRAFANA_BEARER,
 } from './support/alertmanager.ts';
-import { type StartedEmulator, startEmulator } from './support/emulator-server.ts';
+import { useEmulator } from './support/function-harness.ts';
 
-let upstream: StartedEmulator;
-beforeAll(async () => {
-  upstream = await startEmulator();
-});
-afterAll(() => upstream.close());
-beforeEach(() => {
-  upstream.emulator.reset();
-  upstream.emulator.setFaults({});
-});
+const upstream = useEmulator();
+const { state } = upstream;
 
 const setup = (name: FunctionName = 'interrupt-elasticsearch-task', env: Env = {}) =>
   alertHarness(upstream.url, name, 'alertmanager', env);
-const state = (id: string) => upstream.emulator.controlPlane.snapshot().instances.find((i) => i.instanceId === id);
 const firing = JSON.stringify(fixture('alertmanager', 'firing'));
 const FIRING_KEY = 'alertmanager:3c1f0a5be2d9c478@2026-11-25T02:14:03.51749102Z';
 

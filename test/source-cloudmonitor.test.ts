@@ -1,14 +1,9 @@
-import { readFileSync } from 'node:fs';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { LOCAL_EMULATOR_CREDENTIALS } from '../emulator/credentials.ts';
-import { fromFcHttpResult, localContext, toFcHttpEvent } from '../local/fc-invoke.ts';
-import { actionFor, type FunctionName } from '../shared/actions.ts';
+import { describe, expect, it } from 'vitest';
+import { localContext } from '../local/fc-invoke.ts';
+import type { FunctionName } from '../shared/actions.ts';
 import type { Env } from '../shared/config.ts';
-import { deriveClientToken } from '../shared/core/client-token.ts';
-import type { ResponseBody } from '../shared/core/result.ts';
-import { createFunctionHandler } from '../shared/create-function.ts';
 import { parseDimensions } from '../shared/sources/cloudmonitor.ts';
-import { type StartedEmulator, startEmulator } from './support/emulator-server.ts';
+import { fixtureLoader, expectedToken as tokenFor, useEmulator, wireFunction } from './support/function-harness.ts';
 
 const TOKEN = 'cm-callback-token-6f2b9e41d8a3';
 const ROTATED_TOKEN = 'cm-rotated-token-0c7a53e9b1';
@@ -18,28 +13,11 @@ const CLOUDMONITOR_IP = '47.74.206.70';
 
 type Fields = Record<string, string>;
 type FixtureName = 'alert' | 'ok' | 'insufficient-data' | 'logstash-alert' | 'multi-json-dimensions' | 'malformed';
-const fixtures = new Map<FixtureName, Fields>();
 /** A real callback's fields, cloned: a test may mutate its copy freely. */
-function fixture(name: FixtureName): Fields {
-  let value = fixtures.get(name);
-  if (!value) {
-    value = JSON.parse(
-      readFileSync(new URL(`./fixtures/cloudmonitor/${name}.json`, import.meta.url), 'utf8'),
-    ) as Fields;
-    fixtures.set(name, value);
-  }
-  return structuredClone(value);
-}
+const fixture = fixtureLoader<Fields, FixtureName>('cloudmonitor');
 
-let upstream: StartedEmulator;
-beforeAll(async () => {
-  upstream = await startEmulator();
-});
-afterAll(() => upstream.close());
-beforeEach(() => {
-  upstream.emulator.reset();
-  upstream.emulator.setFaults({});
-});
+const upstream = useEmulator();
+const { state } = upstream;
 
 interface PostOptions {
   /** `?token=` value; null for none. */
@@ -53,21 +31,9 @@ interface PostOptions {
 
 /** A function wired like in the cloud, with a fetch that counts upstream calls. */
 function setup(name: FunctionName = 'interrupt-elasticsearch-task', env: Env = {}) {
-  const calls: string[] = [];
-  const handler = createFunctionHandler(name, {
-    env: {
-      CLOUDMONITOR_TOKENS: `${ROTATED_TOKEN},${TOKEN}`,
-      ALLOWED_INSTANCES: 'es-cn-demo-*,ls-cn-demo-*',
-      ALIBABA_CLOUD_REGION: 'cn-hangzhou',
-      ELASTICSEARCH_ENDPOINT: upstream.url,
-      ALIBABA_CLOUD_ACCESS_KEY_ID: LOCAL_EMULATOR_CREDENTIALS.accessKeyId,
-      ALIBABA_CLOUD_ACCESS_KEY_SECRET: LOCAL_EMULATOR_CREDENTIALS.accessKeySecret,
-      ...env,
-    },
-    fetch: (input, init) => {
-      calls.push(String(input));
-      return fetch(input, init);
-    },
+  const fn = wireFunction(upstream.url, name, 'cloudmonitor', {
+    CLOUDMONITOR_TOKENS: `${ROTATED_TOKEN},${TOKEN}`,
+    ...env,
   });
   /** Posts a callback the way CloudMonitor does: a form body, the token in the URL, through a real FC envelope. */
   const post = async (fields: Fields | string | Uint8Array, options: PostOptions = {}) => {
@@ -88,24 +54,14 @@ function setup(name: FunctionName = 'interrupt-elasticsearch-task', env: Env = {
       },
       body,
     });
-    const event = JSON.parse(
-      (
-        await toFcHttpEvent(request, {
-          sourceIp: options.sourceIp ?? CLOUDMONITOR_IP,
-          base64: typeof body !== 'string',
-        })
-      ).toString('utf8'),
-    );
-    if (options.sourceIp === null) delete event.requestContext.http.sourceIp;
-    const response = fromFcHttpResult(await handler(Buffer.from(JSON.stringify(event)), localContext(name)));
-    return { status: response.status, body: (await response.json()) as ResponseBody };
+    return fn.send(request, localContext(name), {
+      sourceIp: options.sourceIp === null ? null : (options.sourceIp ?? CLOUDMONITOR_IP),
+      base64: typeof body !== 'string',
+    });
   };
-  return { calls, post };
+  return { calls: fn.calls, post };
 }
 
-const state = (id: string) => upstream.emulator.controlPlane.snapshot().instances.find((i) => i.instanceId === id);
-const tokenFor = (name: FunctionName, instanceId: string, eventKey: string, regionId = 'cn-hangzhou') =>
-  deriveClientToken({ action: actionFor(name), regionId, instanceId, eventKey });
 const keyOf = (f: Fields, instanceId: string) => `cloudmonitor:${f.ruleId}:${instanceId}:${f.timestamp}`;
 
 describe('Function: interrupt-elasticsearch-task, cloudmonitor source', () => {

@@ -1,13 +1,8 @@
 import { createHmac } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { LOCAL_EMULATOR_CREDENTIALS } from '../emulator/credentials.ts';
-import { actionFor, type FunctionName } from '../shared/actions.ts';
+import { describe, expect, it } from 'vitest';
+import type { FunctionName } from '../shared/actions.ts';
 import type { Env } from '../shared/config.ts';
-import { deriveClientToken } from '../shared/core/client-token.ts';
-import { createFunctionHandler } from '../shared/create-function.ts';
-import { type StartedEmulator, startEmulator } from './support/emulator-server.ts';
-import { genericRequest, invokeHttp } from './support/invoke.ts';
+import { expectedToken, fixtureLoader, useEmulator, wireFunction } from './support/function-harness.ts';
 
 const APP_SECRET = 'dt-app-secret-Xr7Kq2mLpW9sVb4nTz6yHc1dFg8jA3eU0oQi5';
 const ROTATED_SECRET = 'dt-rotated-secret-Nq4Wv8cKx2mZp6rTb1yLs9dHf3gJa7eU';
@@ -20,18 +15,8 @@ interface DingTalkMessage {
   [key: string]: unknown;
 }
 type FixtureName = 'message' | 'multi' | 'no-instance' | 'malformed';
-const fixtures = new Map<FixtureName, DingTalkMessage>();
 /** A real robot callback body, cloned: a test may mutate its copy freely. */
-function fixture(name: FixtureName): DingTalkMessage {
-  let value = fixtures.get(name);
-  if (!value) {
-    value = JSON.parse(
-      readFileSync(new URL(`./fixtures/dingtalk/${name}.json`, import.meta.url), 'utf8'),
-    ) as DingTalkMessage;
-    fixtures.set(name, value);
-  }
-  return structuredClone(value);
-}
+const fixture = fixtureLoader<DingTalkMessage, FixtureName>('dingtalk');
 
 /** Signed at run time, independently of the code under test: base64 HMAC-SHA256(secret, `ts\nsecret`). */
 function signed(options: { secret?: string; timestamp?: number } = {}): Record<string, string> {
@@ -44,15 +29,8 @@ function signed(options: { secret?: string; timestamp?: number } = {}): Record<s
   };
 }
 
-let upstream: StartedEmulator;
-beforeAll(async () => {
-  upstream = await startEmulator();
-});
-afterAll(() => upstream.close());
-beforeEach(() => {
-  upstream.emulator.reset();
-  upstream.emulator.setFaults({});
-});
+const upstream = useEmulator();
+const { state } = upstream;
 
 interface DingTalkReply {
   msgtype?: string;
@@ -61,33 +39,17 @@ interface DingTalkReply {
 }
 
 function setup(name: FunctionName = 'interrupt-elasticsearch-task', env: Env = {}) {
-  const calls: string[] = [];
-  const handler = createFunctionHandler(name, {
-    env: {
-      DINGTALK_APP_SECRETS: `${ROTATED_SECRET},${APP_SECRET}`,
-      ALLOWED_INSTANCES: 'es-cn-demo-*,ls-cn-demo-*',
-      ALIBABA_CLOUD_REGION: 'cn-hangzhou',
-      ELASTICSEARCH_ENDPOINT: upstream.url,
-      ALIBABA_CLOUD_ACCESS_KEY_ID: LOCAL_EMULATOR_CREDENTIALS.accessKeyId,
-      ALIBABA_CLOUD_ACCESS_KEY_SECRET: LOCAL_EMULATOR_CREDENTIALS.accessKeySecret,
-      ...env,
-    },
-    fetch: (input, init) => {
-      calls.push(String(input));
-      return fetch(input, init);
-    },
+  const fn = wireFunction<DingTalkReply>(upstream.url, name, 'dingtalk', {
+    DINGTALK_APP_SECRETS: `${ROTATED_SECRET},${APP_SECRET}`,
+    ...env,
   });
-  const post = async (message: DingTalkMessage | string, headers: Record<string, string>) => {
-    const body = typeof message === 'string' ? message : JSON.stringify(message);
-    const response = await invokeHttp(handler, genericRequest(name, body, headers, 'dingtalk'));
-    return { status: response.status, body: (await response.json()) as DingTalkReply };
-  };
-  return { calls, post };
+  const post = (message: DingTalkMessage | string, headers: Record<string, string>) =>
+    fn.post(typeof message === 'string' ? message : JSON.stringify(message), headers);
+  return { calls: fn.calls, post };
 }
 
-const state = (id: string) => upstream.emulator.controlPlane.snapshot().instances.find((i) => i.instanceId === id);
 const tokenFor = (name: FunctionName, instanceId: string, msgId: string) =>
-  deriveClientToken({ action: actionFor(name), regionId: 'cn-hangzhou', instanceId, eventKey: `dingtalk:${msgId}` });
+  expectedToken(name, instanceId, `dingtalk:${msgId}`);
 
 describe('Function: interrupt-elasticsearch-task, dingtalk source', () => {
   it('interrupts the instance named in text.content and replies with a DingTalk text message', async () => {

@@ -1,14 +1,9 @@
 import { createCipheriv, createHash, randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { LOCAL_EMULATOR_CREDENTIALS } from '../emulator/credentials.ts';
-import { actionFor, type FunctionName } from '../shared/actions.ts';
+import { describe, expect, it } from 'vitest';
+import type { FunctionName } from '../shared/actions.ts';
 import type { Env } from '../shared/config.ts';
-import { deriveClientToken } from '../shared/core/client-token.ts';
 import type { ResponseBody } from '../shared/core/result.ts';
-import { createFunctionHandler } from '../shared/create-function.ts';
-import { type StartedEmulator, startEmulator } from './support/emulator-server.ts';
-import { genericRequest, invokeHttp } from './support/invoke.ts';
+import { fixtureLoader, expectedToken as tokenFor, useEmulator, wireFunction } from './support/function-harness.ts';
 
 /** The verification token in the fixtures. */
 const VERIFICATION_TOKEN = 'vt7Qm2cXz9kLpR4sTuW8yB1dF3hJ6nV0';
@@ -18,16 +13,8 @@ const ROTATED_KEY = 'ek-rotated-Q8w2E5r7T1y4U6i9O3p0A';
 
 type Json = Record<string, unknown>;
 type FixtureName = 'challenge' | 'message' | 'multi' | 'message-v1' | 'bot-added' | 'malformed';
-const fixtures = new Map<FixtureName, Json>();
 /** A real Feishu push, cloned: a test may mutate its copy freely. */
-function fixture(name: FixtureName): Json {
-  let value = fixtures.get(name);
-  if (!value) {
-    value = JSON.parse(readFileSync(new URL(`./fixtures/feishu/${name}.json`, import.meta.url), 'utf8')) as Json;
-    fixtures.set(name, value);
-  }
-  return structuredClone(value);
-}
+const fixture = fixtureLoader<Json, FixtureName>('feishu');
 const eventId = (event: Json) => (event.header as { event_id: string }).event_id;
 
 /** Independently of the code under test: base64(IV + AES-256-CBC(PKCS#7)), key = SHA-256(Encrypt Key). */
@@ -54,48 +41,16 @@ function signed(body: string, options: { key?: string; timestamp?: number; nonce
 }
 const plain = { 'content-type': 'application/json; charset=utf-8', 'user-agent': 'Go-http-client/1.1' };
 
-let upstream: StartedEmulator;
-beforeAll(async () => {
-  upstream = await startEmulator();
-});
-afterAll(() => upstream.close());
-beforeEach(() => {
-  upstream.emulator.reset();
-  upstream.emulator.setFaults({});
-});
+const upstream = useEmulator();
+const { state } = upstream;
 
 type FeishuReply = Partial<ResponseBody> & { challenge?: string };
 
 const TOKEN_MODE: Env = { FEISHU_VERIFICATION_TOKENS: `${ROTATED_TOKEN},${VERIFICATION_TOKEN}` };
 const ENCRYPT_MODE: Env = { FEISHU_ENCRYPT_KEYS: `${ROTATED_KEY},${ENCRYPT_KEY}` };
 
-function setup(mode: Env, name: FunctionName = 'interrupt-elasticsearch-task', env: Env = {}) {
-  const calls: string[] = [];
-  const handler = createFunctionHandler(name, {
-    env: {
-      ALLOWED_INSTANCES: 'es-cn-demo-*,ls-cn-demo-*',
-      ALIBABA_CLOUD_REGION: 'cn-hangzhou',
-      ELASTICSEARCH_ENDPOINT: upstream.url,
-      ALIBABA_CLOUD_ACCESS_KEY_ID: LOCAL_EMULATOR_CREDENTIALS.accessKeyId,
-      ALIBABA_CLOUD_ACCESS_KEY_SECRET: LOCAL_EMULATOR_CREDENTIALS.accessKeySecret,
-      ...mode,
-      ...env,
-    },
-    fetch: (input, init) => {
-      calls.push(String(input));
-      return fetch(input, init);
-    },
-  });
-  const post = async (body: string, headers: Record<string, string>) => {
-    const response = await invokeHttp(handler, genericRequest(name, body, headers, 'feishu'));
-    return { status: response.status, body: (await response.json()) as FeishuReply };
-  };
-  return { calls, post };
-}
-
-const state = (id: string) => upstream.emulator.controlPlane.snapshot().instances.find((i) => i.instanceId === id);
-const tokenFor = (name: FunctionName, instanceId: string, eventKey: string) =>
-  deriveClientToken({ action: actionFor(name), regionId: 'cn-hangzhou', instanceId, eventKey });
+const setup = (mode: Env, name: FunctionName = 'interrupt-elasticsearch-task', env: Env = {}) =>
+  wireFunction<FeishuReply>(upstream.url, name, 'feishu', { ...mode, ...env });
 
 describe('Function: feishu URL verification', () => {
   it('answers the challenge in token mode when the token matches', async () => {

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { FunctionName } from '../shared/actions.ts';
 import {
   GRAFANA_HMAC_TOLERANCE_SECONDS,
@@ -19,21 +19,13 @@ import {
   GRAFANA_SECRET,
   grafanaHeaders,
 } from './support/alertmanager.ts';
-import { type StartedEmulator, startEmulator } from './support/emulator-server.ts';
+import { useEmulator } from './support/function-harness.ts';
 
-let upstream: StartedEmulator;
-beforeAll(async () => {
-  upstream = await startEmulator();
-});
-afterAll(() => upstream.close());
-beforeEach(() => {
-  upstream.emulator.reset();
-  upstream.emulator.setFaults({});
-});
+const upstream = useEmulator();
+const { state } = upstream;
 
 const setup = (name: FunctionName = 'interrupt-elasticsearch-task', env: Env = {}) =>
   alertHarness(upstream.url, name, 'grafana', env);
-const state = (id: string) => upstream.emulator.controlPlane.snapshot().instances.find((i) => i.instanceId === id);
 const firing = JSON.stringify(fixture('grafana', 'firing'));
 const FIRING_KEY = 'grafana:6a3f1b9e0c2d47a5@2026-11-25T10:14:00+08:00';
 const now = () => Math.floor(Date.now() / 1000);

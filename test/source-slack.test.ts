@@ -1,29 +1,16 @@
 import { createHmac } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { LOCAL_EMULATOR_CREDENTIALS } from '../emulator/credentials.ts';
-import { actionFor, type FunctionName } from '../shared/actions.ts';
+import { describe, expect, it } from 'vitest';
+import type { FunctionName } from '../shared/actions.ts';
 import type { Env } from '../shared/config.ts';
-import { deriveClientToken } from '../shared/core/client-token.ts';
-import { createFunctionHandler } from '../shared/create-function.ts';
-import { type StartedEmulator, startEmulator } from './support/emulator-server.ts';
-import { genericRequest, invokeHttp } from './support/invoke.ts';
+import { expectedToken, fixtureLoader, useEmulator, wireFunction } from './support/function-harness.ts';
 
 const SECRET = '8f742231b10e8888abcd99yyyzzz85a5';
 const ROTATED_SECRET = 'c41d7e0b93a25f68d1e2b7a0c9f4e3d2';
 
 type Fields = Record<string, string>;
 type FixtureName = 'command' | 'multi' | 'no-instance' | 'malformed' | 'ssl-check';
-const fixtures = new Map<FixtureName, Fields>();
 /** A real slash command's fields, cloned: a test may mutate its copy freely. */
-function fixture(name: FixtureName): Fields {
-  let value = fixtures.get(name);
-  if (!value) {
-    value = JSON.parse(readFileSync(new URL(`./fixtures/slack/${name}.json`, import.meta.url), 'utf8')) as Fields;
-    fixtures.set(name, value);
-  }
-  return structuredClone(value);
-}
+const fixture = fixtureLoader<Fields, FixtureName>('slack');
 const form = (fields: Fields) => new URLSearchParams(fields).toString();
 
 /** Signed at run time, independently of the code under test: `v0=` hex HMAC-SHA256 of `v0:ts:body`. */
@@ -40,15 +27,8 @@ function signed(body: string, options: { secret?: string; timestamp?: number } =
   };
 }
 
-let upstream: StartedEmulator;
-beforeAll(async () => {
-  upstream = await startEmulator();
-});
-afterAll(() => upstream.close());
-beforeEach(() => {
-  upstream.emulator.reset();
-  upstream.emulator.setFaults({});
-});
+const upstream = useEmulator();
+const { state } = upstream;
 
 interface SlackReply {
   response_type?: string;
@@ -56,33 +36,14 @@ interface SlackReply {
   error?: { code: string; message: string };
 }
 
-function setup(name: FunctionName = 'interrupt-elasticsearch-task', env: Env = {}) {
-  const calls: string[] = [];
-  const handler = createFunctionHandler(name, {
-    env: {
-      SLACK_SIGNING_SECRETS: `${ROTATED_SECRET},${SECRET}`,
-      ALLOWED_INSTANCES: 'es-cn-demo-*,ls-cn-demo-*',
-      ALIBABA_CLOUD_REGION: 'cn-hangzhou',
-      ELASTICSEARCH_ENDPOINT: upstream.url,
-      ALIBABA_CLOUD_ACCESS_KEY_ID: LOCAL_EMULATOR_CREDENTIALS.accessKeyId,
-      ALIBABA_CLOUD_ACCESS_KEY_SECRET: LOCAL_EMULATOR_CREDENTIALS.accessKeySecret,
-      ...env,
-    },
-    fetch: (input, init) => {
-      calls.push(String(input));
-      return fetch(input, init);
-    },
+const setup = (name: FunctionName = 'interrupt-elasticsearch-task', env: Env = {}) =>
+  wireFunction<SlackReply>(upstream.url, name, 'slack', {
+    SLACK_SIGNING_SECRETS: `${ROTATED_SECRET},${SECRET}`,
+    ...env,
   });
-  const post = async (body: string, headers: Record<string, string>) => {
-    const response = await invokeHttp(handler, genericRequest(name, body, headers, 'slack'));
-    return { status: response.status, body: (await response.json()) as SlackReply };
-  };
-  return { calls, post };
-}
 
-const state = (id: string) => upstream.emulator.controlPlane.snapshot().instances.find((i) => i.instanceId === id);
 const tokenFor = (name: FunctionName, instanceId: string, triggerId: string) =>
-  deriveClientToken({ action: actionFor(name), regionId: 'cn-hangzhou', instanceId, eventKey: `slack:${triggerId}` });
+  expectedToken(name, instanceId, `slack:${triggerId}`);
 
 describe('Function: interrupt-elasticsearch-task, slack source', () => {
   it('interrupts the named instance and replies in the channel with the outcome and token', async () => {

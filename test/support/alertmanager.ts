@@ -1,16 +1,14 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { accessSync, constants, readFileSync } from 'node:fs';
+import { accessSync, constants } from 'node:fs';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { delimiter, join } from 'node:path';
-import { LOCAL_EMULATOR_CREDENTIALS } from '../../emulator/credentials.ts';
-import { actionFor, type FunctionName } from '../../shared/actions.ts';
+import type { FunctionName } from '../../shared/actions.ts';
 import { signGrafanaHmac } from '../../shared/auth/grafana-hmac.ts';
 import type { Env } from '../../shared/config.ts';
-import { deriveClientToken } from '../../shared/core/client-token.ts';
-import type { ResponseBody } from '../../shared/core/result.ts';
-import { createFunctionHandler } from '../../shared/create-function.ts';
-import { genericRequest, invokeHttp } from './invoke.ts';
+import { fixtureLoader, wireFunction } from './function-harness.ts';
+
+export { expectedToken } from './function-harness.ts';
 
 export const AM_TOKEN = 'am-test-token-5b9d';
 export const AM_ROTATED_TOKEN = 'am-rotated-token-e41c';
@@ -23,34 +21,12 @@ export const GRAFANA_BEARER = 'grafana-bearer-token-19ab';
  * counts upstream calls; `post` sends one HTTP-trigger event through the real FC envelope.
  */
 export function alertHarness(upstreamUrl: string, name: FunctionName, source: Sender, env: Env = {}) {
-  const calls: string[] = [];
-  const handler = createFunctionHandler(name, {
-    env: {
-      ALERTMANAGER_BEARER_TOKENS: `${AM_ROTATED_TOKEN},${AM_TOKEN}`,
-      GRAFANA_HMAC_SECRETS: `${GRAFANA_ROTATED_SECRET},${GRAFANA_SECRET}`,
-      GRAFANA_BEARER_TOKENS: GRAFANA_BEARER,
-      ALLOWED_INSTANCES: 'es-cn-demo-*,ls-cn-demo-*',
-      ALIBABA_CLOUD_REGION: 'cn-hangzhou',
-      ELASTICSEARCH_ENDPOINT: upstreamUrl,
-      ALIBABA_CLOUD_ACCESS_KEY_ID: LOCAL_EMULATOR_CREDENTIALS.accessKeyId,
-      ALIBABA_CLOUD_ACCESS_KEY_SECRET: LOCAL_EMULATOR_CREDENTIALS.accessKeySecret,
-      ...env,
-    },
-    fetch: (input, init) => {
-      calls.push(String(input));
-      return fetch(input, init);
-    },
+  return wireFunction(upstreamUrl, name, source, {
+    ALERTMANAGER_BEARER_TOKENS: `${AM_ROTATED_TOKEN},${AM_TOKEN}`,
+    GRAFANA_HMAC_SECRETS: `${GRAFANA_ROTATED_SECRET},${GRAFANA_SECRET}`,
+    GRAFANA_BEARER_TOKENS: GRAFANA_BEARER,
+    ...env,
   });
-  const post = async (body: string, headers: Record<string, string>) => {
-    const response = await invokeHttp(handler, genericRequest(name, body, headers, source));
-    return { status: response.status, body: (await response.json()) as ResponseBody };
-  };
-  return { handler, calls, post };
-}
-
-/** The clientToken the README's formula gives for an alert episode. */
-export function expectedToken(name: FunctionName, instanceId: string, eventKey: string, regionId = 'cn-hangzhou') {
-  return deriveClientToken({ action: actionFor(name), regionId, instanceId, eventKey });
 }
 
 /** Fixtures of real payloads; every call returns a fresh clone, so a test can mutate it freely. */
@@ -66,15 +42,12 @@ export interface AlertFixture {
   }>;
   [key: string]: unknown;
 }
-const cache = new Map<string, AlertFixture>();
+const loaders = {
+  alertmanager: fixtureLoader<AlertFixture, FixtureName>('alertmanager'),
+  grafana: fixtureLoader<AlertFixture, FixtureName>('grafana'),
+};
 export function fixture(sender: Sender, name: FixtureName): AlertFixture {
-  const key = `${sender}/${name}`;
-  let value = cache.get(key);
-  if (!value) {
-    value = JSON.parse(readFileSync(new URL(`../fixtures/${key}.json`, import.meta.url), 'utf8')) as AlertFixture;
-    cache.set(key, value);
-  }
-  return structuredClone(value);
+  return loaders[sender](name);
 }
 
 /** One alert of a fixture, by index; a missing one is a broken test. */

@@ -7,13 +7,26 @@ export const TEST_WEBHOOK_SECRET = `whsec_${Buffer.from('test-webhook-secret-012
 export const ROTATED_WEBHOOK_SECRET = `whsec_${Buffer.from('rotated-webhook-secret-987654321').toString('base64')}`;
 export const TEST_BEARER = 'test-bearer-token-7f3a';
 
+/** How the FC envelope carries a request: its source address (`null`: none at all), a base64 body. */
+export interface EnvelopeOptions {
+  sourceIp?: string | null;
+  base64?: boolean;
+}
+
 /** Invokes an FC handler with a real HTTP-trigger envelope built from `request`. */
 export async function invokeHttp(
   handler: FcHandler,
   request: Request,
   context: FcContext = localContext('test'),
+  envelope: EnvelopeOptions = {},
 ): Promise<Response> {
-  return fromFcHttpResult(await handler(await toFcHttpEvent(request), context));
+  let event = await toFcHttpEvent(request, { sourceIp: envelope.sourceIp ?? undefined, base64: envelope.base64 });
+  if (envelope.sourceIp === null) {
+    const parsed = JSON.parse(event.toString('utf8'));
+    delete parsed.requestContext.http.sourceIp;
+    event = Buffer.from(JSON.stringify(parsed));
+  }
+  return fromFcHttpResult(await handler(event, context));
 }
 
 /** Headers of a Standard Webhooks delivery, signed at run time. */
