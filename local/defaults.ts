@@ -1,5 +1,4 @@
-import { randomBytes } from 'node:crypto';
-import { LOCAL_EMULATOR_CREDENTIALS } from '../emulator/credentials.ts';
+import { emulatorCredentialsFromEnv } from '../emulator/credentials.ts';
 import type { Env } from '../shared/config.ts';
 
 /** Documented local-only secrets, so the README's commands work as written. Never use them in the cloud. */
@@ -16,8 +15,10 @@ export const LOCAL_WEBHOOK_SECRET = `whsec_${Buffer.from('local-demo-webhook-sec
 export function localEnv(base: Env, endpoint: string): Env {
   const env: Env = { ...base };
   env.ALIBABA_CLOUD_REGION ??= 'cn-hangzhou';
-  env.ALIBABA_CLOUD_ACCESS_KEY_ID ??= LOCAL_EMULATOR_CREDENTIALS.accessKeyId;
-  env.ALIBABA_CLOUD_ACCESS_KEY_SECRET ??= LOCAL_EMULATOR_CREDENTIALS.accessKeySecret;
+  // The functions sign with exactly the pair the emulator accepts (the caller's, else the local one).
+  const pair = emulatorCredentialsFromEnv(base);
+  env.ALIBABA_CLOUD_ACCESS_KEY_ID = pair.accessKeyId;
+  env.ALIBABA_CLOUD_ACCESS_KEY_SECRET = pair.accessKeySecret;
   env.ALLOWED_INSTANCES ??= 'es-cn-demo-*,ls-cn-demo-*';
   if (!env.GENERIC_BEARER_TOKENS && !env.GENERIC_WEBHOOK_SECRETS) {
     env.GENERIC_BEARER_TOKENS = LOCAL_BEARER_TOKEN;
@@ -30,5 +31,3 @@ export function localEnv(base: Env, endpoint: string): Env {
   env.ASYNC_INVOKE_ENDPOINT = endpoint;
   return env;
 }
-
-export const randomEventId = (): string => `demo-${randomBytes(4).toString('hex')}`;

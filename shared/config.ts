@@ -42,6 +42,9 @@ const int = (fallback: number, min: number, max: number) =>
     }),
   );
 
+/** Request body limit unless MAX_BODY_BYTES says otherwise. */
+export const DEFAULT_MAX_BODY_BYTES = 256 * 1024;
+
 export const REGION_PATTERN = /^[a-z]{2,}(?:-[a-z0-9]+){1,3}$/;
 
 const region = z
@@ -134,7 +137,7 @@ const envSchema = z.object({
   ASYNC_INVOKE_TIMEOUT_MS: int(1500, 100, 60_000),
   ALIBABA_CLOUD_ACCOUNT_ID: z.optional(z.string().check(z.regex(/^\d{6,20}$/, 'must be the numeric account ID'))),
   FC_ACCOUNT_ID: z.optional(z.string()),
-  MAX_BODY_BYTES: int(256 * 1024, 1024, 32 * 1024 * 1024),
+  MAX_BODY_BYTES: int(DEFAULT_MAX_BODY_BYTES, 1024, 32 * 1024 * 1024),
   UPSTREAM_TIMEOUT_MS: int(2000, 100, 60_000),
   RETRY_DEADLINE_MS: int(3500, 100, 600_000),
   COMMAND_DEADLINE_MS: int(20_000, 100, 600_000),

@@ -1,10 +1,10 @@
+import { Hono } from 'hono';
 import { actionFor, type FunctionName } from './actions.ts';
 import { createFc2Invoker } from './async/fc2-invoker.ts';
 import { withFeishuTenantToken } from './async/feishu-reply-auth.ts';
 import type { AsyncInvoker } from './async/invoker.ts';
 import { createHttpsReplySender, type ReplySender } from './async/reply-sender.ts';
-import type { Credentials } from './config.ts';
-import { type Env, parseConfig } from './config.ts';
+import { type Credentials, DEFAULT_MAX_BODY_BYTES, type Env, parseConfig } from './config.ts';
 import { createResponder } from './core/responder.ts';
 import { createElasticsearchClient, type ElasticsearchApi } from './elasticsearch/client.ts';
 import type { Transport } from './elasticsearch/transport.ts';
@@ -51,12 +51,11 @@ export function createFunctionHandler(name: FunctionName, options: FunctionOptio
   } catch (error) {
     const message = error instanceof ConfigError ? error.message : 'invalid configuration';
     logger.error('configuration error', { detail: message });
-    return async () => ({
-      statusCode: 500,
-      headers: { 'content-type': 'application/json; charset=utf-8' },
-      isBase64Encoded: false,
-      body: JSON.stringify({ results: [], error: { code: 'InvalidConfiguration', message } }),
-    });
+    // Through the same adapter as a healthy function: HTTP gets the 500, and a timer or command
+    // invocation throws, so FC retries it once the configuration is fixed.
+    const refuseAll = new Hono();
+    refuseAll.all('*', (c) => c.json({ results: [], error: { code: 'InvalidConfiguration', message } }, 500));
+    return createFcHandler(refuseAll, { functionName: name, maxBodyBytes: DEFAULT_MAX_BODY_BYTES });
   }
   const api =
     options.api ??

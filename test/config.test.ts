@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import { localContext, toFcHttpEvent } from '../local/fc-invoke.ts';
 import { CONFIG_ENV_VARS, parseConfig } from '../shared/config.ts';
+import { createFunctionHandler } from '../shared/create-function.ts';
 import { ConfigError } from '../shared/errors.ts';
+import type { FcHttpResult } from '../shared/fc/events.ts';
 
 describe('Function: parseConfig', () => {
   it('has documented defaults', () => {
@@ -88,5 +91,30 @@ describe('Function: parseConfig', () => {
     expect(CONFIG_ENV_VARS).toEqual(
       expect.arrayContaining(['ALLOWED_INSTANCES', 'SLACK_SIGNING_SECRETS', 'ASYNC_SOURCES']),
     );
+  });
+});
+
+describe('Function: createFunctionHandler with an invalid configuration', () => {
+  const handler = createFunctionHandler('interrupt-elasticsearch-task', { env: { MAX_TARGETS_PER_EVENT: 'lots' } });
+
+  it('answers every HTTP request with a 500 naming the variable', async () => {
+    const request = new Request('https://fc.example.test/interrupt-elasticsearch-task/generic', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{}',
+    });
+    const result = (await handler(await toFcHttpEvent(request), localContext('x'))) as FcHttpResult;
+    expect(result.statusCode).toBe(500);
+    expect(JSON.parse(result.body)).toMatchObject({ error: { code: 'InvalidConfiguration' } });
+    expect(result.body).toContain('MAX_TARGETS_PER_EVENT');
+  });
+
+  it('throws for a timer event, so FC retries it once the configuration is fixed', async () => {
+    const timer = {
+      triggerTime: '2026-11-25T02:00:00Z',
+      triggerName: 'nightly',
+      payload: '{"instanceIds":["es-cn-a1b"]}',
+    };
+    await expect(handler(Buffer.from(JSON.stringify(timer)), localContext('x'))).rejects.toThrow(/500/);
   });
 });

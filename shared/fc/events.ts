@@ -38,7 +38,6 @@ export const timerEventSchema = z.object({
   triggerName: z.string(),
   payload: z._default(z.optional(z.string()), ''),
 });
-export type TimerEvent = z.infer<typeof timerEventSchema>;
 
 /** The FC return shape for HTTP triggers. */
 export interface FcHttpResult {

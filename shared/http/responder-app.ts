@@ -116,8 +116,6 @@ export function createResponderApp(options: ResponderAppOptions): Hono<Env> {
   }
 
   async function handleSource(c: Context<Env>, sourceName: string) {
-    const trigger = c.env?.trigger;
-    if (trigger) return handleTrigger(c, trigger);
     if (!isSourceName(sourceName)) throw new NotFoundError(`unknown source "${sourceName.slice(0, 40)}"`);
     const log = childLogger(c, sourceName);
     const source = await sources[sourceName]?.();
@@ -188,19 +186,16 @@ export function createResponderApp(options: ResponderAppOptions): Hono<Env> {
     return send(c, outcome);
   }
 
+  // Timer and command invocations are told apart by the adapter, never by the path: they go first.
+  app.use('*', (c, next) => (c.env?.trigger ? handleTrigger(c, c.env.trigger) : next()));
   app.post('/:fn/:source', (c) => {
     if (c.req.param('fn') !== functionName) throw new NotFoundError(`this is ${functionName}`);
     return handleSource(c, c.req.param('source'));
   });
   app.post('/:source', (c) => handleSource(c, c.req.param('source')));
-  app.all('*', (c) => {
-    if (c.env?.trigger) return handleTrigger(c, c.env.trigger);
-    return fail(
-      c,
-      '',
-      new NotFoundError(`POST /${functionName}/<source>, with source one of ${SOURCE_NAMES.join(', ')}`),
-    );
-  });
+  app.all('*', (c) =>
+    fail(c, '', new NotFoundError(`POST /${functionName}/<source>, with source one of ${SOURCE_NAMES.join(', ')}`)),
+  );
 
   app.onError((error, c) => {
     const source = c.req.param('source') ?? '';

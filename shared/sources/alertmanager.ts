@@ -50,7 +50,6 @@ export const alertmanagerPayloadSchema = z.object({
   alerts: z.array(alertmanagerAlertSchema),
 });
 
-export type AlertmanagerPayload = z.infer<typeof alertmanagerPayloadSchema>;
 type Alert = z.infer<typeof alertmanagerAlertSchema>;
 
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;

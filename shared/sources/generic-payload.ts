@@ -13,5 +13,3 @@ export const genericPayloadSchema = z.strictObject({
   reason: z.optional(z.string().check(z.maxLength(1000))),
   eventId: z.optional(z.string().check(z.regex(EVENT_KEY_PATTERN, 'must be 1 to 256 printable ASCII characters'))),
 });
-
-export type GenericPayload = z.infer<typeof genericPayloadSchema>;

@@ -30,8 +30,6 @@ export const grafanaPayloadSchema = z.extend(alertmanagerPayloadSchema, {
   alerts: z.array(grafanaAlertSchema),
 });
 
-export type GrafanaPayload = z.infer<typeof grafanaPayloadSchema>;
-
 /**
  * Grafana alerting webhooks: the HMAC signature (`X-Grafana-Alerting-Signature`, with an optional
  * signed timestamp header, ±300 s) against GRAFANA_HMAC_SECRETS, or `Authorization: Bearer`
