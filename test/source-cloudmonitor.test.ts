@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { localContext } from '../local/fc-invoke.ts';
 import type { FunctionName } from '../shared/actions.ts';
@@ -7,7 +9,10 @@ import { fixtureLoader, expectedToken as tokenFor, useEmulator, wireFunction } f
 
 const TOKEN = 'cm-callback-token-6f2b9e41d8a3';
 const ROTATED_TOKEN = 'cm-rotated-token-0c7a53e9b1';
-/** CloudMonitor's published callback ranges (threshold alert callback documentation). */
+/**
+ * The callback ranges CloudMonitor publishes for the international site ("Use threshold alert
+ * callbacks"), plus an IPv6 range of our own to show IPv6 matching (CloudMonitor lists none).
+ */
 const CIDRS = '47.74.206.0/26,47.74.206.64/26,47.74.206.128/26,47.74.206.192/26,8.222.159.116,2400:3200:1600::/40';
 const CLOUDMONITOR_IP = '47.74.206.70';
 
@@ -63,6 +68,18 @@ function setup(name: FunctionName = 'interrupt-elasticsearch-task', env: Env = {
 }
 
 const keyOf = (f: Fields, instanceId: string) => `cloudmonitor:${f.ruleId}:${instanceId}:${f.timestamp}`;
+
+/**
+ * A callback with only the parameters CloudMonitor documents (no ruleId, transId or regionId),
+ * as the raw form body it posts.
+ */
+const documentedBody = () =>
+  readFileSync(new URL('./fixtures/cloudmonitor/no-rule-id.form', import.meta.url), 'utf8').trim();
+/** The documented callback's fields, to change one and post the rest. */
+const documented = (): Fields => Object.fromEntries(new URLSearchParams(documentedBody()));
+/** README's key for a callback without ruleId: the alert name's digest stands for the rule. */
+const nameKeyOf = (f: Fields, instanceId: string, moment = f.timestamp) =>
+  `cloudmonitor:alertName#${createHash('sha256').update(String(f.alertName)).digest('hex').slice(0, 32)}:${instanceId}:${moment}`;
 
 describe('Function: interrupt-elasticsearch-task, cloudmonitor source', () => {
   it('interrupts on ALERT (Java-map dimensions), and a retried callback changes nothing', async () => {
@@ -198,7 +215,7 @@ describe('Function: interrupt-elasticsearch-task, cloudmonitor source', () => {
     ],
     ['no alertState', ({ alertState: _, ...f }) => f, {}, 400, 'InvalidPayload'],
     ['an unknown alertState', (f) => ({ ...f, alertState: 'FIRING' }), {}, 400, 'InvalidPayload'],
-    ['ruleId "null"', (f) => ({ ...f, ruleId: 'null' }), {}, 400, 'InvalidPayload'],
+    ['neither ruleId nor alertName', ({ ruleId: _, ...f }) => ({ ...f, alertName: 'null' }), {}, 400, 'InvalidPayload'],
     ['neither timestamp nor transId', (f) => ({ ...f, timestamp: 'null', transId: 'null' }), {}, 400, 'InvalidPayload'],
     ['a malformed regionId', (f) => ({ ...f, regionId: 'cn hangzhou' }), {}, 400, 'InvalidPayload'],
     ['a body that is not UTF-8', () => Uint8Array.from([0x61, 0x3d, 0xff, 0xfe]), {}, 400, 'InvalidPayload'],
@@ -209,6 +226,123 @@ describe('Function: interrupt-elasticsearch-task, cloudmonitor source', () => {
     expect(response.status).toBe(status);
     expect(response.body.error?.code).toBe(code);
     expect(calls).toHaveLength(0);
+  });
+});
+
+describe('Function: interrupt-elasticsearch-task, cloudmonitor callbacks without ruleId', () => {
+  it('interrupts on the documented callback, keyed by alert name, instance and timestamp', async () => {
+    const { post, calls } = setup();
+    const fields = documented();
+    expect(fields.ruleId).toBeUndefined();
+    const first = await post(documentedBody());
+    expect(first.status).toBe(200);
+    const token = tokenFor(
+      'interrupt-elasticsearch-task',
+      'es-cn-demo-activating',
+      nameKeyOf(fields, 'es-cn-demo-activating'),
+    );
+    // No regionId in the callback: the function's region.
+    expect(first.body.results).toEqual([
+      expect.objectContaining({
+        instanceId: 'es-cn-demo-activating',
+        regionId: 'cn-hangzhou',
+        outcome: 'applied',
+        clientToken: token,
+      }),
+    ]);
+
+    // CloudMonitor's retries post the same body: the same token, and the API applies it once.
+    for (let retry = 0; retry < 3; retry++) {
+      const again = await post(documentedBody());
+      expect(again.status).toBe(200);
+      expect(again.body.results[0]?.clientToken).toBe(token);
+    }
+    expect(state('es-cn-demo-activating')?.history).toEqual([
+      expect.objectContaining({ action: 'InterruptElasticsearchTask', clientToken: token }),
+    ]);
+    expect(calls).toHaveLength(4);
+  });
+
+  it.each<[string, (f: Fields) => Fields]>([
+    [
+      'a later notification of the rule (new timestamp)',
+      (f) => ({ ...f, timestamp: String(Number(f.timestamp) + 60_000) }),
+    ],
+    [
+      'another rule on the same instance at the same moment',
+      (f) => ({ ...f, alertName: 'Elasticsearch节点磁盘使用率' }),
+    ],
+    [
+      'the same notification for another instance',
+      (f) => ({ ...f, dimensions: '{clusterId=es-cn-demo-migrating, userId=1}' }),
+    ],
+  ])('gives %s its own token', async (_case, change) => {
+    const { post } = setup();
+    const base = documented();
+    const changed = change(documented());
+    const instanceOf = (f: Fields) => /(es-cn-[a-z-]+)/.exec(String(f.dimensions))?.[1] as string;
+    const [a, b] = [await post(base), await post(changed)];
+    expect(a.body.results[0]?.clientToken).toBe(
+      tokenFor('interrupt-elasticsearch-task', instanceOf(base), nameKeyOf(base, instanceOf(base))),
+    );
+    expect(b.body.results[0]?.clientToken).toBe(
+      tokenFor('interrupt-elasticsearch-task', instanceOf(changed), nameKeyOf(changed, instanceOf(changed))),
+    );
+    expect(b.body.results[0]?.clientToken).not.toBe(a.body.results[0]?.clientToken);
+  });
+
+  it('prefers ruleId when present, so the tokens of ruleId callbacks stay what they were', async () => {
+    const { post } = setup();
+    const alert = fixture('alert');
+    const withRule = await post(alert);
+    expect(withRule.body.results[0]?.clientToken).toBe(
+      tokenFor('interrupt-elasticsearch-task', 'es-cn-demo-activating', keyOf(alert, 'es-cn-demo-activating')),
+    );
+    // The same callback with ruleId "null" (absent) falls back to its alert name.
+    const noRule = { ...fixture('alert'), ruleId: 'null' };
+    const withName = await post(noRule);
+    expect(withName.status).toBe(200);
+    expect(withName.body.results[0]?.clientToken).toBe(
+      tokenFor('interrupt-elasticsearch-task', 'es-cn-demo-activating', nameKeyOf(noRule, 'es-cn-demo-activating')),
+    );
+  });
+
+  it('falls back to transId when there is neither ruleId nor timestamp', async () => {
+    const { post } = setup();
+    const fields = { ...documented(), timestamp: 'null', transId: 'c3d8a1e2-00c7-11ee-9c2a-00163e2e4b9a' };
+    const response = await post(fields);
+    expect(response.status).toBe(200);
+    expect(response.body.results[0]?.clientToken).toBe(
+      tokenFor(
+        'interrupt-elasticsearch-task',
+        'es-cn-demo-activating',
+        nameKeyOf(fields, 'es-cn-demo-activating', fields.transId),
+      ),
+    );
+  });
+});
+
+describe('Function: resume-elasticsearch-task, cloudmonitor callbacks without ruleId', () => {
+  it('resumes on the OK that ends the documented alert, once', async () => {
+    const interrupt = setup('interrupt-elasticsearch-task');
+    const resume = setup('resume-elasticsearch-task');
+    expect((await interrupt.post(documentedBody())).body.results[0]?.outcome).toBe('applied');
+    const ok = { ...documented(), alertState: 'OK', curValue: '0', timestamp: '1685652733000' };
+    const token = tokenFor(
+      'resume-elasticsearch-task',
+      'es-cn-demo-activating',
+      nameKeyOf(ok, 'es-cn-demo-activating'),
+    );
+    for (let delivery = 0; delivery < 2; delivery++) {
+      const resumed = await resume.post(ok);
+      expect(resumed.status).toBe(200);
+      expect(resumed.body.results[0]).toMatchObject({ clientToken: token });
+    }
+    expect(state('es-cn-demo-activating')?.status).toBe('activating');
+    expect(state('es-cn-demo-activating')?.history.map((h) => [h.action, h.clientToken])).toEqual([
+      ['InterruptElasticsearchTask', expect.any(String)],
+      ['ResumeElasticsearchTask', token],
+    ]);
   });
 });
 

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { parseCidrs, type SourceAllowList } from '../auth/cidr.ts';
 import { matchesAny } from '../auth/constant-time.ts';
 import { REGION_PATTERN, type ResponderConfig } from '../config.ts';
@@ -73,6 +74,19 @@ export function parseDimensions(raw: string | undefined): Labels[] {
 }
 
 /**
+ * What tells the alert rule apart in the event key: `ruleId` when the callback has it (as real
+ * callbacks do), else the documented `alertName`. The name is free text (often Chinese), so it
+ * enters the key as a digest (printable ASCII of fixed length), behind a prefix no ruleId has.
+ */
+function ruleKey(ruleId: string | undefined, alertName: string | undefined): string {
+  if (ruleId !== undefined) return ruleId;
+  if (alertName === undefined) {
+    throw new PayloadError('ruleId or alertName: one is required to tell alert rules apart');
+  }
+  return `alertName#${createHash('sha256').update(alertName, 'utf8').digest('hex').slice(0, 32)}`;
+}
+
+/**
  * Alibaba Cloud CloudMonitor threshold alert callbacks (form-encoded POST, 5 s timeout, up to 3
  * retries). CloudMonitor cannot sign with a secret of ours (its `signature` field's algorithm is not
  * published), so the callback URL carries `?token=`, compared constant-time with
@@ -82,9 +96,12 @@ export function parseDimensions(raw: string | undefined): Labels[] {
  * Each monitored object in `dimensions` is a target: its instance from `instanceId`, `clusterId`
  * or an ALERT_INSTANCE_LABELS key; its region from the `regionId` field, else a region dimension.
  * alertState ALERT → firing, OK → resolved, INSUFFICIENT_DATA → neither (never acted on).
- * Event key: `cloudmonitor:<ruleId>:<instanceId>:<timestamp, else transId>`: a retried callback
- * keeps its timestamp, so its tokens; the next notification (and the OK that ends the alert) has
- * a new one.
+ * Event key: `cloudmonitor:<rule>:<instanceId>:<timestamp, else transId>`, where the rule is the
+ * `ruleId` real callbacks carry, else (it is not in CloudMonitor's documented parameter list) the
+ * documented `alertName`, as `alertName#<digest>`. A retried callback is the same body, so the
+ * same key and tokens; the next notification (and the OK that ends the alert) has a new timestamp.
+ * transId only stands in for a missing timestamp: what it identifies is not documented, and the
+ * key of a ruleId callback stays what it was, so its tokens survive an upgrade.
  */
 export function createCloudMonitorSource(config: ResponderConfig): Source {
   const tokens = config.secrets.cloudmonitorTokens;
@@ -121,8 +138,7 @@ export function createCloudMonitorSource(config: ResponderConfig): Source {
       const alertState =
         rawState === undefined ? undefined : Object.hasOwn(ALERT_STATES, rawState) ? ALERT_STATES[rawState] : undefined;
       if (!alertState) throw new PayloadError('alertState: must be ALERT, OK or INSUFFICIENT_DATA');
-      const ruleId = field('ruleId');
-      if (!ruleId) throw new PayloadError('ruleId: required to tell alert rules apart');
+      const rule = ruleKey(field('ruleId'), field('alertName'));
       const moment = field('timestamp') ?? field('transId');
       if (!moment) throw new PayloadError('timestamp or transId: one is required to tell notifications apart');
       const regionId = field('regionId');
@@ -140,7 +156,7 @@ export function createCloudMonitorSource(config: ResponderConfig): Source {
           notes.push(`dimensions: ${target.note}`);
           continue;
         }
-        const eventKey = `cloudmonitor:${ruleId}:${target.instanceId}:${moment}`;
+        const eventKey = `cloudmonitor:${rule}:${target.instanceId}:${moment}`;
         if (!EVENT_KEY_PATTERN.test(eventKey)) {
           throw new PayloadError('ruleId, timestamp and transId must be printable ASCII of sane length');
         }
