@@ -164,6 +164,36 @@ describe('Function: interrupt-elasticsearch-task, generic source', () => {
     expect(response.body.error?.message).toMatch(/regionId: must be a region ID/);
   });
 
+  it.each<[FunctionName, 'firing' | 'resolved' | undefined, string]>([
+    ['interrupt-elasticsearch-task', undefined, 'applied'],
+    ['interrupt-elasticsearch-task', 'firing', 'applied'],
+    ['interrupt-elasticsearch-task', 'resolved', 'refused'],
+    ['resume-elasticsearch-task', 'firing', 'refused'],
+    ['cancel-migration-task', 'resolved', 'refused'],
+  ])('%s: state %s makes the target %s', async (name, alertState, outcome) => {
+    const instanceId = name === 'cancel-migration-task' ? 'es-cn-demo-migrating' : 'es-cn-demo-activating';
+    const { post, calls } = setup(name);
+    const body = payload([instanceId], alertState ? { state: alertState } : {});
+    const response = await post(body, standardWebhookHeaders(body));
+    expect(response.status).toBe(200);
+    expect(response.body.results[0]).toMatchObject(
+      outcome === 'refused' ? { instanceId, outcome, code: 'AlertStateIgnored' } : { instanceId, outcome },
+    );
+    expect(calls).toHaveLength(outcome === 'refused' ? 0 : 1);
+  });
+
+  it.each([['FIRING'], ['ok'], ['other'], [''], [true], [['firing']]])(
+    'refuses state %j with a 400 naming the field',
+    async (value) => {
+      const { post, calls } = setup();
+      const body = payload(['es-cn-demo-activating'], { state: value });
+      const response = await post(body, standardWebhookHeaders(body));
+      expect(response.status).toBe(400);
+      expect(response.body.error?.message).toMatch(/state: must be "firing" or "resolved"/);
+      expect(calls).toHaveLength(0);
+    },
+  );
+
   it('refuses with 400 when no event key is given', async () => {
     const { post, calls } = setup();
     const response = await post(valid, { 'content-type': 'application/json', authorization: `Bearer ${TEST_BEARER}` });
@@ -416,6 +446,23 @@ describe('Function: timer and internal command events', () => {
     const next = (await handler(timerEvent('2026-11-26T02:00:00Z'), localContext('t'))) as ResponseBody;
     expect(next.results[0]?.clientToken).not.toBe(first.results[0]?.clientToken);
     expect(state('es-cn-demo-activating')?.history).toHaveLength(1);
+  });
+
+  it('refuses a timer payload with a state: a tick is a command, not an alert', async () => {
+    const { handler, calls } = setup();
+    const event = Buffer.from(
+      JSON.stringify({
+        triggerTime: '2026-11-25T02:00:00Z',
+        triggerName: 'nightly',
+        payload: JSON.stringify({ instanceIds: ['es-cn-demo-activating'], state: 'firing' }),
+      }),
+    );
+    const result = (await handler(event, localContext('t'))) as ResponseBody;
+    expect(result.error).toEqual({
+      code: 'InvalidPayload',
+      message: expect.stringMatching(/timer payload: state: a schedule is not an alert/),
+    });
+    expect(calls).toHaveLength(0);
   });
 
   it('throws on a retryable timer failure so FC retries the invocation', async () => {

@@ -333,6 +333,7 @@ describe('Hostile input: generated bad requests per sender (fast-check)', () => 
                 instanceIds: fc.array(instanceIdOrAllowed, { maxLength: 4 }),
                 reason: hostileJson,
                 eventId: hostileJson,
+                state: fc.oneof(fc.constantFrom('firing', 'resolved'), hostileJson),
               },
               { requiredKeys: ['instanceIds'] },
             )

@@ -66,6 +66,10 @@ export function createResponderApp(options: ResponderAppOptions): Hono<Env> {
     if (trigger.kind === 'timer') {
       const log = childLogger(c, 'timer');
       const payload = validate(genericPayloadSchema, value, 'timer payload');
+      // A tick is a command, not an alert: a state would only make one of the functions ignore every tick.
+      if (payload.state !== undefined) {
+        throw new PayloadError('invalid timer payload: state: a schedule is not an alert; leave state out');
+      }
       // A new tick is a new event; a redelivered tick keeps its trigger time, so its token.
       const eventKey = `timer:${trigger.name}@${trigger.time}`;
       log.info('received', { trigger: trigger.name, triggerTime: trigger.time, targets: payload.instanceIds.length });

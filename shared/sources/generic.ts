@@ -10,7 +10,9 @@ import type { InboundRequest, Source } from './source.ts';
 /**
  * Generic signed webhooks: Standard Webhooks signatures (`webhook-id`, `webhook-timestamp`,
  * `webhook-signature`, several `whsec_` secrets) or `Authorization: Bearer`.
- * Event key: `webhook-id`, else `Idempotency-Key`, else the payload's `eventId`.
+ * Event key: `webhook-id`, else `Idempotency-Key`, else the payload's `eventId`. An optional
+ * `state` (firing/resolved) makes each target an alert in that state, judged by the policy as
+ * the alert senders' are.
  */
 export function createGenericSource(secrets: ResponderConfig['secrets']): Source {
   const keys = secrets.genericWebhookKeys;
@@ -51,7 +53,12 @@ export function createGenericSource(secrets: ResponderConfig['secrets']): Source
       const eventKey = `generic:${key}`;
       return {
         reason: payload.reason,
-        items: payload.instanceIds.map((instanceId) => ({ instanceId, regionId: payload.regionId, eventKey })),
+        items: payload.instanceIds.map((instanceId) => ({
+          instanceId,
+          regionId: payload.regionId,
+          eventKey,
+          alertState: payload.state,
+        })),
       };
     },
   };

@@ -252,6 +252,7 @@ const genericPayload = fc.record(
     regionId: fc.oneof(fc.constantFrom('cn-hangzhou', 'cn-zz-top'), hostileJson),
     reason: hostileJson,
     eventId: fc.oneof(fc.constant('evt-1'), hostileJson),
+    state: fc.oneof(fc.constantFrom('firing', 'resolved', 'FIRING', '__proto__'), hostileJson),
     instanceID: hostileJson,
   },
   { requiredKeys: [] },
@@ -483,6 +484,10 @@ function structuredFor(source: SourceName): fc.Arbitrary<Body> {
       return fc.oneof(
         cloudMonitorFields.map((f) => form(f, 'cloudmonitor-form')),
         cloudMonitorFields.map((f) => form({ ...f, alertState: 'ALERT', ruleId: 'r', timestamp: '1' }, 'cm-alert')),
+        // Keyed by a hostile alertName: what CloudMonitor documents has no ruleId.
+        cloudMonitorFields.map(({ ruleId: _, ...f }) =>
+          form({ ...f, alertState: 'ALERT', timestamp: '1' }, 'cm-no-rule'),
+        ),
         rawForm,
       );
     case 'slack':
