@@ -19,7 +19,7 @@ export interface Policy {
   /**
    * A refusal when the alert state does not call for this action: interrupt and cancel act on
    * firing alerts only, resume on the state RESUME_ON names (resolved by default). Items with no
-   * alert state (chat commands, schedules, generic webhooks) always pass.
+   * alert state (chat commands, schedules, generic webhooks without `state`) always pass.
    */
   checkAlertState(state: AlertState | undefined): Refusal | undefined;
   /** A refusal of the whole event (blast-radius limit), or undefined. */
