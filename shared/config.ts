@@ -7,7 +7,8 @@ import './zod-locale.ts';
 /**
  * The whole configuration, read from the environment once per process (cold start) and
  * validated with zod. Defaults are documented in the README; a variable with a bad value
- * makes every request fail closed with a 500 that names the variable.
+ * makes every request fail closed with a 500 that names the variable. An empty or blank
+ * variable is unset (see `presentVariables`), so the schema below never sees one.
  */
 
 const trimmedOrUndefined = (value: string | undefined) => (value?.trim() ? value.trim() : undefined);
@@ -24,15 +25,15 @@ const list = z.pipe(
 
 const bool = (fallback: boolean) =>
   z.pipe(
-    z.optional(z.enum(['true', 'false', '1', '0', 'yes', 'no', ''])),
-    z.transform((value) => (value === undefined || value === '' ? fallback : ['true', '1', 'yes'].includes(value))),
+    z.optional(z.enum(['true', 'false', '1', '0', 'yes', 'no'])),
+    z.transform((value) => (value === undefined ? fallback : ['true', '1', 'yes'].includes(value))),
   );
 
 const int = (fallback: number, min: number, max: number) =>
   z.pipe(
     z.optional(z.string()),
     z.transform((value: string | undefined, ctx) => {
-      if (value === undefined || value.trim() === '') return fallback;
+      if (value === undefined) return fallback;
       const parsed = Number(value);
       if (!Number.isInteger(parsed) || parsed < min || parsed > max) {
         ctx.issues.push({ code: 'custom', message: `must be a whole number from ${min} to ${max}`, input: value });
@@ -86,7 +87,7 @@ const envSchema = z.object({
   FEISHU_VERIFICATION_TOKENS: list,
   FEISHU_APP_ID: z.optional(z.string()),
   FEISHU_APP_SECRET: z.optional(z.string()),
-  FEISHU_OPEN_API_BASE: z.optional(z.enum(['https://open.feishu.cn', 'https://open.larksuite.com', ''])),
+  FEISHU_OPEN_API_BASE: z.optional(z.enum(['https://open.feishu.cn', 'https://open.larksuite.com'])),
   ALLOWED_INSTANCES: z.pipe(
     z.optional(z.string()),
     z.transform((value: string | undefined) => {
@@ -230,8 +231,22 @@ function asyncCoordinates(e: z.infer<typeof envSchema>): ResponderConfig['async'
   };
 }
 
+/**
+ * The variables the configuration reads that have a value. s.yaml passes every variable, `''`
+ * where the deploying shell has none, so an empty (or blank) value must mean "unset" for every
+ * variable alike: here, once, rather than in each field's schema.
+ */
+export function presentVariables(env: Env): Env {
+  const present: Env = {};
+  for (const name of CONFIG_ENV_VARS) {
+    const value = env[name];
+    if (value !== undefined && value.trim() !== '') present[name] = value;
+  }
+  return present;
+}
+
 export function parseConfig(env: Env): ResponderConfig {
-  const parsed = envSchema.safeParse(env);
+  const parsed = envSchema.safeParse(presentVariables(env));
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ');
     throw new ConfigError(`invalid configuration: ${problems}`);
@@ -263,7 +278,7 @@ export function parseConfig(env: Env): ResponderConfig {
           ? {
               appId: e.FEISHU_APP_ID,
               appSecret: e.FEISHU_APP_SECRET,
-              openApiBase: e.FEISHU_OPEN_API_BASE || 'https://open.feishu.cn',
+              openApiBase: e.FEISHU_OPEN_API_BASE ?? 'https://open.feishu.cn',
             }
           : undefined,
     },

@@ -6,11 +6,12 @@ import type { LogLevel } from '@aws-lambda-powertools/logger/types';
  * default INFO). Never log headers, bodies or anything derived from a secret.
  */
 export function createRootLogger(functionName: string, env: Record<string, string | undefined> = process.env): Logger {
+  // `||`: an empty variable is unset, as in the configuration (s.yaml passes '' for unset ones).
   const level = (
-    env.POWERTOOLS_LOG_LEVEL ??
-    env.LOG_LEVEL ??
-    process.env.POWERTOOLS_LOG_LEVEL ??
-    process.env.LOG_LEVEL ??
+    env.POWERTOOLS_LOG_LEVEL?.trim() ||
+    env.LOG_LEVEL?.trim() ||
+    process.env.POWERTOOLS_LOG_LEVEL?.trim() ||
+    process.env.LOG_LEVEL?.trim() ||
     'INFO'
   ).toUpperCase();
   return new Logger({

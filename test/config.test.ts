@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { localContext, toFcHttpEvent } from '../local/fc-invoke.ts';
-import { CONFIG_ENV_VARS, parseConfig } from '../shared/config.ts';
+import { CONFIG_ENV_VARS, type ResponderConfig as Config, parseConfig } from '../shared/config.ts';
 import { createFunctionHandler } from '../shared/create-function.ts';
 import { ConfigError } from '../shared/errors.ts';
 import type { FcHttpResult } from '../shared/fc/events.ts';
+import { createRootLogger } from '../shared/logger.ts';
 
 describe('Function: parseConfig', () => {
   it('has documented defaults', () => {
@@ -91,6 +92,55 @@ describe('Function: parseConfig', () => {
     expect(CONFIG_ENV_VARS).toEqual(
       expect.arrayContaining(['ALLOWED_INSTANCES', 'SLACK_SIGNING_SECRETS', 'ASYNC_SOURCES']),
     );
+  });
+});
+
+describe('Function: parseConfig with empty variables', () => {
+  // s.yaml passes every variable, '' where the deploying shell has none: '' must mean "unset".
+  const unset = parseConfig({});
+
+  it.each(CONFIG_ENV_VARS)('reads %s="" as unset', (name) => {
+    expect(parseConfig({ [name]: '' })).toEqual(unset);
+  });
+
+  it.each(CONFIG_ENV_VARS)('reads a blank %s as unset', (name) => {
+    expect(parseConfig({ [name]: ' \t\n ' })).toEqual(unset);
+  });
+
+  it('reads every variable empty at once as the defaults', () => {
+    expect(parseConfig(Object.fromEntries(CONFIG_ENV_VARS.map((name) => [name, ''])))).toEqual(unset);
+  });
+
+  it.each([
+    [
+      'ALIBABA_CLOUD_ACCOUNT_ID',
+      { FC_ACCOUNT_ID: '1234567890123456' },
+      (c: Config) => c.async.invoke?.accountId,
+      '1234567890123456',
+    ],
+    ['ALIBABA_CLOUD_REGION', { FC_REGION: 'cn-shanghai' }, (c: Config) => c.region, 'cn-shanghai'],
+    ['MAX_TARGETS_PER_EVENT', {}, (c: Config) => c.policy.maxTargetsPerEvent, 5],
+    ['DRY_RUN', {}, (c: Config) => c.policy.dryRun, false],
+    ['RESUME_ON', {}, (c: Config) => c.policy.resumeOn, 'resolved'],
+    [
+      'ALERT_INSTANCE_LABELS',
+      {},
+      (c: Config) => c.alertLabels.instance,
+      ['instanceId', 'instance_id', 'es_instance_id'],
+    ],
+    ['ALLOWED_INSTANCES', {}, (c: Config) => c.policy.allowedInstances, undefined],
+  ] as const)('falls back from an empty %s as from an absent one', (name, others, read, expected) => {
+    const base = { ASYNC_SERVICE_NAME: 'svc', FC_ACCOUNT_ID: '1234567890123456', FC_REGION: 'cn-hangzhou', ...others };
+    expect(read(parseConfig({ ...base, [name]: '' }))).toEqual(expected);
+    expect(read(parseConfig({ ...base, [name]: '' }))).toEqual(read(parseConfig(base)));
+  });
+
+  it('gives the logger the next level when POWERTOOLS_LOG_LEVEL is empty', () => {
+    expect(createRootLogger('x', { POWERTOOLS_LOG_LEVEL: '', LOG_LEVEL: 'error' }).getLevelName()).toBe('ERROR');
+  });
+
+  it('still refuses a value that is present and wrong', () => {
+    expect(() => parseConfig({ ALIBABA_CLOUD_ACCOUNT_ID: ' acct ' })).toThrow(/ALIBABA_CLOUD_ACCOUNT_ID/);
   });
 });
 
