@@ -1,22 +1,15 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildAll } from '../scripts/build.ts';
+import { describe, expect, inject, it } from 'vitest';
 import { FUNCTION_NAMES } from '../shared/actions.ts';
 
 const run = promisify(execFile);
 
 describe('Function: buildAll', () => {
-  let outdir: string;
-  let sizes: Awaited<ReturnType<typeof buildAll>>;
-  beforeAll(async () => {
-    outdir = await mkdtemp(join(tmpdir(), 'responder-build-'));
-    sizes = await buildAll(outdir);
-  }, 120_000);
-  afterAll(() => rm(outdir, { recursive: true, force: true }));
+  // buildAll ran once for the whole run (test/support/built-bundles.ts): its folder and its answer.
+  const { dir: outdir, sizes } = inject('bundles');
 
   it('writes one bundle per function', () => {
     expect(sizes.map((s) => s.name).sort()).toEqual([...FUNCTION_NAMES].sort());
