@@ -167,6 +167,7 @@ export function fcSystemEnv(
     FC_FUNCTION_NAME: props.functionName,
     FC_REGION: props.region,
     FC_INSTANCE_ID: `c-${props.functionName.slice(0, 8)}-6561c2a40f1e2d3c`,
+    // FC_VER_ID instead on runtimes of Debian 10 and earlier.
     FC_FUNCTION_VERSION: 'LATEST',
     ALIBABA_CLOUD_ACCESS_KEY_ID: options.credentials.accessKeyId,
     ALIBABA_CLOUD_ACCESS_KEY_SECRET: options.credentials.accessKeySecret,
