@@ -41,9 +41,9 @@ const REALISTIC: Record<string, () => string> = {
   FEISHU_VERIFICATION_TOKENS: () => rotated(() => alnum(32)),
   FEISHU_APP_ID: () => `cli_${hex(8)}`,
   FEISHU_APP_SECRET: () => alnum(32),
-  // CloudMonitor's callback source ranges of one site.
+  // The longer of the two source-address lists README documents (China site).
   CLOUDMONITOR_SOURCE_CIDRS: () =>
-    '106.11.222.0/24,106.11.223.0/24,106.11.224.0/24,59.82.0.0/16,203.119.128.0/17,121.41.9.246/32,47.74.206.0/26,8.222.159.116/32',
+    '106.11.225.0/24,106.11.226.0/24,106.11.227.0/24,106.11.242.0/24,106.11.167.0/24,106.11.245.0/24,59.82.0.0/16,59.82.84.0/24,203.119.128.0/17,203.119.156.0/24,121.41.9.246',
   ALIBABA_CLOUD_ACCOUNT_ID: () => '1273560756088235',
   ELASTICSEARCH_ENDPOINT: () => 'elasticsearch-vpc.cn-hangzhou.aliyuncs.com',
   ASYNC_SERVICE_NAME: () => 'es-change-responder',
