@@ -105,15 +105,29 @@ export const actionPath = (action: ActionSpec, instanceId: string): string =>
   `/openapi/${action.resource}/${encodeURIComponent(instanceId)}/actions/${action.verb}`;
 
 /**
- * Whether a DescribeInstance/DescribeLogstash status means the action's goal already holds.
- * Interrupt: suspended. Resume: activating or active. Cancel: the API shows no migration flag,
- * so "no change running at all" (any status but activating) is the only state that proves no
- * migration runs; while activating we cannot tell, and report the API's refusal as it is.
+ * Why the action has nothing to do on an instance whose DescribeInstance/DescribeLogstash status
+ * is `status` (read only after the API refused the action), or undefined when the refusal stands.
+ * Interrupt: the change is already interrupted (`suspended`), or none is running (`active`).
+ * Resume: the change already runs again (`activating`), or none is suspended (`active`).
+ * Cancel: the API shows no migration flag, so "no change running at all" (any status but
+ * activating) is the only state that proves no migration runs; while activating we cannot tell.
+ * `inactive` and `invalid` say something is wrong with the instance: the refusal stands there.
  */
-export function alreadyInDesiredState(action: ActionSpec, status: string): boolean {
-  if (action.verb === 'interrupt') return status === 'suspended';
-  if (action.verb === 'resume') return status === 'activating' || status === 'active';
-  return status !== 'activating';
+export function nothingToDo(action: ActionSpec, status: string): string | undefined {
+  switch (action.verb) {
+    case 'interrupt':
+      if (status === 'suspended') return 'the change is already interrupted (the instance is suspended)';
+      if (status === 'active') return 'no change is running (the instance is active): nothing to interrupt';
+      return undefined;
+    case 'resume':
+      if (status === 'activating') return 'the change is already running again (the instance is activating)';
+      if (status === 'active') return 'no change is suspended (the instance is active): nothing to resume';
+      return undefined;
+    case 'cancel-task':
+      return status === 'activating'
+        ? undefined
+        : `no change is running (the instance is ${status}), so no migration: nothing to cancel`;
+  }
 }
 
 export const describePath = (kind: InstanceKind, instanceId: string): string =>

@@ -36,23 +36,92 @@ function setup(name: FunctionName, env: Env = {}) {
 const urls = (calls: string[]) => calls.map((call) => new URL(call));
 
 describe('Function: desired-state outcomes', () => {
-  it.each<[FunctionName, string, 'already' | 'failed', string]>([
-    ['interrupt-elasticsearch-task', 'es-cn-suspended01', 'already', 'InstanceStatusNotSupportCurrentAction'],
-    ['interrupt-elasticsearch-task', 'es-cn-active00001', 'failed', 'InstanceStatusNotSupportCurrentAction'],
-    ['interrupt-elasticsearch-task', 'es-cn-inactive001', 'failed', 'InstanceStatusNotSupportCurrentAction'],
-    ['resume-elasticsearch-task', 'es-cn-activating01', 'already', 'InstanceStatusNotSupportCurrentAction'],
-    ['resume-elasticsearch-task', 'es-cn-active00001', 'already', 'InstanceStatusNotSupportCurrentAction'],
-    ['resume-elasticsearch-task', 'es-cn-inactive001', 'failed', 'InstanceStatusNotSupportCurrentAction'],
-    ['interrupt-logstash-task', 'ls-cn-suspended01', 'already', 'InstanceActivating'],
-    ['interrupt-logstash-task', 'ls-cn-active00001', 'failed', 'InstanceActivating'],
-    ['resume-logstash-task', 'ls-cn-activating01', 'already', 'InstanceStatusNotSupportCurrentAction'],
-    ['cancel-migration-task', 'es-cn-active00001', 'already', 'InstanceStatusNotSupportCurrentAction'],
-    ['cancel-migration-task', 'es-cn-activating01', 'failed', 'InstanceActivating'],
-  ])('%s on %s answers %s (%s)', async (name, instanceId, outcome, code) => {
+  // The API refuses, the instance is read, and the answer says what the read showed.
+  it.each<[FunctionName, string, 'already' | 'failed', string, RegExp]>([
+    [
+      'interrupt-elasticsearch-task',
+      'es-cn-suspended01',
+      'already',
+      'InstanceStatusNotSupportCurrentAction',
+      /already interrupted/,
+    ],
+    [
+      'interrupt-elasticsearch-task',
+      'es-cn-active00001',
+      'already',
+      'InstanceStatusNotSupportCurrentAction',
+      /^no change is running \(the instance is active\): nothing to interrupt$/,
+    ],
+    [
+      'interrupt-elasticsearch-task',
+      'es-cn-inactive001',
+      'failed',
+      'InstanceStatusNotSupportCurrentAction',
+      /\(the instance is inactive\)$/,
+    ],
+    [
+      'resume-elasticsearch-task',
+      'es-cn-activating01',
+      'already',
+      'InstanceStatusNotSupportCurrentAction',
+      /already running again/,
+    ],
+    [
+      'resume-elasticsearch-task',
+      'es-cn-active00001',
+      'already',
+      'InstanceStatusNotSupportCurrentAction',
+      /^no change is suspended \(the instance is active\): nothing to resume$/,
+    ],
+    [
+      'resume-elasticsearch-task',
+      'es-cn-inactive001',
+      'failed',
+      'InstanceStatusNotSupportCurrentAction',
+      /\(the instance is inactive\)$/,
+    ],
+    ['interrupt-logstash-task', 'ls-cn-suspended01', 'already', 'InstanceActivating', /already interrupted/],
+    [
+      'interrupt-logstash-task',
+      'ls-cn-active00001',
+      'already',
+      'InstanceActivating',
+      /^no change is running \(the instance is active\): nothing to interrupt$/,
+    ],
+    [
+      'resume-logstash-task',
+      'ls-cn-activating01',
+      'already',
+      'InstanceStatusNotSupportCurrentAction',
+      /already running again/,
+    ],
+    [
+      'resume-logstash-task',
+      'ls-cn-active00001',
+      'already',
+      'InstanceStatusNotSupportCurrentAction',
+      /nothing to resume$/,
+    ],
+    [
+      'cancel-migration-task',
+      'es-cn-active00001',
+      'already',
+      'InstanceStatusNotSupportCurrentAction',
+      /^no change is running \(the instance is active\), so no migration: nothing to cancel$/,
+    ],
+    ['cancel-migration-task', 'es-cn-activating01', 'failed', 'InstanceActivating', /\(the instance is activating\)$/],
+  ])('%s on %s answers %s (%s)', async (name, instanceId, outcome, code, message) => {
     const { post, calls } = setup(name);
     const response = await post([instanceId]);
     expect(response.status).toBe(200);
-    expect(response.body.results[0]).toMatchObject({ instanceId, outcome, code });
+    expect(response.body.results[0]).toMatchObject({
+      instanceId,
+      outcome,
+      code,
+      message: expect.stringMatching(message),
+    });
+    // "already" is nothing left to do; "failed" here is a refusal no retry can change.
+    expect(response.body.results[0]?.retryable ?? false).toBe(false);
     // One refused action, then one read.
     expect(urls(calls).map((u) => u.pathname)).toEqual([
       expect.stringContaining('/actions/'),

@@ -1,4 +1,4 @@
-import { type ActionSpec, actionPath, alreadyInDesiredState, describePath } from '../actions.ts';
+import { type ActionSpec, actionPath, describePath, nothingToDo } from '../actions.ts';
 import { type AsyncInvoker, invocationIdFor, isInvokeError } from '../async/invoker.ts';
 import { checkReplyUrl } from '../async/reply-sender.ts';
 import type { Credentials, ResponderConfig } from '../config.ts';
@@ -165,29 +165,23 @@ export function createResponder(deps: {
       return { ...base, outcome: 'applied', requestId: value.requestId };
     } catch (error) {
       if (!(error instanceof ApiError)) throw error;
-      if (NOT_APPLICABLE.has(error.code)) {
-        // Not on the happy path: the extra read happens only when the API refused the action.
-        const status = await describeStatus(target, credentials, deadline);
-        if (status !== undefined && alreadyInDesiredState(action, status)) {
-          logger.info('already', {
-            ...base,
-            status,
-            code: error.code,
-            upstreamRequestId: error.requestId,
-            latencyMs: latency(),
-          });
-          return {
-            ...base,
-            outcome: 'already',
-            code: error.code,
-            message: `the instance is already ${status}; ${action.operation} did not apply`,
-            requestId: error.requestId,
-          };
-        }
+      // Not on the happy path: the extra read happens only when the API refused the action.
+      const status = NOT_APPLICABLE.has(error.code) ? await describeStatus(target, credentials, deadline) : undefined;
+      const nothing = status === undefined ? undefined : nothingToDo(action, status);
+      if (nothing !== undefined) {
+        logger.info('already', {
+          ...base,
+          status,
+          code: error.code,
+          upstreamRequestId: error.requestId,
+          latencyMs: latency(),
+        });
+        return { ...base, outcome: 'already', code: error.code, message: nothing, requestId: error.requestId };
       }
       logger.warn('failed', {
         ...base,
         code: error.code,
+        ...(status === undefined ? {} : { status }),
         upstreamRequestId: error.requestId,
         retryable: error.retryable,
         latencyMs: latency(),
@@ -196,7 +190,8 @@ export function createResponder(deps: {
         ...base,
         outcome: 'failed',
         code: error.code,
-        message: error.message,
+        // The status read says what the API's generic message does not ("running tasks or in an error status").
+        message: status === undefined ? error.message : `${error.message} (the instance is ${status})`,
         requestId: error.requestId,
         retryable: error.retryable,
       };
