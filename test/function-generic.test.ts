@@ -341,13 +341,17 @@ describe('Function: the five actions against the emulator', () => {
     expect(read(state(instanceId))).toBe(expected);
   });
 
-  it('reports a documented refusal of the API as failed, not retryable, 200', async () => {
+  it('reports nothing to interrupt as already, and a documented refusal of the API as failed, not retryable, 200', async () => {
     const { post } = setup('interrupt-elasticsearch-task');
     const body = payload(['es-cn-demo-active', 'es-cn-demo-gone']);
     const response = await post(body, standardWebhookHeaders(body));
     expect(response.status).toBe(200);
     expect(response.body.results).toEqual([
-      expect.objectContaining({ outcome: 'failed', code: 'InstanceStatusNotSupportCurrentAction', retryable: false }),
+      expect.objectContaining({
+        outcome: 'already',
+        code: 'InstanceStatusNotSupportCurrentAction',
+        message: 'no change is running (the instance is active): nothing to interrupt',
+      }),
       expect.objectContaining({ outcome: 'failed', code: 'InstanceNotFound', retryable: false }),
     ]);
   });
