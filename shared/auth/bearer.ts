@@ -1,3 +1,4 @@
+import { AUTHENTICATED, type AuthResult, rejected } from './auth-result.ts';
 import { matchesAny } from './constant-time.ts';
 
 /** The token of an `Authorization: Bearer <token>` header, or undefined. */
@@ -16,11 +17,21 @@ export function basicPassword(authorization: string | null): string | undefined 
 }
 
 /**
+ * Checks a bearer token against the configured list (several, so tokens rotate), saying why it
+ * fails: no token configured, no or another Authorization scheme, or a mismatch.
+ */
+export function checkBearer(authorization: string | null, tokens: readonly string[]): AuthResult {
+  if (tokens.length === 0) return rejected('no bearer token configured');
+  if (authorization === null) return rejected('missing header Authorization');
+  const token = bearerToken(authorization);
+  if (token === undefined) return rejected('Authorization is not "Bearer <token>"');
+  return matchesAny(token, tokens) ? AUTHENTICATED : rejected('bearer token mismatch');
+}
+
+/**
  * Verifies a bearer token against the configured list (several, so tokens rotate).
  * A mismatch or a missing header returns false; an empty list never matches (fail closed).
  */
 export function verifyBearer(authorization: string | null, tokens: readonly string[]): boolean {
-  const token = bearerToken(authorization);
-  if (token === undefined || tokens.length === 0) return false;
-  return matchesAny(token, tokens);
+  return checkBearer(authorization, tokens).ok;
 }

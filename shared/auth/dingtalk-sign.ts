@@ -1,4 +1,5 @@
 import { createHmac } from 'node:crypto';
+import { AUTHENTICATED, type AuthResult, outsideWindow, rejected } from './auth-result.ts';
 import { safeEqual } from './constant-time.ts';
 
 /** DingTalk asks robots to refuse a `timestamp` more than one hour off (either way). */
@@ -17,19 +18,27 @@ export function dingTalkSign(appSecret: string, timestamp: string | number): str
 }
 
 /**
- * DingTalk robot callback signature, against every configured app secret (rotation). The sign
- * covers the timestamp only, not the body: it proves the sender knows the secret and bounds
- * replays to the window, and the event key (msgId) makes a replay within it a no-op.
+ * DingTalk robot callback signature, against every configured app secret (rotation), saying why
+ * it fails. The sign covers the timestamp only, not the body: it proves the sender knows the
+ * secret and bounds replays to the window, and the event key (msgId) makes a replay within it a no-op.
  */
-export function verifyDingTalkSign(headers: DingTalkSignHeaders, secrets: readonly string[], nowMs: number): boolean {
+export function checkDingTalkSign(headers: DingTalkSignHeaders, secrets: readonly string[], nowMs: number): AuthResult {
   const { timestamp, sign } = headers;
-  if (!timestamp || !sign || secrets.length === 0) return false;
-  if (!/^\d{1,15}$/.test(timestamp)) return false;
-  if (Math.abs(nowMs - Number(timestamp)) > DINGTALK_TOLERANCE_MS) return false;
-  if (!/^[A-Za-z0-9+/]{43}=$/.test(sign)) return false;
+  if (secrets.length === 0) return rejected('no app secret configured');
+  if (!timestamp) return rejected('missing header timestamp');
+  if (!sign) return rejected('missing header sign');
+  if (!/^\d{1,15}$/.test(timestamp)) return rejected('malformed header timestamp (expected Unix milliseconds)');
+  const stale = outsideWindow(Number(timestamp), nowMs, DINGTALK_TOLERANCE_MS);
+  if (stale) return rejected(stale);
+  if (!/^[A-Za-z0-9+/]{43}=$/.test(sign)) return rejected('malformed header sign (expected base64 HMAC-SHA256)');
   let matched = false;
   for (const secret of secrets) {
     if (safeEqual(sign, dingTalkSign(secret, timestamp))) matched = true;
   }
-  return matched;
+  return matched ? AUTHENTICATED : rejected('sign mismatch');
+}
+
+/** DingTalk robot callback signature: false on any mismatch, missing or malformed header, or stale timestamp. */
+export function verifyDingTalkSign(headers: DingTalkSignHeaders, secrets: readonly string[], nowMs: number): boolean {
+  return checkDingTalkSign(headers, secrets, nowMs).ok;
 }

@@ -1,4 +1,5 @@
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
+import { AUTHENTICATED, type AuthResult, outsideWindow, rejected } from './auth-result.ts';
 import { safeEqual } from './constant-time.ts';
 
 /** Replay window on `X-Lark-Request-Timestamp` (Unix seconds), either way. */
@@ -19,6 +20,33 @@ export function larkSignature(timestamp: string, nonce: string, encryptKey: stri
 }
 
 /**
+ * Checks a Lark/Feishu event push signed with the app's Encrypt Key, against every configured key
+ * (rotation), saying why it fails. The signature covers the raw body.
+ */
+export function checkLarkSignature(
+  headers: LarkSignatureHeaders,
+  body: Uint8Array,
+  encryptKeys: readonly string[],
+  nowSeconds: number,
+): AuthResult {
+  const { timestamp, nonce, signature } = headers;
+  if (encryptKeys.length === 0) return rejected('no Encrypt Key configured');
+  if (!timestamp) return rejected('missing header X-Lark-Request-Timestamp');
+  if (!nonce) return rejected('missing header X-Lark-Request-Nonce');
+  if (!signature) return rejected('missing header X-Lark-Signature');
+  if (!/^\d{1,12}$/.test(timestamp)) return rejected('malformed header X-Lark-Request-Timestamp');
+  if (nonce.length > 128) return rejected('malformed header X-Lark-Request-Nonce (longer than 128)');
+  const stale = outsideWindow(Number(timestamp) * 1000, nowSeconds * 1000, LARK_TOLERANCE_SECONDS * 1000);
+  if (stale) return rejected(stale);
+  if (!/^[0-9a-f]{64}$/.test(signature)) return rejected('malformed header X-Lark-Signature (expected 64 hex digits)');
+  let matched = false;
+  for (const key of encryptKeys) {
+    if (safeEqual(signature, larkSignature(timestamp, nonce, key, body))) matched = true;
+  }
+  return matched ? AUTHENTICATED : rejected('signature mismatch');
+}
+
+/**
  * Verifies a Lark/Feishu event push signed with the app's Encrypt Key, against every configured
  * key (rotation). The signature covers the raw body; false on a missing header, a timestamp
  * outside the window either way, or no key.
@@ -29,16 +57,7 @@ export function verifyLarkSignature(
   encryptKeys: readonly string[],
   nowSeconds: number,
 ): boolean {
-  const { timestamp, nonce, signature } = headers;
-  if (!timestamp || !nonce || !signature || encryptKeys.length === 0) return false;
-  if (!/^\d{1,12}$/.test(timestamp) || nonce.length > 128) return false;
-  if (Math.abs(nowSeconds - Number(timestamp)) > LARK_TOLERANCE_SECONDS) return false;
-  if (!/^[0-9a-f]{64}$/.test(signature)) return false;
-  let matched = false;
-  for (const key of encryptKeys) {
-    if (safeEqual(signature, larkSignature(timestamp, nonce, key, body))) matched = true;
-  }
-  return matched;
+  return checkLarkSignature(headers, body, encryptKeys, nowSeconds).ok;
 }
 
 const aesKey = (encryptKey: string): Buffer => createHash('sha256').update(encryptKey).digest();

@@ -1,4 +1,5 @@
 import { createHmac } from 'node:crypto';
+import { AUTHENTICATED, type AuthResult, outsideWindow, rejected } from './auth-result.ts';
 import { safeEqual } from './constant-time.ts';
 
 /**
@@ -47,6 +48,38 @@ export function signGrafanaHmac(secret: string, body: Uint8Array | string, times
 }
 
 /**
+ * Checks the raw body against every secret (rotation), constant-time, without parsing it, saying
+ * why it fails: a missing or malformed signature, a timestamp that is malformed or more than
+ * 300 s off, no secret configured, or a mismatch. Throws only on a programmer error (an empty
+ * secret in the list).
+ */
+export function checkGrafanaHmac(
+  headers: GrafanaSignatureHeaders,
+  body: Uint8Array,
+  secrets: readonly string[],
+  nowSeconds: number,
+): AuthResult {
+  const { signature, timestamp } = headers;
+  if (secrets.length === 0) return rejected('no HMAC secret configured');
+  if (signature === null) return rejected('missing header X-Grafana-Alerting-Signature');
+  const offered = signature.trim().toLowerCase();
+  if (!/^[0-9a-f]{64}$/.test(offered)) return rejected('malformed signature header (expected 64 hex digits)');
+  if (timestamp !== null) {
+    if (!/^\d{1,12}$/.test(timestamp)) return rejected('malformed timestamp header (expected Unix seconds)');
+    const stale = outsideWindow(Number(timestamp) * 1000, nowSeconds * 1000, GRAFANA_HMAC_TOLERANCE_SECONDS * 1000);
+    if (stale) return rejected(stale);
+  }
+  let matched = false;
+  for (const secret of secrets) {
+    // The timestamp is signed exactly as it was sent (Grafana formats it without leading zeros).
+    const expected = signGrafanaHmac(secret, body, timestamp ?? undefined);
+    if (safeEqual(offered, expected)) matched = true;
+  }
+  if (matched) return AUTHENTICATED;
+  return rejected(timestamp === null ? 'signature mismatch (no timestamp header: body alone)' : 'signature mismatch');
+}
+
+/**
  * Verifies the raw body against every secret (rotation), constant-time, without parsing it.
  * Returns false on a mismatch, a missing or malformed signature, a timestamp that is malformed
  * or more than 300 s off, or when no secret is configured. Throws only on a programmer error
@@ -58,19 +91,5 @@ export function verifyGrafanaHmac(
   secrets: readonly string[],
   nowSeconds: number,
 ): boolean {
-  const { signature, timestamp } = headers;
-  if (signature === null || secrets.length === 0) return false;
-  const offered = signature.trim().toLowerCase();
-  if (!/^[0-9a-f]{64}$/.test(offered)) return false;
-  if (timestamp !== null) {
-    if (!/^\d{1,12}$/.test(timestamp)) return false;
-    if (Math.abs(nowSeconds - Number(timestamp)) > GRAFANA_HMAC_TOLERANCE_SECONDS) return false;
-  }
-  let matched = false;
-  for (const secret of secrets) {
-    // The timestamp is signed exactly as it was sent (Grafana formats it without leading zeros).
-    const expected = signGrafanaHmac(secret, body, timestamp ?? undefined);
-    if (safeEqual(offered, expected)) matched = true;
-  }
-  return matched;
+  return checkGrafanaHmac(headers, body, secrets, nowSeconds).ok;
 }

@@ -1,4 +1,5 @@
 import { createHmac } from 'node:crypto';
+import { AUTHENTICATED, type AuthResult, outsideWindow, rejected } from './auth-result.ts';
 import { safeEqual } from './constant-time.ts';
 
 /** Standard Webhooks (https://www.standardwebhooks.com): tolerance of the timestamp, either way. */
@@ -28,6 +29,40 @@ export function signStandardWebhook(key: Buffer, id: string, timestamp: number, 
 }
 
 /**
+ * Checks the raw body against every key (rotation), saying why it fails: a missing or malformed
+ * header, a timestamp outside the window, no `v1` signature, or a mismatch. It never parses the body.
+ */
+export function checkStandardWebhook(
+  headers: StandardWebhookHeaders,
+  body: Uint8Array,
+  keys: readonly Buffer[],
+  nowSeconds: number,
+): AuthResult {
+  const { id, timestamp, signature } = headers;
+  if (keys.length === 0) return rejected('no Standard Webhooks secret configured');
+  if (!id) return rejected('missing header webhook-id');
+  if (!timestamp) return rejected('missing header webhook-timestamp');
+  if (!signature) return rejected('missing header webhook-signature');
+  if (!/^\d{1,12}$/.test(timestamp)) return rejected('malformed header webhook-timestamp (expected Unix seconds)');
+  const ts = Number(timestamp);
+  const stale = outsideWindow(ts * 1000, nowSeconds * 1000, STANDARD_WEBHOOKS_TOLERANCE_SECONDS * 1000);
+  if (stale) return rejected(stale);
+  const offered = signature
+    .split(' ')
+    .filter((entry) => entry.startsWith('v1,'))
+    .map((entry) => entry.slice(3));
+  if (offered.length === 0) return rejected('no v1 signature in header webhook-signature');
+  let matched = false;
+  for (const key of keys) {
+    const expected = signStandardWebhook(key, id, ts, body).slice(3);
+    for (const candidate of offered) {
+      if (safeEqual(candidate, expected)) matched = true;
+    }
+  }
+  return matched ? AUTHENTICATED : rejected('signature mismatch');
+}
+
+/**
  * Verifies the raw body against every key (rotation). Returns false on any mismatch, a missing
  * header or a timestamp outside the window; it never parses the body.
  */
@@ -37,22 +72,5 @@ export function verifyStandardWebhook(
   keys: readonly Buffer[],
   nowSeconds: number,
 ): boolean {
-  const { id, timestamp, signature } = headers;
-  if (!id || !timestamp || !signature || keys.length === 0) return false;
-  if (!/^\d{1,12}$/.test(timestamp)) return false;
-  const ts = Number(timestamp);
-  if (Math.abs(nowSeconds - ts) > STANDARD_WEBHOOKS_TOLERANCE_SECONDS) return false;
-  const offered = signature
-    .split(' ')
-    .filter((entry) => entry.startsWith('v1,'))
-    .map((entry) => entry.slice(3));
-  if (offered.length === 0) return false;
-  let matched = false;
-  for (const key of keys) {
-    const expected = signStandardWebhook(key, id, ts, body).slice(3);
-    for (const candidate of offered) {
-      if (safeEqual(candidate, expected)) matched = true;
-    }
-  }
-  return matched;
+  return checkStandardWebhook(headers, body, keys, nowSeconds).ok;
 }

@@ -12,10 +12,11 @@ import {
   UnauthorizedError,
   UnsupportedMediaTypeError,
 } from '../errors.ts';
-import { requestLog } from '../logger.ts';
+import { type RequestLog, requestLog } from '../logger.ts';
 import { genericPayloadSchema } from '../sources/generic-payload.ts';
 import { bodyText, parseJson, validate } from '../sources/payload.ts';
 import { type InboundRequest, isSourceName, SOURCE_NAMES, type Source, type SourceName } from '../sources/source.ts';
+import { SOURCE_SECRET_VARIABLES } from '../sources/source-names.ts';
 import type { InvocationBindings } from './bindings.ts';
 import { readBodyLimited } from './read-body.ts';
 
@@ -59,6 +60,17 @@ export function createResponderApp(options: ResponderAppOptions): Hono<Env> {
     });
 
   const childLogger = (c: Context<Env>, source: string) => requestLog(logger, { requestId: c.env?.requestId, source });
+
+  /**
+   * Every 401 answers the same bytes, whatever failed; the log line says which check did (no
+   * secret configured, a missing header, a timestamp outside the window, a mismatch), so clock
+   * skew and mis-set secrets can be told apart without telling an attacker anything.
+   */
+  const unauthorized = (c: Context<Env>, source: string, log: RequestLog, reason: string) => {
+    const error = new UnauthorizedError();
+    log.warn('refused', { code: error.code, status: error.status, reason });
+    return fail(c, source, error);
+  };
 
   async function handleTrigger(c: Context<Env>, trigger: NonNullable<InvocationBindings['trigger']>) {
     const body = await readBodyLimited(c.req.raw, config.maxBodyBytes, c.env?.body);
@@ -124,8 +136,12 @@ export function createResponderApp(options: ResponderAppOptions): Hono<Env> {
     const log = childLogger(c, sourceName);
     const source = await sources[sourceName]?.();
     if (!source?.enabled) {
-      log.warn('refused', { reason: 'no secret is configured for this source' });
-      throw new UnauthorizedError();
+      return unauthorized(
+        c,
+        sourceName,
+        log,
+        `no secret configured (set ${SOURCE_SECRET_VARIABLES[sourceName].join(' or ')})`,
+      );
     }
     const body = await readBodyLimited(c.req.raw, config.maxBodyBytes, c.env?.body);
     const type = mediaType(c.req.raw.headers);
@@ -138,10 +154,8 @@ export function createResponderApp(options: ResponderAppOptions): Hono<Env> {
       receivedAt: now(),
       sourceIp: c.env?.sourceIp,
     };
-    if (!source.authenticate(request)) {
-      log.warn('refused', { reason: 'authentication failed' });
-      throw new UnauthorizedError();
-    }
+    const auth = source.authenticate(request);
+    if (!auth.ok) return unauthorized(c, sourceName, log, auth.reason);
     log.info('authenticated', { bytes: body.byteLength });
     const handshake = source.handshake?.(request);
     if (handshake) {

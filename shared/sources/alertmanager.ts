@@ -1,6 +1,7 @@
 import * as z from 'zod/mini';
-import { verifyBasicPassword } from '../auth/basic-auth.ts';
-import { verifyBearer } from '../auth/bearer.ts';
+import type { AuthResult } from '../auth/auth-result.ts';
+import { checkBasicPassword } from '../auth/basic-auth.ts';
+import { checkBearer } from '../auth/bearer.ts';
 import type { ResponderConfig } from '../config.ts';
 import type { EventItem, SourceEvent } from '../core/target.ts';
 import { targetFromLabels } from './alert-labels.ts';
@@ -108,10 +109,10 @@ export function createAlertmanagerSource(config: Pick<ResponderConfig, 'secrets'
     name: 'alertmanager',
     enabled: tokens.length > 0,
     mediaTypes: ['application/json'],
-    authenticate(request: InboundRequest): boolean {
+    authenticate(request: InboundRequest): AuthResult {
       const authorization = request.headers.get('authorization');
-      if (/^Basic[ \t]/i.test(authorization ?? '')) return verifyBasicPassword(authorization, tokens);
-      return verifyBearer(authorization, tokens);
+      if (/^Basic[ \t]/i.test(authorization ?? '')) return checkBasicPassword(authorization, tokens);
+      return checkBearer(authorization, tokens);
     },
     parse(request: InboundRequest): SourceEvent {
       const payload = validate(

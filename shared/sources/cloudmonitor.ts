@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { AUTHENTICATED, rejected } from '../auth/auth-result.ts';
 import { parseCidrs, type SourceAllowList } from '../auth/cidr.ts';
 import { matchesAny } from '../auth/constant-time.ts';
 import { REGION_PATTERN, type ResponderConfig } from '../config.ts';
@@ -127,8 +128,16 @@ export function createCloudMonitorSource(config: ResponderConfig): Source {
       // A bad range list must not silently let everyone in, nor silently lock everyone out.
       if (cidrError) throw new ConfigError(`invalid configuration: CLOUDMONITOR_SOURCE_CIDRS: ${cidrError}`);
       const offered = request.url.searchParams.getAll('token');
-      if (offered.length !== 1 || !matchesAny(offered[0] as string, tokens)) return false;
-      return allowList === undefined || allowList.allows(request.sourceIp);
+      if (offered.length === 0) return rejected('missing query parameter token');
+      if (offered.length > 1) return rejected(`query parameter token given ${offered.length} times`);
+      if (!matchesAny(offered[0] as string, tokens)) return rejected('token mismatch');
+      if (allowList === undefined || allowList.allows(request.sourceIp)) return AUTHENTICATED;
+      // A source address is no secret: naming it tells a changed CloudMonitor range from an attack.
+      return rejected(
+        request.sourceIp
+          ? `source address ${request.sourceIp.slice(0, 45)} is outside CLOUDMONITOR_SOURCE_CIDRS`
+          : 'no source address, and CLOUDMONITOR_SOURCE_CIDRS is set',
+      );
     },
     parse(request): SourceEvent {
       const form = new URLSearchParams(bodyText(request.body));

@@ -1,5 +1,5 @@
 import * as z from 'zod/mini';
-import { verifyDingTalkSign } from '../auth/dingtalk-sign.ts';
+import { checkDingTalkSign } from '../auth/dingtalk-sign.ts';
 import type { ResponderConfig } from '../config.ts';
 import type { SourceEvent } from '../core/target.ts';
 import { PayloadError } from '../errors.ts';
@@ -47,7 +47,7 @@ export function createDingTalkSource(secrets: ResponderConfig['secrets']): Sourc
     enabled: appSecrets.length > 0,
     mediaTypes: ['application/json'],
     authenticate(request) {
-      return verifyDingTalkSign(
+      return checkDingTalkSign(
         { timestamp: request.headers.get('timestamp'), sign: request.headers.get('sign') },
         appSecrets,
         request.receivedAt.getTime(),

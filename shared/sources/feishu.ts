@@ -1,6 +1,7 @@
 import * as z from 'zod/mini';
+import { AUTHENTICATED, type AuthResult, rejected } from '../auth/auth-result.ts';
 import { matchesAny } from '../auth/constant-time.ts';
-import { larkDecrypt, verifyLarkSignature } from '../auth/feishu-signature.ts';
+import { checkLarkSignature, larkDecrypt } from '../auth/feishu-signature.ts';
 import type { ResponderConfig } from '../config.ts';
 import type { SourceEvent } from '../core/target.ts';
 import { PayloadError, UnauthorizedError } from '../errors.ts';
@@ -29,21 +30,30 @@ function parseObject(text: string): Json | undefined {
   }
 }
 
-function decode(body: Uint8Array, encryptKeys: readonly string[]): Decoded | undefined {
+/** The push, decrypted when it is encrypted; else why it cannot be read (for the log). */
+function decode(body: Uint8Array, encryptKeys: readonly string[]): Decoded | { reason: string } {
   let outer: Json | undefined;
   try {
     outer = parseObject(bodyText(body));
   } catch {
-    return undefined;
+    return { reason: 'the body is not UTF-8' };
   }
-  if (!outer) return undefined;
+  if (!outer) return { reason: 'the body is not a JSON object' };
   if (typeof outer.encrypt !== 'string') return { value: outer, encrypted: false };
+  if (encryptKeys.length === 0) return { reason: 'an encrypted body, but FEISHU_ENCRYPT_KEYS is not set' };
   for (const key of encryptKeys) {
     const plain = larkDecrypt(outer.encrypt, key);
     const value = plain === undefined ? undefined : parseObject(plain);
     if (value) return { value, encrypted: true };
   }
-  return undefined;
+  return { reason: 'no configured Encrypt Key decrypts the body' };
+}
+
+/** The verification token against the configured ones. */
+function checkToken(token: string | undefined, tokens: readonly string[]): AuthResult {
+  if (tokens.length === 0) return rejected('no verification token configured');
+  if (token === undefined) return rejected('no verification token in the body');
+  return matchesAny(token, tokens) ? AUTHENTICATED : rejected('verification token mismatch');
 }
 
 /** Verification token: `header.token` in schema 2.0, `token` in schema 1.0 and in url_verification. */
@@ -162,15 +172,18 @@ export function createFeishuSource(secrets: ResponderConfig['secrets']): Source 
     mediaTypes: ['application/json'],
     authenticate(request) {
       const push = decode(request.body, encryptKeys);
-      if (!push) return false;
+      if ('reason' in push) return rejected(push.reason);
       decoded.set(request, push);
       const token = tokenOf(push.value);
       if (isChallenge(push.value)) {
-        return tokens.length > 0 ? token !== undefined && matchesAny(token, tokens) : push.encrypted;
+        if (tokens.length > 0) return checkToken(token, tokens);
+        return push.encrypted
+          ? AUTHENTICATED
+          : rejected('an unencrypted url_verification, and FEISHU_VERIFICATION_TOKENS is not set');
       }
-      const ok =
+      const result =
         encryptKeys.length > 0
-          ? verifyLarkSignature(
+          ? checkLarkSignature(
               {
                 timestamp: request.headers.get('x-lark-request-timestamp'),
                 nonce: request.headers.get('x-lark-request-nonce'),
@@ -180,9 +193,9 @@ export function createFeishuSource(secrets: ResponderConfig['secrets']): Source 
               encryptKeys,
               Math.floor(request.receivedAt.getTime() / 1000),
             )
-          : token !== undefined && matchesAny(token, tokens);
-      if (ok) verified.add(request);
-      return ok;
+          : checkToken(token, tokens);
+      if (result.ok) verified.add(request);
+      return result;
     },
     handshake(request) {
       const push = decoded.get(request);

@@ -1,5 +1,6 @@
-import { verifyBearer } from '../auth/bearer.ts';
-import { verifyStandardWebhook } from '../auth/standard-webhooks.ts';
+import { type AuthResult, rejected } from '../auth/auth-result.ts';
+import { checkBearer } from '../auth/bearer.ts';
+import { checkStandardWebhook } from '../auth/standard-webhooks.ts';
 import type { ResponderConfig } from '../config.ts';
 import type { SourceEvent } from '../core/target.ts';
 import { PayloadError } from '../errors.ts';
@@ -22,10 +23,11 @@ export function createGenericSource(secrets: ResponderConfig['secrets']): Source
     name: 'generic',
     enabled: keys.length > 0 || tokens.length > 0,
     mediaTypes: ['application/json'],
-    authenticate(request: InboundRequest): boolean {
+    authenticate(request: InboundRequest): AuthResult {
       const signature = request.headers.get('webhook-signature');
       if (signature !== null) {
-        return verifyStandardWebhook(
+        if (keys.length === 0) return rejected('webhook-signature sent, but GENERIC_WEBHOOK_SECRETS is not set');
+        return checkStandardWebhook(
           {
             id: request.headers.get('webhook-id'),
             timestamp: request.headers.get('webhook-timestamp'),
@@ -36,7 +38,10 @@ export function createGenericSource(secrets: ResponderConfig['secrets']): Source
           Math.floor(request.receivedAt.getTime() / 1000),
         );
       }
-      return verifyBearer(request.headers.get('authorization'), tokens);
+      if (tokens.length === 0) {
+        return rejected('no webhook-signature header, and GENERIC_BEARER_TOKENS is not set for bearer tokens');
+      }
+      return checkBearer(request.headers.get('authorization'), tokens);
     },
     parse(request: InboundRequest): SourceEvent {
       const payload = validate(genericPayloadSchema, parseJson(bodyText(request.body)), 'generic payload');

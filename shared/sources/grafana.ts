@@ -1,6 +1,7 @@
 import * as z from 'zod/mini';
-import { verifyBearer } from '../auth/bearer.ts';
-import { grafanaSignatureHeaders, verifyGrafanaHmac } from '../auth/grafana-hmac.ts';
+import { type AuthResult, rejected } from '../auth/auth-result.ts';
+import { checkBearer } from '../auth/bearer.ts';
+import { checkGrafanaHmac, grafanaSignatureHeaders } from '../auth/grafana-hmac.ts';
 import type { ResponderConfig } from '../config.ts';
 import type { SourceEvent } from '../core/target.ts';
 import { alertmanagerAlertSchema, alertmanagerPayloadSchema, eventFromAlerts } from './alertmanager.ts';
@@ -43,12 +44,19 @@ export function createGrafanaSource(config: Pick<ResponderConfig, 'secrets' | 'a
     name: 'grafana',
     enabled: secrets.length > 0 || tokens.length > 0,
     mediaTypes: ['application/json'],
-    authenticate(request: InboundRequest): boolean {
+    authenticate(request: InboundRequest): AuthResult {
       const signed = grafanaSignatureHeaders(request.headers);
       if (signed.signature !== null && secrets.length > 0) {
-        return verifyGrafanaHmac(signed, request.body, secrets, Math.floor(request.receivedAt.getTime() / 1000));
+        return checkGrafanaHmac(signed, request.body, secrets, Math.floor(request.receivedAt.getTime() / 1000));
       }
-      return verifyBearer(request.headers.get('authorization'), tokens);
+      if (tokens.length === 0) {
+        return rejected(
+          signed.signature === null
+            ? 'no X-Grafana-Alerting-Signature header, and GRAFANA_BEARER_TOKENS is not set for bearer tokens'
+            : 'a signature header was sent, but GRAFANA_HMAC_SECRETS is not set',
+        );
+      }
+      return checkBearer(request.headers.get('authorization'), tokens);
     },
     parse(request: InboundRequest): SourceEvent {
       const payload = validate(grafanaPayloadSchema, parseJson(bodyText(request.body)), 'Grafana notification');

@@ -1,4 +1,5 @@
-import { verifySlackSignature } from '../auth/slack-signature.ts';
+import { AUTHENTICATED } from '../auth/auth-result.ts';
+import { checkSlackSignature } from '../auth/slack-signature.ts';
 import type { ResponderConfig } from '../config.ts';
 import type { SourceEvent } from '../core/target.ts';
 import { PayloadError, UnauthorizedError } from '../errors.ts';
@@ -48,7 +49,7 @@ export function createSlackSource(secrets: ResponderConfig['secrets']): Source {
     enabled: signingSecrets.length > 0,
     mediaTypes: ['application/x-www-form-urlencoded'],
     authenticate(request) {
-      const ok = verifySlackSignature(
+      const result = checkSlackSignature(
         {
           timestamp: request.headers.get('x-slack-request-timestamp'),
           signature: request.headers.get('x-slack-signature'),
@@ -57,11 +58,11 @@ export function createSlackSource(secrets: ResponderConfig['secrets']): Source {
         signingSecrets,
         Math.floor(request.receivedAt.getTime() / 1000),
       );
-      if (ok) {
+      if (result.ok) {
         signed.add(request);
-        return true;
+        return result;
       }
-      return isSslCheck(request.body);
+      return isSslCheck(request.body) ? AUTHENTICATED : result;
     },
     handshake(request) {
       // Same predicate as in authenticate: every unsigned request that got past it ends here.

@@ -1,3 +1,4 @@
+import type { AuthResult } from '../auth/auth-result.ts';
 import type { ResponseBody } from '../core/result.ts';
 import type { SourceEvent } from '../core/target.ts';
 
@@ -32,8 +33,11 @@ export interface Source {
   readonly deadlineMs?: number;
   /** Media types the sender posts (`application/json`, `application/x-www-form-urlencoded`). */
   readonly mediaTypes: readonly string[];
-  /** Verifies the raw request; false on any mismatch. Runs before the body is parsed. */
-  authenticate(request: InboundRequest): boolean;
+  /**
+   * Verifies the raw request, before the body is parsed. On any mismatch, the reason goes to the
+   * log (never to the sender, and never holding a secret, signature or token).
+   */
+  authenticate(request: InboundRequest): AuthResult;
   /** Parses an authenticated request; throws PayloadError naming the field. */
   parse(request: InboundRequest): SourceEvent;
   /**
