@@ -40,8 +40,12 @@ export class UnsupportedMediaTypeError extends ResponderError {
   }
 }
 
+/** No such route (404); `valid` lists what exists, so a typo in a URL is fixed at first try. */
 export class NotFoundError extends ResponderError {
-  constructor(message: string) {
+  constructor(
+    message: string,
+    readonly valid: { readonly functions?: readonly string[]; readonly sources?: readonly string[] } = {},
+  ) {
     super(404, 'NotFound', message);
   }
 }

@@ -6,6 +6,7 @@ import type { FunctionName } from '../shared/actions.ts';
 import type { Env } from '../shared/config.ts';
 import type { ResponseBody } from '../shared/core/result.ts';
 import { createFunctionHandler } from '../shared/create-function.ts';
+import { SOURCE_NAMES } from '../shared/sources/source-names.ts';
 import { startEmulator } from './support/emulator-server.ts';
 import { useEmulator, wireFunction } from './support/function-harness.ts';
 import {
@@ -223,15 +224,57 @@ describe('Function: interrupt-elasticsearch-task, generic source', () => {
     expect(calls).toHaveLength(0);
   });
 
-  it('answers 404 for an unknown source or another function’s path', async () => {
-    const { handler } = setup();
-    const unknown = await invokeHttp(handler, genericRequest('interrupt-elasticsearch-task', valid, {}, 'pagerduty'));
-    expect(unknown.status).toBe(404);
-    const other = await invokeHttp(
+  it.each<[string, string, string, RegExp]>([
+    ['an unknown source', 'POST', '/interrupt-elasticsearch-task/pagerduty', /^unknown source "pagerduty": /],
+    [
+      'another function’s path',
+      'POST',
+      '/resume-elasticsearch-task/generic',
+      /^this is interrupt-elasticsearch-task, /,
+    ],
+    ['the function without a source', 'POST', '/interrupt-elasticsearch-task', /^no source in the path: /],
+    [
+      'a GET',
+      'GET',
+      '/interrupt-elasticsearch-task/generic',
+      /^no route for GET \/interrupt-elasticsearch-task\/generic: /,
+    ],
+    ['a deeper path', 'POST', '/interrupt-elasticsearch-task/generic/extra', /^no route for POST /],
+  ])('answers %s with a JSON 404 that lists the valid sources', async (_case, method, path, message) => {
+    const { handler, calls } = setup();
+    const response = await invokeHttp(
       handler,
-      genericRequest('resume-elasticsearch-task', valid, standardWebhookHeaders(valid)),
+      new Request(`https://fc.example.test${path}`, {
+        method,
+        headers: standardWebhookHeaders(valid),
+        ...(method === 'GET' ? {} : { body: valid }),
+      }),
     );
-    expect(other.status).toBe(404);
+    expect(response.status).toBe(404);
+    expect(response.headers.get('content-type')).toMatch(/^application\/json/);
+    const body = (await response.json()) as ResponseBody;
+    expect(body.results).toEqual([]);
+    expect(body.error).toEqual({
+      code: 'NotFound',
+      message: expect.stringMatching(message),
+      functions: ['interrupt-elasticsearch-task'],
+      sources: [...SOURCE_NAMES],
+    });
+    expect(body.error?.message).toContain(
+      "POST /interrupt-elasticsearch-task/<source> (or POST /<source> on this function's own trigger URL), with source one of generic, alertmanager, grafana, cloudmonitor, slack, dingtalk, feishu",
+    );
+    expect(calls).toHaveLength(0);
+  });
+
+  it('echoes an unknown source name only short and printable', async () => {
+    const { handler } = setup();
+    const response = await invokeHttp(
+      handler,
+      genericRequest('interrupt-elasticsearch-task', valid, {}, `${'x'.repeat(300)}%E2%80%AE`),
+    );
+    const body = (await response.json()) as ResponseBody;
+    expect(body.error?.message).toMatch(/^unknown source "x{40}": /);
+    expect(body.source).toBe('');
   });
 
   it('never echoes a secret or signature in a response', async () => {

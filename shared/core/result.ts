@@ -27,7 +27,8 @@ export interface ResponseBody {
   results: TargetResult[];
   /** What the source passed over and why. */
   notes?: string[] | undefined;
-  error?: { code: string; message: string } | undefined;
+  /** Why the request was refused as a whole; a 404 also lists the functions or sources that exist. */
+  error?: { code: string; message: string; functions?: readonly string[]; sources?: readonly string[] } | undefined;
 }
 
 /** HTTP status a refusal leads to when every target of an event is refused. */

@@ -56,8 +56,25 @@ export function createResponderApp(options: ResponderAppOptions): Hono<Env> {
   const fail = (c: Context<Env>, source: string, error: ResponderError) =>
     send(c, {
       status: error.status,
-      body: { ...responder.envelope(source, [], error.message), error: { code: error.code, message: error.message } },
+      body: {
+        ...responder.envelope(source, [], error.message),
+        error: {
+          code: error.code,
+          message: error.message,
+          ...(error instanceof NotFoundError ? error.valid : {}),
+        },
+      },
     });
+
+  /** What a wrong path gets: the routes of this function and every source, as a JSON 404. */
+  const routes = `POST /${functionName}/<source> (or POST /<source> on this function's own trigger URL), with source one of ${SOURCE_NAMES.join(', ')}`;
+  const notFound = (c: Context<Env>, what: string) => {
+    const error = new NotFoundError(`${what}: ${routes}`, { functions: [functionName], sources: SOURCE_NAMES });
+    childLogger(c, '').warn('refused', { code: error.code, status: error.status, reason: error.message });
+    return fail(c, '', error);
+  };
+  /** A path segment as it may be echoed back: short, printable ASCII. */
+  const echo = (segment: string) => segment.slice(0, 40).replace(/[^\x20-\x7e]/g, '?');
 
   const childLogger = (c: Context<Env>, source: string) => requestLog(logger, { requestId: c.env?.requestId, source });
 
@@ -132,7 +149,12 @@ export function createResponderApp(options: ResponderAppOptions): Hono<Env> {
   }
 
   async function handleSource(c: Context<Env>, sourceName: string) {
-    if (!isSourceName(sourceName)) throw new NotFoundError(`unknown source "${sourceName.slice(0, 40)}"`);
+    if (!isSourceName(sourceName)) {
+      return notFound(
+        c,
+        sourceName === functionName ? 'no source in the path' : `unknown source "${echo(sourceName)}"`,
+      );
+    }
     const log = childLogger(c, sourceName);
     const source = await sources[sourceName]?.();
     if (!source?.enabled) {
@@ -207,13 +229,12 @@ export function createResponderApp(options: ResponderAppOptions): Hono<Env> {
   // Timer and command invocations are told apart by the adapter, never by the path: they go first.
   app.use('*', (c, next) => (c.env?.trigger ? handleTrigger(c, c.env.trigger) : next()));
   app.post('/:fn/:source', (c) => {
-    if (c.req.param('fn') !== functionName) throw new NotFoundError(`this is ${functionName}`);
+    const fn = c.req.param('fn');
+    if (fn !== functionName) return notFound(c, `this is ${functionName}, not "${echo(fn)}"`);
     return handleSource(c, c.req.param('source'));
   });
   app.post('/:source', (c) => handleSource(c, c.req.param('source')));
-  app.all('*', (c) =>
-    fail(c, '', new NotFoundError(`POST /${functionName}/<source>, with source one of ${SOURCE_NAMES.join(', ')}`)),
-  );
+  app.all('*', (c) => notFound(c, `no route for ${echo(c.req.method)} ${echo(c.req.path)}`));
 
   app.onError((error, c) => {
     const source = c.req.param('source') ?? '';
