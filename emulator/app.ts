@@ -29,6 +29,11 @@ export interface EmulatorOptions {
   credentials: readonly EmulatorCredential[];
   faults?: Faults | undefined;
   now?: (() => number) | undefined;
+  /**
+   * The region of calls whose host is not a regional endpoint (`127.0.0.1:9000`): an endpoint
+   * override stands for one region, as on the real API. Default `cn-hangzhou`.
+   */
+  defaultRegion?: string | undefined;
 }
 
 export interface Emulator {
@@ -70,9 +75,25 @@ function cutConnection(c: Context<EmulatorEnv>): Response {
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** `elasticsearch.<region>.aliyuncs.com` and its VPC form `elasticsearch-vpc.<region>.aliyuncs.com`. */
+const REGIONAL_HOST = /^elasticsearch(?:-vpc)?\.([a-z]{2,}(?:-[a-z0-9]+){1,3})\.aliyuncs\.com(?::\d{1,5})?$/i;
+
+/**
+ * The region a call was made in. Neither the API nor the official SDK sends the region in a
+ * header or parameter of these ROA calls: it is the regional endpoint the signed `host` names.
+ * Any other host (an override such as 127.0.0.1) stands for the emulator's default region.
+ */
+export function regionOfHost(host: string | undefined): string | undefined {
+  return REGIONAL_HOST.exec(host ?? '')?.[1]?.toLowerCase();
+}
+
 export function createEmulator(options: EmulatorOptions): Emulator {
   const now = options.now ?? Date.now;
-  const controlPlane = new ControlPlane({ instances: options.instances ?? DEMO_INSTANCES, now });
+  const controlPlane = new ControlPlane({
+    instances: options.instances ?? DEMO_INSTANCES,
+    now,
+    defaultRegion: options.defaultRegion,
+  });
   const verifier = new Acs3Verifier({ credentials: options.credentials, now });
   const faults = new FaultInjector(options.faults ?? {});
   const app = new Hono<EmulatorEnv>();
@@ -81,7 +102,7 @@ export function createEmulator(options: EmulatorOptions): Emulator {
   async function apiCall(
     c: Context<EmulatorEnv>,
     operation: string,
-    run: (query: Record<string, string>) => ApiReply,
+    run: (query: Record<string, string>, regionId: string) => ApiReply,
   ): Promise<Response> {
     const { path, rawQuery } = wireTarget(c);
     const body = new Uint8Array(await c.req.arrayBuffer());
@@ -114,16 +135,17 @@ export function createEmulator(options: EmulatorOptions): Emulator {
     if (decision.outcome === 'serverError') {
       return send(apiError('InternalError', 500, 'The request processing has failed due to some unknown error.'));
     }
-    const reply = run(verified.query);
+    // The host is signed (the verifier requires it), so the region it names is the caller's.
+    const reply = run(verified.query, regionOfHost(c.req.header('host')) ?? controlPlane.defaultRegion);
     return decision.outcome === 'dropResponse' ? cutConnection(c) : send(reply);
   }
 
   for (const spec of Object.values(ACTIONS)) {
     const operation = spec.operation as Operation;
     app.post(`/openapi/${spec.resource}/:instanceId/actions/${spec.verb}`, (c) =>
-      apiCall(c, operation, (query) => {
+      apiCall(c, operation, (query, regionId) => {
         const { clientToken, ...params } = query;
-        return controlPlane.apply({ operation, instanceId: c.req.param('instanceId'), clientToken, params });
+        return controlPlane.apply({ operation, instanceId: c.req.param('instanceId'), clientToken, params, regionId });
       }),
     );
   }
@@ -134,7 +156,7 @@ export function createEmulator(options: EmulatorOptions): Emulator {
   ];
   for (const [resource, operation, kind] of describeRoutes) {
     app.get(`/openapi/${resource}/:instanceId`, (c) =>
-      apiCall(c, operation, () => controlPlane.describe(kind, c.req.param('instanceId'))),
+      apiCall(c, operation, (_query, regionId) => controlPlane.describe(kind, c.req.param('instanceId'), regionId)),
     );
   }
 

@@ -39,7 +39,12 @@ export interface SeedInstance {
   instanceId: string;
   status: InstanceStatus;
   migrating?: boolean | undefined;
+  /** The region the instance lives in; the control plane's default region (`cn-hangzhou`) when omitted. */
+  regionId?: string | undefined;
 }
+
+/** Where seeded instances live unless they say otherwise, and the region of a call that names none. */
+export const DEFAULT_REGION = 'cn-hangzhou';
 
 export interface ApiErrorBody {
   RequestId: string;
@@ -64,6 +69,12 @@ export interface ActionRequest {
   clientToken?: string | null | undefined;
   /** Every other query parameter (for CancelTask: `taskType`); part of the idempotency fingerprint. */
   params?: Record<string, string> | undefined;
+  /**
+   * The region the call was made in (the regional endpoint it reached); the default region when
+   * omitted. An instance of another region is not found, as on the real API, and each region
+   * remembers its own client tokens.
+   */
+  regionId?: string | undefined;
 }
 
 /** Alibaba request IDs are uppercase UUIDs. */
@@ -110,6 +121,7 @@ const OPERATION_KIND: Record<Operation, InstanceKind> = {
 interface Instance {
   instanceId: string;
   kind: InstanceKind;
+  regionId: string;
   status: InstanceStatus;
   migrating: boolean;
   history: HistoryEntry[];
@@ -127,6 +139,8 @@ export interface ControlPlaneOptions {
   now?: (() => number) | undefined;
   /** Past this many remembered client tokens the oldest is forgotten (bounded memory). */
   maxTokens?: number | undefined;
+  /** Region of seed instances that name none, and of calls that name none; default `cn-hangzhou`. */
+  defaultRegion?: string | undefined;
 }
 
 /** A state change, or the error that says why it does not apply. */
@@ -138,9 +152,11 @@ export class ControlPlane {
   private readonly now: () => number;
   private readonly maxTokens: number;
   private readonly initial: readonly SeedInstance[];
+  readonly defaultRegion: string;
 
   constructor(options: ControlPlaneOptions = {}) {
     this.now = options.now ?? Date.now;
+    this.defaultRegion = options.defaultRegion ?? DEFAULT_REGION;
     this.maxTokens = options.maxTokens ?? 10_000;
     this.initial = options.instances ?? [];
     this.reset();
@@ -158,6 +174,7 @@ export class ControlPlane {
       this.instances.set(seedInstance.instanceId, {
         instanceId: seedInstance.instanceId,
         kind,
+        regionId: seedInstance.regionId ?? this.defaultRegion,
         status: seedInstance.status,
         migrating: seedInstance.migrating ?? false,
         history: [],
@@ -192,19 +209,22 @@ export class ControlPlane {
       return controlPlaneError('InvalidParameter', 'The parameter taskType is invalid: only MigrateData is supported.');
     }
 
+    const region = request.regionId ?? this.defaultRegion;
+    // Each region is its own service: a token is remembered, and replayed, only where it was used.
+    const tokenKey = clientToken === null ? null : `${region}\n${clientToken}`;
     const fingerprint = JSON.stringify([
       request.operation,
       request.instanceId,
       Object.entries(params).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
     ]);
-    if (clientToken !== null) {
-      const remembered = this.tokens.get(clientToken);
+    if (tokenKey !== null) {
+      const remembered = this.tokens.get(tokenKey);
       if (remembered && remembered.fingerprint !== fingerprint) return controlPlaneError('IdempotentParameterMismatch');
       // The first result, byte for byte (same RequestId), and no second change.
       if (remembered) return structuredClone(remembered.reply);
     }
 
-    const instance = this.find(OPERATION_KIND[request.operation], request.instanceId);
+    const instance = this.find(OPERATION_KIND[request.operation], request.instanceId, region);
     if (!instance) return controlPlaneError('InstanceNotFound');
     const transition = this.transition(request.operation, instance);
     if ('error' in transition) return transition.error; // Not remembered: a later retry may succeed.
@@ -214,22 +234,25 @@ export class ControlPlane {
     instance.updatedAt = at;
     instance.history.push({ action: request.operation, clientToken, at });
     const reply: ApiReply = { status: 200, body: { RequestId: newRequestId(), Result: true } };
-    if (clientToken !== null) this.remember(clientToken, { fingerprint, reply: structuredClone(reply) });
+    if (tokenKey !== null) this.remember(tokenKey, { fingerprint, reply: structuredClone(reply) });
     return reply;
   }
 
-  /** DescribeInstance (`elasticsearch`) or DescribeLogstash (`logstash`). */
-  describe(kind: InstanceKind, instanceId: string): ApiReply {
-    const instance = this.find(kind, instanceId);
+  /** DescribeInstance (`elasticsearch`) or DescribeLogstash (`logstash`), in `regionId` (default region when omitted). */
+  describe(kind: InstanceKind, instanceId: string, regionId: string = this.defaultRegion): ApiReply {
+    const instance = this.find(kind, instanceId, regionId);
     if (!instance) return controlPlaneError('InstanceNotFound');
     const result = kind === 'elasticsearch' ? describeElasticsearch(instance) : describeLogstash(instance);
     return { status: 200, body: { RequestId: newRequestId(), Result: result } };
   }
 
-  /** An instance of the other kind is invisible: the ES paths never find an ls- instance and vice versa. */
-  private find(kind: InstanceKind, instanceId: string): Instance | undefined {
+  /**
+   * An instance of the other kind is invisible (the ES paths never find an ls- instance and vice
+   * versa), and so is one of another region: the real API answers InstanceNotFound for both.
+   */
+  private find(kind: InstanceKind, instanceId: string, regionId: string): Instance | undefined {
     const instance = this.instances.get(instanceId);
-    return instance?.kind === kind ? instance : undefined;
+    return instance?.kind === kind && instance.regionId === regionId ? instance : undefined;
   }
 
   private transition(operation: Operation, instance: Instance): Transition {
@@ -254,8 +277,8 @@ export class ControlPlane {
     }
   }
 
-  private remember(clientToken: string, entry: RememberedToken): void {
-    this.tokens.set(clientToken, entry);
+  private remember(tokenKey: string, entry: RememberedToken): void {
+    this.tokens.set(tokenKey, entry);
     // Maps iterate in insertion order, so the first key is the oldest token.
     while (this.tokens.size > this.maxTokens) {
       const oldest = this.tokens.keys().next().value;
@@ -276,10 +299,13 @@ const cancelMigration = (instance: Instance): void => {
   instance.migrating = false;
 };
 
-const ZONE = 'cn-hangzhou-i';
+/** A plausible zone of the instance's region (every region has an `a` zone; Hangzhou's demo one is `i`). */
+const zoneOf = (instance: Instance): string =>
+  instance.regionId === DEFAULT_REGION ? `${DEFAULT_REGION}-i` : `${instance.regionId}-a`;
 
 /** Fields of the SDK model DescribeInstanceResponseBodyResult, with plausible demo values. */
 function describeElasticsearch(instance: Instance): Record<string, unknown> {
+  const zone = zoneOf(instance);
   return {
     instanceId: instance.instanceId,
     description: instance.instanceId,
@@ -306,9 +332,9 @@ function describeElasticsearch(instance: Instance): Record<string, unknown> {
     enableKibanaPublicNetwork: false,
     enableKibanaPrivateNetwork: false,
     esIPWhitelist: ['0.0.0.0/0'],
-    networkConfig: { type: 'vpc', vpcId: 'vpc-emulator', vswitchId: 'vsw-emulator', vsArea: ZONE },
+    networkConfig: { type: 'vpc', vpcId: 'vpc-emulator', vswitchId: 'vsw-emulator', vsArea: zone },
     zoneCount: 1,
-    zoneInfos: [{ zoneId: ZONE, status: 'NORMAL' }],
+    zoneInfos: [{ zoneId: zone, status: 'NORMAL' }],
     resourceGroupId: 'rg-emulator',
     inited: true,
     serviceVpc: true,
@@ -319,6 +345,7 @@ function describeElasticsearch(instance: Instance): Record<string, unknown> {
 
 /** Fields of the SDK model DescribeLogstashResponseBodyResult (the SDK maps a few to capitalised names). */
 function describeLogstash(instance: Instance): Record<string, unknown> {
+  const zone = zoneOf(instance);
   return {
     instanceId: instance.instanceId,
     description: instance.instanceId,
@@ -329,11 +356,11 @@ function describeLogstash(instance: Instance): Record<string, unknown> {
     paymentType: 'postpaid',
     nodeAmount: 2,
     nodeSpec: { spec: 'logstash.n4.small', disk: 20, diskType: 'cloud_efficiency' },
-    networkConfig: { type: 'vpc', vpcId: 'vpc-emulator', vswitchId: 'vsw-emulator', vsArea: ZONE },
-    endpointList: [{ host: '192.168.0.10', port: '9600', zoneId: ZONE }],
+    networkConfig: { type: 'vpc', vpcId: 'vpc-emulator', vswitchId: 'vsw-emulator', vsArea: zone },
+    endpointList: [{ host: '192.168.0.10', port: '9600', zoneId: zone }],
     config: {},
     ResourceGroupId: 'rg-emulator',
-    ZoneInfos: [{ zoneId: ZONE, status: 'NORMAL' }],
+    ZoneInfos: [{ zoneId: zone, status: 'NORMAL' }],
     Tags: [],
   };
 }

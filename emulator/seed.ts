@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { REGION_PATTERN } from '../shared/config.ts';
 import { INSTANCE_STATUSES, type SeedInstance } from './control-plane.ts';
 
 /**
@@ -24,6 +25,7 @@ const SeedInstanceSchema = z
     instanceId: z.string().regex(INSTANCE_ID, 'must match ^(es|ls)-[a-z0-9][a-z0-9-]{2,62}$'),
     status: z.enum(INSTANCE_STATUSES),
     migrating: z.boolean().default(false),
+    regionId: z.string().regex(REGION_PATTERN, 'must be a region ID such as cn-hangzhou').optional(),
   })
   .refine((instance) => !(instance.migrating && instance.instanceId.startsWith('ls-')), {
     message: 'a Logstash (ls-) instance cannot be migrating: data migration is an Elasticsearch task',

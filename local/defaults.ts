@@ -8,9 +8,10 @@ export const LOCAL_SERVICE_NAME = 'es-change-responder';
 export const LOCAL_WEBHOOK_SECRET = `whsec_${Buffer.from('local-demo-webhook-secret-32byte').toString('base64')}`;
 
 /**
- * The environment local mode runs the functions with: the caller's variables win, except the
- * endpoint, which always points at the embedded emulator so local mode can never touch a real
- * cluster.
+ * The environment local mode runs the functions with: the caller's variables win. There is no
+ * ELASTICSEARCH_ENDPOINT: the functions sign for the regional endpoint as in the cloud, and local
+ * mode's transport delivers every call to the embedded emulator (see emulator-transport.ts), so
+ * local mode can never touch a real cluster.
  */
 export function localEnv(base: Env, endpoint: string): Env {
   const env: Env = { ...base };
@@ -20,11 +21,11 @@ export function localEnv(base: Env, endpoint: string): Env {
   env.ALIBABA_CLOUD_ACCESS_KEY_ID = pair.accessKeyId;
   env.ALIBABA_CLOUD_ACCESS_KEY_SECRET = pair.accessKeySecret;
   env.ALLOWED_INSTANCES ??= 'es-cn-demo-*,ls-cn-demo-*';
-  if (!env.GENERIC_BEARER_TOKENS && !env.GENERIC_WEBHOOK_SECRETS) {
-    env.GENERIC_BEARER_TOKENS = LOCAL_BEARER_TOKEN;
-    env.GENERIC_WEBHOOK_SECRETS = LOCAL_WEBHOOK_SECRET;
-  }
-  env.ELASTICSEARCH_ENDPOINT = endpoint;
+  // Each on its own: setting a whsec_ secret to try a signer keeps the README's bearer curl working.
+  // An empty variable is unset.
+  if (!env.GENERIC_BEARER_TOKENS?.trim()) env.GENERIC_BEARER_TOKENS = LOCAL_BEARER_TOKEN;
+  if (!env.GENERIC_WEBHOOK_SECRETS?.trim()) env.GENERIC_WEBHOOK_SECRETS = LOCAL_WEBHOOK_SECRET;
+  delete env.ELASTICSEARCH_ENDPOINT;
   // The async hand-off goes through the real fc2 client to the emulated invoke API on this port.
   env.ASYNC_SERVICE_NAME ??= LOCAL_SERVICE_NAME;
   env.ALIBABA_CLOUD_ACCOUNT_ID ??= LOCAL_ACCOUNT_ID;

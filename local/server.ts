@@ -9,11 +9,14 @@ import { createRepliesApp } from '../emulator/replies.ts';
 import { seedFromEnv } from '../emulator/seed.ts';
 import { FUNCTION_NAMES, type FunctionName, isFunctionName } from '../shared/actions.ts';
 import { createCapturingReplySender } from '../shared/async/reply-sender.ts';
-import type { Env } from '../shared/config.ts';
+import { type Env, parseConfig } from '../shared/config.ts';
 import { createFunctionHandler } from '../shared/create-function.ts';
 import type { FcHandler } from '../shared/fc/adapter.ts';
+import { SOURCE_NAMES } from '../shared/sources/source-names.ts';
 import { LOCAL_ACCOUNT_ID, LOCAL_SERVICE_NAME, localEnv } from './defaults.ts';
+import { emulatorTransport } from './emulator-transport.ts';
 import { fromFcHttpResult, localContext, toFcHttpEvent } from './fc-invoke.ts';
+import { fireTimer } from './timer.ts';
 
 export interface LocalServer {
   url: string;
@@ -27,13 +30,43 @@ export interface LocalServer {
   close(): Promise<void>;
 }
 
+/** The routes of local mode, as a 404 lists them. */
+const LOCAL_ROUTES = [
+  'POST /<function>/<source>',
+  'POST /emulator/timer/<function>',
+  'GET /emulator/instances',
+  'POST /emulator/reset',
+  'GET|PUT /emulator/faults',
+  'GET /emulator/replies',
+  '/openapi/… (the emulated Elasticsearch API)',
+];
+
+/** What an unknown path gets: a JSON 404 naming the functions, sources and routes that exist. */
+function notFound(what: string): Response {
+  const message = `${what}: POST /<function>/<source> with function one of ${FUNCTION_NAMES.join(', ')} and source one of ${SOURCE_NAMES.join(', ')}`;
+  return Response.json(
+    {
+      results: [],
+      error: { code: 'NotFound', message, functions: FUNCTION_NAMES, sources: SOURCE_NAMES, routes: LOCAL_ROUTES },
+    },
+    { status: 404, headers: { 'cache-control': 'no-store' } },
+  );
+}
+
+/** A path segment as it may be echoed back: short, printable ASCII. */
+const echo = (segment: string) => segment.slice(0, 60).replace(/[^\x20-\x7e]/g, '?');
+
 /**
  * Local mode: every function at `POST /<function>/<source>`, invoked through the same FC adapter
  * as in the cloud (the request becomes an FC HTTP-trigger event), and the emulated control plane
- * with its admin routes, on one port of 127.0.0.1.
+ * with its admin routes, on one port of 127.0.0.1. Throws, before listening, on an invalid
+ * configuration (the message names the variable), seed or faults.
  */
 export async function startLocal(options: { port?: number; env?: Env } = {}): Promise<LocalServer> {
   const base = options.env ?? process.env;
+  // The configuration every function will run with, checked before anything listens: in the cloud
+  // a bad variable answers 500 on every request; here it stops `npm start` with the variable named.
+  parseConfig(localEnv(base, `http://127.0.0.1:${options.port ?? 9000}`));
   const seed = seedFromEnv(base);
   const faults = parseFaults(base.EMULATOR_FAULTS);
   const emulator = createEmulator({
@@ -75,7 +108,25 @@ export async function startLocal(options: { port?: number; env?: Env } = {}): Pr
     replies.clear();
     await next();
   });
-  app.all('*', (c) => emulator.app.fetch(c.req.raw, c.env as Parameters<typeof emulator.app.fetch>[1]));
+  app.post('/emulator/timer/:fn', async (c) => {
+    const fn = c.req.param('fn');
+    if (!isFunctionName(fn)) return notFound(`no function "${echo(fn)}" to fire a timer at`);
+    const handler = handlers.get(fn);
+    if (!handler) return c.json({ error: 'not ready' }, 503);
+    const answer = await fireTimer(handler, fn, await c.req.text());
+    return c.json(answer.body, answer.status as 200);
+  });
+  app.all('/emulator/*', async (c) => {
+    const response = await emulator.app.fetch(c.req.raw, c.env as Parameters<typeof emulator.app.fetch>[1]);
+    // The emulator's own unmatched routes answer Hono's plain-text 404: list what exists instead.
+    const json = response.headers.get('content-type')?.startsWith('application/json') ?? false;
+    return response.status === 404 && !json ? notFound(`no route ${echo(`${c.req.method} ${c.req.path}`)}`) : response;
+  });
+  app.all('/openapi/*', (c) => emulator.app.fetch(c.req.raw, c.env as Parameters<typeof emulator.app.fetch>[1]));
+  app.all('*', (c) => {
+    const first = c.req.path.split('/')[1] ?? '';
+    return notFound(first ? `no function "${echo(first)}"` : `no route ${c.req.method} /`);
+  });
 
   const { server, port } = await new Promise<{ server: ReturnType<typeof serve>; port: number }>((resolve) => {
     const s = serve({ fetch: app.fetch, port: options.port ?? 9000, hostname: '127.0.0.1' }, (info: AddressInfo) =>
@@ -84,7 +135,11 @@ export async function startLocal(options: { port?: number; env?: Env } = {}): Pr
   });
   const url = `http://127.0.0.1:${port}`;
   const env = localEnv(base, url);
-  for (const name of FUNCTION_NAMES) handlers.set(name, createFunctionHandler(name, { env, replySender: replies }));
+  // Every API call goes to this server's emulator, under the regional host the function signed.
+  const transport = emulatorTransport(url);
+  for (const name of FUNCTION_NAMES) {
+    handlers.set(name, createFunctionHandler(name, { env, replySender: replies, transport }));
+  }
 
   return {
     url,
