@@ -83,6 +83,8 @@ const envSchema = z.object({
   CLOUDMONITOR_SOURCE_CIDRS: list,
   SLACK_SIGNING_SECRETS: list,
   DINGTALK_APP_SECRETS: list,
+  DINGTALK_ROBOT_CODES: list,
+  DINGTALK_MAX_AGE_SECONDS: int(300, 1, 3600),
   FEISHU_ENCRYPT_KEYS: list,
   FEISHU_VERIFICATION_TOKENS: list,
   FEISHU_APP_ID: z.optional(z.string()),
@@ -179,6 +181,13 @@ export interface ResponderConfig {
     readonly dryRun: boolean;
     /** Which alert state the resume functions act on; interrupt and cancel act on firing only. */
     readonly resumeOn: 'resolved' | 'firing';
+  };
+  /** DingTalk's callback sign covers only its timestamp: what else a callback is bound to. */
+  readonly dingtalk: {
+    /** How far the `timestamp` header may be off (either way); at most DingTalk's own hour. */
+    readonly maxAgeMs: number;
+    /** `robotCode`s a callback may name; empty: not checked. */
+    readonly robotCodes: readonly string[];
   };
   /** Alert label names that carry the instance ID, and the region, in order of preference. */
   readonly alertLabels: { readonly instance: readonly string[]; readonly region: readonly string[] };
@@ -288,6 +297,7 @@ export function parseConfig(env: Env): ResponderConfig {
       dryRun: e.DRY_RUN,
       resumeOn: e.RESUME_ON,
     },
+    dingtalk: { maxAgeMs: e.DINGTALK_MAX_AGE_SECONDS * 1000, robotCodes: e.DINGTALK_ROBOT_CODES },
     alertLabels: { instance: e.ALERT_INSTANCE_LABELS, region: e.ALERT_REGION_LABELS },
     region: e.ALIBABA_CLOUD_REGION ?? e.FC_REGION,
     endpoint: e.ELASTICSEARCH_ENDPOINT,

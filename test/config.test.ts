@@ -30,6 +30,14 @@ describe('Function: parseConfig', () => {
     });
   });
 
+  it('accepts a DingTalk sign for five minutes by default, and checks robotCode only when told which', () => {
+    expect(parseConfig({}).dingtalk).toEqual({ maxAgeMs: 300_000, robotCodes: [] });
+    expect(parseConfig({ DINGTALK_MAX_AGE_SECONDS: '60', DINGTALK_ROBOT_CODES: 'dingA, dingB,' }).dingtalk).toEqual({
+      maxAgeMs: 60_000,
+      robotCodes: ['dingA', 'dingB'],
+    });
+  });
+
   it('takes the region from ALIBABA_CLOUD_REGION, else FC_REGION', () => {
     expect(parseConfig({ FC_REGION: 'cn-shanghai' }).region).toBe('cn-shanghai');
     expect(parseConfig({ FC_REGION: 'cn-shanghai', ALIBABA_CLOUD_REGION: 'cn-beijing' }).region).toBe('cn-beijing');
@@ -75,6 +83,8 @@ describe('Function: parseConfig', () => {
     ['ASYNC_SOURCES', 'slack,pagerduty'],
     ['ALIBABA_CLOUD_ACCOUNT_ID', 'acct'],
     ['UPSTREAM_TIMEOUT_MS', '-1'],
+    ['DINGTALK_MAX_AGE_SECONDS', '0'],
+    ['DINGTALK_MAX_AGE_SECONDS', '3601'],
   ])('refuses %s=%j with an error naming the variable', (name, value) => {
     let error: unknown;
     try {

@@ -1,12 +1,16 @@
 import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
+import { localContext } from '../local/fc-invoke.ts';
 import type { FunctionName } from '../shared/actions.ts';
+import { createCapturingReplySender } from '../shared/async/reply-sender.ts';
 import type { Env } from '../shared/config.ts';
 import { expectedToken, fixtureLoader, useEmulator, wireFunction } from './support/function-harness.ts';
 
 const APP_SECRET = 'dt-app-secret-Xr7Kq2mLpW9sVb4nTz6yHc1dFg8jA3eU0oQi5';
 const ROTATED_SECRET = 'dt-rotated-secret-Nq4Wv8cKx2mZp6rTb1yLs9dHf3gJa7eU';
-const HOUR_MS = 60 * 60 * 1000;
+const MINUTE_MS = 60 * 1000;
+/** The robotCode of the fixtures (the robot the callbacks came from). */
+const ROBOT_CODE = 'dingrm6i0xivnymx4jyr';
 
 interface DingTalkMessage {
   msgId?: string;
@@ -18,10 +22,17 @@ type FixtureName = 'message' | 'multi' | 'no-instance' | 'malformed';
 /** A real robot callback body, cloned: a test may mutate its copy freely. */
 const fixture = fixtureLoader<DingTalkMessage, FixtureName>('dingtalk');
 
+/** Distinct callbacks carry distinct timestamps here: two signed in one millisecond would share a pair. */
+let lastTimestamp = 0;
+const freshTimestamp = () => {
+  lastTimestamp = Math.max(Date.now(), lastTimestamp + 1);
+  return lastTimestamp;
+};
+
 /** Signed at run time, independently of the code under test: base64 HMAC-SHA256(secret, `ts\nsecret`). */
 function signed(options: { secret?: string; timestamp?: number } = {}): Record<string, string> {
   const secret = options.secret ?? APP_SECRET;
-  const timestamp = String(options.timestamp ?? Date.now());
+  const timestamp = String(options.timestamp ?? freshTimestamp());
   return {
     'content-type': 'application/json; charset=utf-8',
     timestamp,
@@ -68,16 +79,17 @@ describe('Function: interrupt-elasticsearch-task, dingtalk source', () => {
     expect(calls).toHaveLength(1);
   });
 
-  it('dedupes on msgId: the sign does not cover the body, so a replay within the hour is the same event', async () => {
+  it('treats the same delivery again (same pair, same bytes) as the same event: same tokens, one change', async () => {
     const { post } = setup();
     const message = fixture('message');
     const headers = signed();
     const first = await post(message, headers);
-    // The same timestamp and sign replayed (DingTalk re-delivery, or a captured pair) with the same msgId.
-    const replay = await post(message, headers);
+    // DingTalk re-delivering a callback it got no timely answer for: the pair with the bytes it first came with.
+    const again = await post(message, headers);
     const token = tokenFor('interrupt-elasticsearch-task', 'es-cn-demo-activating', message.msgId as string);
-    expect(first.body.text?.content).toContain(token);
-    expect(replay.body.text?.content).toContain(token);
+    expect(first.body.text?.content).toContain(`applied — clientToken ${token}`);
+    expect(again.status).toBe(200);
+    expect(again.body.text?.content).toContain(`clientToken ${token}`);
     expect(state('es-cn-demo-activating')?.history).toEqual([expect.objectContaining({ clientToken: token })]);
   });
 
@@ -86,10 +98,21 @@ describe('Function: interrupt-elasticsearch-task, dingtalk source', () => {
     expect((await post(fixture('message'), signed({ secret: ROTATED_SECRET }))).status).toBe(200);
   });
 
-  it('accepts a timestamp just inside the hour, either way', async () => {
+  it('accepts a timestamp just inside five minutes, either way (clock skew)', async () => {
     const { post } = setup();
-    expect((await post(fixture('message'), signed({ timestamp: Date.now() - HOUR_MS + 5000 }))).status).toBe(200);
-    expect((await post(fixture('message'), signed({ timestamp: Date.now() + HOUR_MS - 5000 }))).status).toBe(200);
+    expect((await post(fixture('message'), signed({ timestamp: Date.now() - 5 * MINUTE_MS + 5000 }))).status).toBe(200);
+    expect((await post(fixture('message'), signed({ timestamp: Date.now() + 5 * MINUTE_MS - 5000 }))).status).toBe(200);
+  });
+
+  it("accepts an older sign only when DINGTALK_MAX_AGE_SECONDS says so (at most DingTalk's hour)", async () => {
+    const fiftyMinutesAgo = () => signed({ timestamp: Date.now() - 50 * MINUTE_MS });
+    expect((await setup().post(fixture('message'), fiftyMinutesAgo())).status).toBe(401);
+    const widened = setup('interrupt-elasticsearch-task', { DINGTALK_MAX_AGE_SECONDS: '3600' });
+    expect((await widened.post(fixture('message'), fiftyMinutesAgo())).status).toBe(200);
+    const beyond = setup('interrupt-elasticsearch-task', { DINGTALK_MAX_AGE_SECONDS: '3601' });
+    const refused = await beyond.post(fixture('message'), signed());
+    expect(refused.status).toBe(500);
+    expect(refused.body.error?.message).toMatch(/DINGTALK_MAX_AGE_SECONDS: must be a whole number from 1 to 3600/);
   });
 
   it('answers every instance named, CJK separators included, with 200', async () => {
@@ -175,8 +198,12 @@ describe('Function: interrupt-elasticsearch-task, dingtalk source', () => {
       },
     ],
     ['signed with a wrong secret', () => signed({ secret: 'not-the-app-secret' })],
-    ['stale (an hour and a second old)', () => signed({ timestamp: Date.now() - HOUR_MS - 1000 })],
-    ['from the future (an hour and a second ahead)', () => signed({ timestamp: Date.now() + HOUR_MS + 1000 })],
+    ['stale (five minutes and a second old)', () => signed({ timestamp: Date.now() - 5 * MINUTE_MS - 1000 })],
+    [
+      'from the future (five minutes and a second ahead)',
+      () => signed({ timestamp: Date.now() + 5 * MINUTE_MS + 1000 }),
+    ],
+    ["50 minutes old (inside DingTalk's own hour)", () => signed({ timestamp: Date.now() - 50 * MINUTE_MS })],
     [
       'with the sign of another timestamp',
       () => {
@@ -194,5 +221,197 @@ describe('Function: interrupt-elasticsearch-task, dingtalk source', () => {
     expect(response.body.msgtype).toBeUndefined();
     expect(calls).toHaveLength(0);
     expect(state('es-cn-demo-activating')?.history).toHaveLength(0);
+  });
+});
+
+/**
+ * The sign covers only the timestamp: a `(timestamp, sign)` pair read from one callback's headers
+ * signs any body. These are the attacks of issue 10 (part 1), each sent as it succeeded before.
+ */
+describe('Function: cancel-migration-task, dingtalk source, against captured timestamp/sign pairs', () => {
+  const NAME: FunctionName = 'cancel-migration-task';
+  const TARGET = 'es-cn-demo-migrating';
+  /** The attacker's own robot: on DingTalk's host, so the reply host allow-list alone lets it through. */
+  const ATTACKER_WEBHOOK = 'https://oapi.dingtalk.com/robot/send?access_token=attacker0robot0token';
+  const GROUP_WEBHOOK = 'https://oapi.dingtalk.com/robot/sendBySession?session=0ead97e06322594b8581216d8b2c4919';
+
+  /**
+   * The function as deployed with the hand-off: the HTTP answer is `accepted`, the queued command
+   * runs through the same handler, and its report is captured instead of posted. `clock` is the
+   * function's time.
+   */
+  function deployed(env: Env = {}) {
+    let clock = Date.now();
+    const queued: object[] = [];
+    const replies = createCapturingReplySender();
+    const fn = wireFunction<DingTalkReply>(
+      upstream.url,
+      NAME,
+      'dingtalk',
+      { DINGTALK_APP_SECRETS: APP_SECRET, ...env },
+      {
+        now: () => new Date(clock),
+        invokerFor: () => ({
+          invoke: async (event: object) => {
+            queued.push(event);
+            return { status: 'accepted' as const };
+          },
+        }),
+        replySender: replies,
+      },
+    );
+    return {
+      calls: fn.calls,
+      replies,
+      at(ms: number) {
+        clock = ms;
+      },
+      /** Posts a callback, then runs what it handed off (as FC's async invocation would). */
+      async post(message: DingTalkMessage, headers: Record<string, string>) {
+        const answer = await fn.post(JSON.stringify(message), headers);
+        for (const command of queued.splice(0)) {
+          await fn.handler(Buffer.from(JSON.stringify(command)), localContext(NAME));
+        }
+        return answer;
+      },
+    };
+  }
+
+  /** A message of the on-call group, with a session webhook still valid at `at`. */
+  function groupMessage(at: number, name: FixtureName = 'message'): DingTalkMessage {
+    const message = fixture(name);
+    message.sessionWebhook = GROUP_WEBHOOK;
+    message.sessionWebhookExpiredTime = at + 90 * MINUTE_MS;
+    message.createAt = at;
+    return message;
+  }
+
+  /** The attacker's body: a new message cancelling the migration, its outcome sent to the attacker's robot. */
+  function forged(at: number, changes: Partial<DingTalkMessage> = {}): DingTalkMessage {
+    return {
+      ...groupMessage(at),
+      msgId: 'msgF0rg3dByTh3Att4ck3r00==',
+      text: { content: ` ${TARGET} 取消迁移` },
+      sessionWebhook: ATTACKER_WEBHOOK,
+      ...changes,
+    };
+  }
+
+  const untouched = () => {
+    expect(state(TARGET)).toMatchObject({ migrating: true, history: [] });
+  };
+
+  it('refuses a pair captured from one callback and replayed 50 minutes later with a new body (the reported attack)', async () => {
+    const fn = deployed();
+    const t0 = Date.now();
+    fn.at(t0);
+    // The callback whose headers leak: someone in the group greets the robot.
+    const captured = signed({ timestamp: t0 });
+    const greeting = await fn.post(groupMessage(t0, 'no-instance'), captured);
+    expect(greeting.status).toBe(200);
+    fn.replies.clear();
+
+    fn.at(t0 + 50 * MINUTE_MS);
+    const attack = await fn.post(forged(t0 + 50 * MINUTE_MS), captured);
+    expect(attack.status).toBe(401);
+    expect(attack.body).toMatchObject({ error: { code: 'Unauthorized' } });
+    expect(attack.body.text).toBeUndefined();
+    expect(fn.calls).toEqual([]);
+    untouched();
+    expect(fn.replies.replies()).toEqual([]);
+  });
+
+  it("refuses the same late replay even with the window widened to DingTalk's hour: the pair was used", async () => {
+    const fn = deployed({ DINGTALK_MAX_AGE_SECONDS: '3600' });
+    const t0 = Date.now();
+    fn.at(t0);
+    const captured = signed({ timestamp: t0 });
+    expect((await fn.post(groupMessage(t0, 'no-instance'), captured)).status).toBe(200);
+    fn.at(t0 + 50 * MINUTE_MS);
+    const attack = await fn.post(forged(t0 + 50 * MINUTE_MS, { sessionWebhook: GROUP_WEBHOOK }), captured);
+    expect(attack.status).toBe(401);
+    expect(fn.calls).toEqual([]);
+    untouched();
+    expect(fn.replies.replies()).toEqual([]);
+  });
+
+  it('refuses a pair replayed inside the window with a new body (once per pair)', async () => {
+    const fn = deployed();
+    const t0 = Date.now();
+    fn.at(t0);
+    const captured = signed({ timestamp: t0 });
+    expect((await fn.post(groupMessage(t0, 'no-instance'), captured)).status).toBe(200);
+    fn.replies.clear();
+    fn.at(t0 + 30_000);
+    // Even with the group's own webhook, so only the once-only rule stands in the way.
+    const attack = await fn.post(forged(t0 + 30_000, { sessionWebhook: GROUP_WEBHOOK }), captured);
+    expect(attack.status).toBe(401);
+    expect(fn.calls).toEqual([]);
+    untouched();
+    expect(fn.replies.replies()).toEqual([]);
+  });
+
+  it.each<[string, unknown]>([
+    ["the attacker's own robot on DingTalk's host", ATTACKER_WEBHOOK],
+    ['another host', 'https://evil.example/robot/sendBySession?session=0ead97e0'],
+    ['a look-alike host', 'https://oapi.dingtalk.com.evil.example/robot/sendBySession?session=0ead97e0'],
+    ['user info hiding another host', 'https://oapi.dingtalk.com@evil.example/robot/sendBySession?session=0ead97e0'],
+    ['plain http', 'http://oapi.dingtalk.com/robot/sendBySession?session=0ead97e0'],
+    ['an explicit port', 'https://oapi.dingtalk.com:8443/robot/sendBySession?session=0ead97e0'],
+    ['another path', 'https://oapi.dingtalk.com/robot/sendBySession2?session=0ead97e0'],
+    ['a dot segment', 'https://oapi.dingtalk.com/x/../robot/sendBySession?session=0ead97e0'],
+    ['no session', 'https://oapi.dingtalk.com/robot/sendBySession'],
+    ['a session and another parameter', 'https://oapi.dingtalk.com/robot/sendBySession?session=0ead97e0&to=x'],
+    ['an upper-case host', 'https://OAPI.DINGTALK.COM/robot/sendBySession?session=0ead97e0'],
+    ['not a string', { url: GROUP_WEBHOOK }],
+  ])(
+    'refuses a fresh callback whose sessionWebhook is %s (401, nothing done, nothing posted)',
+    async (_case, webhook) => {
+      const fn = deployed();
+      const attack = await fn.post({ ...forged(Date.now()), sessionWebhook: webhook } as DingTalkMessage, signed());
+      expect(attack.status).toBe(401);
+      expect(fn.calls).toEqual([]);
+      untouched();
+      expect(fn.replies.replies()).toEqual([]);
+    },
+  );
+
+  it.each<[string, unknown]>([
+    ['another robot', 'dingOtherRobot0000'],
+    ['no robotCode', undefined],
+    ['a robotCode that is not a string', ['dingrm6i0xivnymx4jyr']],
+  ])('refuses a fresh callback naming %s while DINGTALK_ROBOT_CODES is set', async (_case, robotCode) => {
+    const fn = deployed({ DINGTALK_ROBOT_CODES: `dingRotatedRobot01,${ROBOT_CODE}` });
+    const message = { ...groupMessage(Date.now()), text: { content: ` ${TARGET} 取消迁移` }, robotCode };
+    const attack = await fn.post(message as DingTalkMessage, signed());
+    expect(attack.status).toBe(401);
+    expect(fn.calls).toEqual([]);
+    untouched();
+    expect(fn.replies.replies()).toEqual([]);
+  });
+
+  it('still acts on the legitimate callback, reporting to the group only, with every rule in force', async () => {
+    const fn = deployed({ DINGTALK_ROBOT_CODES: ROBOT_CODE });
+    const now = Date.now();
+    const message = { ...groupMessage(now), text: { content: ` ${TARGET} 取消迁移` } };
+    const answer = await fn.post(message, signed({ timestamp: now }));
+    expect(answer.status).toBe(200);
+    expect(answer.body.text?.content).toMatch(new RegExp(`⏳ ${TARGET}: accepted`));
+    const token = tokenFor(NAME, TARGET, message.msgId as string);
+    expect(state(TARGET)).toMatchObject({
+      migrating: false,
+      history: [expect.objectContaining({ action: 'CancelTask', clientToken: token })],
+    });
+    const replies = fn.replies.replies();
+    expect(replies.map((r) => r.url)).toEqual([GROUP_WEBHOOK]);
+    expect(replies[0]?.body).toMatchObject({ text: { content: expect.stringContaining(`✅ ${TARGET}: applied`) } });
+  });
+
+  it('still takes a callback without robotCode while DINGTALK_ROBOT_CODES is unset', async () => {
+    const fn = deployed();
+    const message: DingTalkMessage = { ...groupMessage(Date.now()), text: { content: ` ${TARGET}` } };
+    delete message.robotCode;
+    expect((await fn.post(message, signed())).status).toBe(200);
+    expect(state(TARGET)?.migrating).toBe(false);
   });
 });

@@ -1,11 +1,14 @@
+import { createHash } from 'node:crypto';
 import * as z from 'zod/mini';
+import { AUTHENTICATED, type AuthResult, rejected } from '../auth/auth-result.ts';
 import { checkDingTalkSign } from '../auth/dingtalk-sign.ts';
+import { createReplayGuard } from '../auth/replay-guard.ts';
 import type { ResponderConfig } from '../config.ts';
 import type { SourceEvent } from '../core/target.ts';
 import { PayloadError } from '../errors.ts';
 import { MAX_COMMAND_IDS, parseCommandText, replyText, usageText } from './chat-command.ts';
 import { bodyText, EVENT_KEY_PATTERN, parseJson, validate } from './payload.ts';
-import { CHAT_DEADLINE_MS, type Source } from './source.ts';
+import { CHAT_DEADLINE_MS, type InboundRequest, type Source } from './source.ts';
 
 /**
  * The robot callback body (enterprise internal robot, HTTP mode). Unknown keys are kept out of
@@ -31,30 +34,93 @@ const dingTalkMessageSchema = z.looseObject({
   senderId: z.optional(z.string()),
 });
 
+/** Pairs remembered per function instance: far more than one robot's chat sends in a window. */
+const MAX_REMEMBERED_PAIRS = 10_000;
+
+/**
+ * DingTalk's own session webhook and nothing else: `https://oapi.dingtalk.com/robot/sendBySession?session=<id>`,
+ * the only URL a DingTalk reply goes to. Only its canonical spelling matches (no user info, port,
+ * percent-encoding, dot segment or other parameter), so no URL parser can read it as another place.
+ */
+const SESSION_WEBHOOK = /^https:\/\/oapi\.dingtalk\.com\/robot\/sendBySession\?session=[A-Za-z0-9_-]{1,256}$/;
+
+export const isDingTalkSessionWebhook = (value: unknown): value is string =>
+  typeof value === 'string' && SESSION_WEBHOOK.test(value);
+
+/** Why a callback body does not belong to this robot; undefined when it does (or is not a JSON object, which parse refuses). */
+function bindingProblem(value: unknown, robotCodes: readonly string[]): string | undefined {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
+  const { robotCode, sessionWebhook } = value as Record<string, unknown>;
+  if (robotCodes.length > 0 && !(typeof robotCode === 'string' && robotCodes.includes(robotCode))) {
+    return 'robotCode is not one of DINGTALK_ROBOT_CODES';
+  }
+  if (sessionWebhook !== undefined && !isDingTalkSessionWebhook(sessionWebhook)) {
+    return 'sessionWebhook is not a DingTalk session webhook';
+  }
+  return undefined;
+}
+
 /**
  * DingTalk robot callbacks: headers `timestamp` (ms) and `sign` =
- * base64(HMAC-SHA256(appSecret, timestamp + "\n" + appSecret)), one-hour window, several app
- * secrets. The sign does not cover the body, so the event key is the message's own ID:
- * `dingtalk:<msgId>` (a replay within the window names the same msgId, so the same tokens).
- * `text.content` (or the text parts of a richText message) names the instances. The reply is a
- * DingTalk message body, answered in the HTTP response with 200.
+ * base64(HMAC-SHA256(appSecret, timestamp + "\n" + appSecret)), several app secrets. The sign
+ * covers only the timestamp, so whoever reads one callback's headers holds a pair that signs any
+ * body. What binds a callback besides the sign:
+ * - the window: DINGTALK_MAX_AGE_SECONDS (5 minutes) rather than DingTalk's hour;
+ * - once per pair: a pair is remembered (per function instance) with the SHA-256 of the body it
+ *   first came with; the same bytes again are the same delivery (same msgId, so the same tokens and
+ *   no second change), another body with it is refused;
+ * - the robot: `robotCode` one of DINGTALK_ROBOT_CODES when set, and `sessionWebhook` DingTalk's own
+ *   session-webhook URL, the only place a later reply goes.
+ * Each refusal is a plain 401, before anything is parsed for a command or posted anywhere.
+ * Event key: `dingtalk:<msgId>`. `text.content` (or the text parts of a richText message) names the
+ * instances. The reply is a DingTalk message body, answered in the HTTP response with 200.
  */
-export function createDingTalkSource(secrets: ResponderConfig['secrets']): Source {
-  const appSecrets = secrets.dingtalkAppSecrets;
+export function createDingTalkSource(config: ResponderConfig): Source {
+  const appSecrets = config.secrets.dingtalkAppSecrets;
+  const { maxAgeMs, robotCodes } = config.dingtalk;
+  const pairs = createReplayGuard({ maxEntries: MAX_REMEMBERED_PAIRS });
+  // Bodies authenticate already parsed (to check the binding), so parse does not do it twice.
+  const parsedBodies = new WeakMap<InboundRequest, unknown>();
+
+  /** The sign, then the pair's first body, then the robot binding; the reason goes to the log. */
+  function check(request: InboundRequest): AuthResult {
+    const timestamp = request.headers.get('timestamp');
+    const sign = request.headers.get('sign');
+    const now = request.receivedAt.getTime();
+    const signed = checkDingTalkSign({ timestamp, sign }, appSecrets, now, maxAgeMs);
+    if (!signed.ok) return signed;
+    const fingerprint = createHash('sha256').update(request.body).digest('base64');
+    // Remembered until the window closes on the pair anyway (the millisecond after its last valid one).
+    switch (pairs.check(`${timestamp}:${sign}`, fingerprint, Number(timestamp) + maxAgeMs + 1, now)) {
+      case 'reused':
+        return rejected('this timestamp/sign pair already came with another body (a replayed pair)');
+      case 'full':
+        return rejected(
+          `${MAX_REMEMBERED_PAIRS} timestamp/sign pairs are still inside their window; refused rather than forget one`,
+        );
+    }
+    let value: unknown;
+    try {
+      value = JSON.parse(bodyText(request.body));
+    } catch {
+      return AUTHENTICATED; // parse refuses it (a reply saying why); nothing in it can act
+    }
+    parsedBodies.set(request, value);
+    const problem = bindingProblem(value, robotCodes);
+    return problem ? rejected(problem) : AUTHENTICATED;
+  }
+
   return {
     name: 'dingtalk',
     deadlineMs: CHAT_DEADLINE_MS,
     enabled: appSecrets.length > 0,
     mediaTypes: ['application/json'],
     authenticate(request) {
-      return checkDingTalkSign(
-        { timestamp: request.headers.get('timestamp'), sign: request.headers.get('sign') },
-        appSecrets,
-        request.receivedAt.getTime(),
-      );
+      return check(request);
     },
     parse(request): SourceEvent {
-      const message = validate(dingTalkMessageSchema, parseJson(bodyText(request.body)), 'DingTalk message');
+      const body = parsedBodies.has(request) ? parsedBodies.get(request) : parseJson(bodyText(request.body));
+      const message = validate(dingTalkMessageSchema, body, 'DingTalk message');
       let text: string;
       if (message.msgtype === 'text' && message.text) {
         text = message.text.content;
@@ -71,9 +137,10 @@ export function createDingTalkSource(secrets: ResponderConfig['secrets']): Sourc
       const who = message.senderNick || message.senderStaffId || message.senderId || 'unknown user';
       const where = message.conversationTitle || message.conversationId || 'a direct chat';
       const eventKey = `dingtalk:${message.msgId}`;
-      // Later results (the async hand-off) go to the session webhook while it is valid.
+      // Later results (the async hand-off) go to the session webhook while it is valid; authenticate
+      // refused any other URL, and this check keeps parse safe on its own.
       const webhookValid =
-        message.sessionWebhook !== undefined &&
+        isDingTalkSessionWebhook(message.sessionWebhook) &&
         (message.sessionWebhookExpiredTime === undefined ||
           message.sessionWebhookExpiredTime > request.receivedAt.getTime());
       return {

@@ -22,7 +22,7 @@ export function createSources(config: ResponderConfig): Record<SourceName, Sourc
     grafana: once(async () => (await import('./grafana.ts')).createGrafanaSource(config)),
     cloudmonitor: once(async () => (await import('./cloudmonitor.ts')).createCloudMonitorSource(config)),
     slack: once(async () => (await import('./slack.ts')).createSlackSource(config.secrets)),
-    dingtalk: once(async () => (await import('./dingtalk.ts')).createDingTalkSource(config.secrets)),
+    dingtalk: once(async () => (await import('./dingtalk.ts')).createDingTalkSource(config)),
     feishu: once(async () => (await import('./feishu.ts')).createFeishuSource(config.secrets)),
   };
 }
