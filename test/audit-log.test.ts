@@ -13,6 +13,7 @@ import {
   allConfiguredSecrets,
   credentialValues,
   type Delivery,
+  DINGTALK_ROBOT_CODES,
   deliveryRequest,
   fcHttpEvent,
   goodDelivery,
@@ -106,7 +107,8 @@ function malformed(source: SourceName): string {
     case 'slack':
       return 'command=%2Fes-interrupt&text=es-cn-demo-activating';
     case 'dingtalk':
-      return '{"msgtype":"text","text":{"content":"es-cn-demo-activating"}}';
+      // From the configured robot, without msgId.
+      return `{"msgtype":"text","robotCode":"${DINGTALK_ROBOT_CODES[1]}","text":{"content":"es-cn-demo-activating"}}`;
     case 'feishu':
       return '{"schema":"2.0","header":{"event_id":"e1"},"event":{}}';
   }

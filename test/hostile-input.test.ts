@@ -24,6 +24,7 @@ import {
   allConfiguredSecrets,
   CHAT_SOURCES,
   type Credentials,
+  DINGTALK_ROBOT_CODES,
   deliveryBody,
   deliveryRequest,
   fcHttpEvent,
@@ -178,6 +179,49 @@ function credentialsFor(source: SourceName, r: HostileHttp, seen: Buffer): Crede
       if (source === 'alertmanager') return sign(source, seen, { wrongSecret: true });
       if (source === 'cloudmonitor') return { ...sign(source, seen), sourceIp: '203.0.113.9' };
       return sign(source, seen, { ageSeconds: 400 });
+    case 'replayed':
+      throw new Error('a replayed pair is captured from a delivery first: see capturedPair');
+  }
+}
+
+/**
+ * DingTalk's sign covers only its timestamp: a valid callback (a greeting that names no instance)
+ * is sent first, and its `timestamp`/`sign` pair returned, as someone reading its headers holds it.
+ */
+async function capturedPair(handler: FcHandler): Promise<Credentials> {
+  const greeting = deliveryBody('dingtalk', 'hello');
+  const credentials = sign('dingtalk', greeting);
+  const answer = await send(
+    handler,
+    deliveryRequest(FN, 'dingtalk', { body: greeting, contentType: MEDIA_TYPE.dingtalk, credentials }),
+  );
+  expect(answer.status, answer.text).toBe(200);
+  expect(answer.calls).toEqual([]);
+  return credentials;
+}
+
+/**
+ * A DingTalk callback that got past authentication (any answer but 401 comes from the parser) and
+ * carries a JSON object must have come from a configured robot, naming only a session webhook, and
+ * a hand-off of it reports only there.
+ */
+const SESSION_WEBHOOK = /^https:\/\/oapi\.dingtalk\.com\/robot\/sendBySession\?session=[A-Za-z0-9_-]+$/;
+function expectBoundToRobot(seen: Buffer, commands: object[], label: string) {
+  let message: unknown;
+  try {
+    message = JSON.parse(seen.toString('utf8'));
+  } catch {
+    message = undefined;
+  }
+  if (typeof message === 'object' && message !== null && !Array.isArray(message)) {
+    const { robotCode, sessionWebhook } = message as { robotCode?: unknown; sessionWebhook?: unknown };
+    expect(DINGTALK_ROBOT_CODES as readonly unknown[], `another robot got through (${label})`).toContain(robotCode);
+    if (sessionWebhook !== undefined) expect(sessionWebhook, label).toMatch(SESSION_WEBHOOK);
+  } else {
+    expect(commands, `acted on a body that is not a JSON object (${label})`).toEqual([]);
+  }
+  for (const command of commands as Array<{ reply?: { url: string } }>) {
+    if (command.reply) expect(command.reply.url, label).toMatch(SESSION_WEBHOOK);
   }
 }
 
@@ -197,7 +241,7 @@ interface Stats {
 async function sendHostile(handler: FcHandler, source: SourceName, r: HostileHttp, stats: Stats) {
   const before = calls.length;
   const { seen, rawBody, base64 } = seenBytes(r);
-  const credentials = credentialsFor(source, r, seen);
+  const credentials = r.auth === 'replayed' ? await capturedPair(handler) : credentialsFor(source, r, seen);
   const headers: Record<string, string | string[]> = {};
   if (!r.extraAfter) Object.assign(headers, r.extraHeaders);
   if (r.contentType !== null) headers['content-type'] = r.contentType ?? MEDIA_TYPE[source];
@@ -229,6 +273,8 @@ async function sendHostile(handler: FcHandler, source: SourceName, r: HostileHtt
   const commands = handedOff.splice(0);
   stats.handOffs += commands.length;
   if (commands.length > 0) expect(authenticated, `hand-off without valid credentials (${label})`).toBe(true);
+  // Every DingTalk answer after authentication is a rendered 200 (refusals before it are 401, 404, 413, 415).
+  if (source === 'dingtalk' && answer.status === 200) expectBoundToRobot(seen, commands, label);
   for (const command of commands) {
     // "accepted" promises that the queued command runs: the same function must accept it.
     let ran: unknown;
@@ -753,8 +799,9 @@ describe('Hostile input: prototype-pollution keys', () => {
     ],
     slack: [`__proto__=${ALLOWED}&constructor=x&trigger_id=1.2&text=hello`],
     dingtalk: [
-      `{"msgtype":"text","msgId":"m1","__proto__":{"text":{"content":"${ALLOWED}"}}}`,
-      `{"msgtype":"richText","msgId":"m2","content":{"__proto__":{"richText":[{"text":"${ALLOWED}"}]}}}`,
+      `{"msgtype":"text","msgId":"m1","robotCode":"${DINGTALK_ROBOT_CODES[1]}","__proto__":{"text":{"content":"${ALLOWED}"}}}`,
+      `{"msgtype":"richText","msgId":"m2","robotCode":"${DINGTALK_ROBOT_CODES[1]}","content":{"__proto__":{"richText":[{"text":"${ALLOWED}"}]}}}`,
+      `{"msgtype":"text","msgId":"m3","text":{"content":"${ALLOWED}"},"__proto__":{"robotCode":"${DINGTALK_ROBOT_CODES[1]}"}}`,
     ],
     feishu: [
       `{"schema":"2.0","header":{"event_id":"e1","event_type":"im.message.receive_v1"},"event":{"__proto__":{"message":{"message_type":"text","content":"{\\"text\\":\\"${ALLOWED}\\"}"}}}}`,
@@ -809,15 +856,6 @@ describe('Hostile input: the async hand-off of chat commands', () => {
           },
         ],
       ),
-      [
-        'dingtalk',
-        (body) =>
-          JSON.stringify({
-            ...JSON.parse(body),
-            sessionWebhook: 'oapi.dingtalk.com/robot/x',
-            sessionWebhookExpiredTime: Date.now() + 60_000,
-          }),
-      ],
     ];
     for (const [source, mutate] of cases) {
       upstream.emulator.reset(seed);
@@ -835,6 +873,26 @@ describe('Hostile input: the async hand-off of chat commands', () => {
       if (ran.error) refused.push(`${source}: ${ran.error.message}`);
     }
     expect(refused, 'accepted, then dropped by the command handler').toEqual([]);
+  });
+
+  it('dingtalk: a sessionWebhook that is not a session webhook is refused before anything is handed off', async () => {
+    for (const url of [
+      'oapi.dingtalk.com/robot/x',
+      'https://oapi.dingtalk.com/robot/send?access_token=x',
+      'not a url',
+    ]) {
+      handedOff.splice(0);
+      const body = JSON.stringify({
+        ...JSON.parse(deliveryBody('dingtalk', ALLOWED)),
+        sessionWebhook: url,
+        sessionWebhookExpiredTime: Date.now() + 60_000,
+      });
+      const answer = await send(handlers.handOff, signedRequest('dingtalk', body));
+      checkAnswer(answer);
+      expect(answer.status, url).toBe(401);
+      expect(answer.calls).toEqual([]);
+      expect(handedOff.splice(0)).toEqual([]);
+    }
   });
 });
 

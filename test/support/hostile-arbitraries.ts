@@ -1,7 +1,7 @@
 import { createCipheriv, createHash, randomBytes } from 'node:crypto';
 import fc from 'fast-check';
 import type { SourceName } from '../../shared/sources/source-names.ts';
-import { allConfiguredSecrets, deliveryBody, SECRETS } from './senders.ts';
+import { allConfiguredSecrets, DINGTALK_ROBOT_CODES, deliveryBody, SECRETS } from './senders.ts';
 
 /**
  * fast-check arbitraries of hostile requests, per sender: bodies (arbitrary bytes, invalid UTF-8,
@@ -341,12 +341,31 @@ const dingTalkMessage = fc.record(
       fc.record({ richText: fc.array(fc.record({ text: fc.oneof(chatText, hostileJson) }), { maxLength: 4 }) }),
       hostileJson,
     ),
-    sessionWebhook: fc.oneof(fc.constant('https://oapi.dingtalk.com/robot/sendBySession?session=x'), hostileJson),
+    sessionWebhook: fc.oneof(
+      { weight: 3, arbitrary: fc.constant('https://oapi.dingtalk.com/robot/sendBySession?session=x') },
+      {
+        weight: 1,
+        arbitrary: fc.constantFrom(
+          'https://oapi.dingtalk.com/robot/send?access_token=x',
+          'https://oapi.dingtalk.com.evil.example/robot/sendBySession?session=x',
+          'https://oapi.dingtalk.com/robot/sendBySession?session=x&session=y',
+          'http://oapi.dingtalk.com/robot/sendBySession?session=x',
+        ),
+      },
+      { weight: 1, arbitrary: hostileJson },
+    ),
+    // Mostly a configured robot (DINGTALK_ROBOT_CODES), so most bodies reach the parser; any other
+    // value (or none: undefined leaves the key out) must never act.
+    robotCode: fc.oneof(
+      { weight: 6, arbitrary: fc.constantFrom(...DINGTALK_ROBOT_CODES) },
+      { weight: 1, arbitrary: fc.constantFrom(undefined, 'dingOtherRobot', DINGTALK_ROBOT_CODES[1].toUpperCase(), '') },
+      { weight: 1, arbitrary: hostileJson },
+    ),
     sessionWebhookExpiredTime: fc.oneof(fc.integer(), fc.double(), hostileJson),
     senderNick: hostileJson,
     conversationTitle: hostileJson,
   },
-  { requiredKeys: [] },
+  { requiredKeys: ['robotCode'] },
 );
 
 const feishuToken = fc.constantFrom(...SECRETS.feishuToken, 'wrong-verification-token', '');
@@ -532,7 +551,12 @@ function templateFor(source: SourceName, filler: string): string {
     case 'slack':
       return new URLSearchParams({ trigger_id: '1.2.3', text: `es-cn-demo-activating ${filler}` }).toString();
     case 'dingtalk':
-      return JSON.stringify({ msgtype: 'text', msgId: 'm1', text: { content: `es-cn-demo-activating ${filler}` } });
+      return JSON.stringify({
+        msgtype: 'text',
+        msgId: 'm1',
+        robotCode: DINGTALK_ROBOT_CODES[1],
+        text: { content: `es-cn-demo-activating ${filler}` },
+      });
     case 'feishu':
       return JSON.stringify({
         schema: '2.0',
@@ -650,7 +674,8 @@ export function hostileBody(source: SourceName, limit: number): fc.Arbitrary<Bod
 // Credentials, headers and the envelope
 // ---------------------------------------------------------------------------------------------
 
-export type AuthKind = 'none' | 'garbage' | 'valid' | 'valid-alt' | 'stale' | 'wrong-secret';
+/** `replayed` (DingTalk only): a valid pair that already came with another body. */
+export type AuthKind = 'none' | 'garbage' | 'valid' | 'valid-alt' | 'stale' | 'wrong-secret' | 'replayed';
 
 /** Secrets of every other sender: presented to this one they must not work. */
 export function otherSecrets(source: SourceName): string[] {
@@ -936,6 +961,7 @@ export function hostileHttp(fn: string, source: SourceName, limit: number): fc.A
       'valid-alt',
       'stale',
       'wrong-secret',
+      ...(source === 'dingtalk' ? (['replayed'] as const) : []),
     ),
     garbage: garbageCredentials(source),
     extraHeaders: fc.oneof(
