@@ -1,6 +1,8 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { ResponseBody } from '../shared/core/result.ts';
-import { parseCommandText, replyText } from '../shared/sources/chat-command.ts';
+import { PayloadError } from '../shared/errors.ts';
+import { MAX_COMMAND_TEXT, parseCommandText, replyText } from '../shared/sources/chat-command.ts';
 
 describe('chat command text', () => {
   it.each<[string, string, string[], string]>([
@@ -24,6 +26,96 @@ describe('chat command text', () => {
     ['upper case is not an ID', 'ES-CN-ABC123', [], 'ES-CN-ABC123'],
   ])('%s', (_case, text, ids, reason) => {
     expect(parseCommandText(text)).toEqual({ instanceIds: ids, reason });
+  });
+});
+
+/**
+ * The parser as it was (issue 10, part 6), kept as the oracle of what a command means: correct,
+ * but quadratic on long runs of punctuation (its edge regex) and on many IDs (`includes`).
+ */
+function referenceParse(text: string) {
+  const instanceIds: string[] = [];
+  const rest: string[] = [];
+  for (const word of text.split(/[\s,;，；、]+/u)) {
+    if (!word || /^@_(?:user_\d+|all)$/.test(word)) continue;
+    const candidate = word.replace(/^[^a-z0-9]+|[^a-z0-9]+$/g, '');
+    if (/^(?:es|ls)-/.test(candidate) && /^[a-z]{2}-[a-z0-9][a-z0-9-]{2,62}$/.test(candidate)) {
+      if (!instanceIds.includes(candidate)) instanceIds.push(candidate);
+    } else {
+      rest.push(word);
+    }
+  }
+  return { instanceIds, reason: rest.join(' ').slice(0, 500) };
+}
+
+describe('Function: parseCommandText on hostile text', () => {
+  it('refuses a text over MAX_COMMAND_TEXT characters before looking at it', () => {
+    const text = `es-cn-abc123 ${'x'.repeat(MAX_COMMAND_TEXT)}`;
+    expect(() => parseCommandText(text)).toThrow(PayloadError);
+    expect(() => parseCommandText(text)).toThrow(`the command text is ${text.length} characters long; at most 10000`);
+  });
+
+  it.each<[string, string, number]>([
+    // The old edge regex backtracked over the whole run from every position in it.
+    ['one word of punctuation between two letters', `a${'-'.repeat(MAX_COMMAND_TEXT - 2)}a`, 0],
+    ['an ID wrapped in punctuation', `${'('.repeat(30)}es-cn-abc123${')'.repeat(30)}`, 1],
+    // The old duplicate check compared each ID with every earlier one.
+    [
+      'as many distinct IDs as fit',
+      Array.from({ length: 833 }, (_, i) => `es-cn-${String(i).padStart(5, '0')}`)
+        .join(' ')
+        .slice(0, MAX_COMMAND_TEXT),
+      833,
+    ],
+    ['one ID over and over', 'es-cn-abc123 '.repeat(MAX_COMMAND_TEXT / 13), 1],
+    ['separators only', ' ,;，；、'.repeat(MAX_COMMAND_TEXT / 6), 0],
+  ])('parses %s at the cap', (_case, text, ids) => {
+    expect(text.length).toBeLessThanOrEqual(MAX_COMMAND_TEXT);
+    const parsed = parseCommandText(text);
+    expect(parsed.instanceIds).toHaveLength(ids);
+    expect(parsed.reason.length).toBeLessThanOrEqual(500);
+  });
+
+  it('takes a word longer than any instance ID as reason text, never as an ID', () => {
+    const long = `${'('.repeat(100)}es-cn-abc123${')'.repeat(100)}`;
+    expect(parseCommandText(`${long} es-cn-def456`)).toEqual({
+      instanceIds: ['es-cn-def456'],
+      reason: long.slice(0, 500),
+    });
+  });
+
+  it('means what the straightforward parser meant, on every short text (property)', () => {
+    const pieces = fc.constantFrom(
+      'es-cn-abc123',
+      'ls-cn-xyz789',
+      'es-cn',
+      'ES-CN-ABC123',
+      '@_user_1',
+      '@_all',
+      '(',
+      ')',
+      '`',
+      '.',
+      '-',
+      ' ',
+      ',',
+      '，',
+      '、',
+      '；',
+      '\n',
+      '\u3000',
+      'stop',
+      '中断',
+      'a',
+      '9',
+    );
+    fc.assert(
+      fc.property(fc.array(pieces, { maxLength: 40 }), (parts) => {
+        const text = parts.join('');
+        expect(parseCommandText(text)).toEqual(referenceParse(text));
+      }),
+      { numRuns: 2000 },
+    );
   });
 });
 

@@ -1,16 +1,23 @@
 import type { ResponseBody, TargetResult } from '../core/result.ts';
 import { INSTANCE_ID_PATTERN } from '../core/target.ts';
+import { PayloadError } from '../errors.ts';
 
 /**
  * What the chat senders (Slack, DingTalk, Feishu) share: a command is free text naming
  * instances, and the reply says, per instance, what was done. Chat commands carry no alert
  * state: the function itself is the action.
+ *
+ * The text is sender-controlled and reaches us signed, so parsing it is linear: a length cap
+ * before any work, one split, edges trimmed by index, a Set for duplicates.
  */
 
+/** A command is a few IDs and a reason; more is a paste accident, refused before any work. */
+export const MAX_COMMAND_TEXT = 10_000;
+/** Longer than any instance ID (INSTANCE_ID_PATTERN: 66): such a word is reason text, never examined. */
+const MAX_WORD = 128;
+const MAX_REASON = 500;
 /** Words are separated by white space and ASCII or CJK commas and semicolons. */
 const SEPARATORS = /[\s,;，；、]+/u;
-/** Punctuation around an ID (`(es-cn-abc)`, `es-cn-abc.`, `` `es-cn-abc` ``) is not part of it. */
-const EDGES = /^[^a-z0-9]+|[^a-z0-9]+$/g;
 /** Feishu mention placeholders (`@_user_1`, `@_all`), which say nothing about the command. */
 const MENTION = /^@_(?:user_\d+|all)$/;
 /** More than this is a paste accident, not a command. */
@@ -23,20 +30,47 @@ export interface ChatCommand {
   reason: string;
 }
 
-/** Instance IDs from free text (those INSTANCE_ID_PATTERN accepts, of either kind); the rest is the reason. */
+/** `a`–`z` and `0`–`9`: what an instance ID starts and ends with. */
+const isIdEdge = (code: number) => (code >= 0x61 && code <= 0x7a) || (code >= 0x30 && code <= 0x39);
+
+/** Punctuation around an ID (`(es-cn-abc)`, `es-cn-abc.`, `` `es-cn-abc` ``) is not part of it. */
+function trimEdges(word: string): string {
+  let start = 0;
+  let end = word.length;
+  while (start < end && !isIdEdge(word.charCodeAt(start))) start++;
+  while (end > start && !isIdEdge(word.charCodeAt(end - 1))) end--;
+  return word.slice(start, end);
+}
+
+/**
+ * Instance IDs from free text (those INSTANCE_ID_PATTERN accepts, of either kind); the rest is
+ * the reason. Throws PayloadError for a text over MAX_COMMAND_TEXT characters.
+ */
 export function parseCommandText(text: string): ChatCommand {
-  const instanceIds: string[] = [];
+  if (text.length > MAX_COMMAND_TEXT) {
+    throw new PayloadError(
+      `the command text is ${text.length} characters long; at most ${MAX_COMMAND_TEXT}: name the instances and a short reason`,
+    );
+  }
+  const instanceIds = new Set<string>();
   const rest: string[] = [];
+  let restLength = 0;
   for (const word of text.split(SEPARATORS)) {
-    if (!word || MENTION.test(word)) continue;
-    const candidate = word.replace(EDGES, '');
-    if (/^(?:es|ls)-/.test(candidate) && INSTANCE_ID_PATTERN.test(candidate)) {
-      if (!instanceIds.includes(candidate)) instanceIds.push(candidate);
-    } else {
-      rest.push(word);
+    if (!word) continue;
+    if (word.length <= MAX_WORD) {
+      if (MENTION.test(word)) continue;
+      const candidate = trimEdges(word);
+      if ((candidate.startsWith('es-') || candidate.startsWith('ls-')) && INSTANCE_ID_PATTERN.test(candidate)) {
+        instanceIds.add(candidate);
+        continue;
+      }
+    }
+    if (restLength < MAX_REASON) {
+      rest.push(word.slice(0, MAX_REASON));
+      restLength += word.length + 1;
     }
   }
-  return { instanceIds, reason: rest.join(' ').slice(0, 500) };
+  return { instanceIds: [...instanceIds], reason: rest.join(' ').slice(0, MAX_REASON) };
 }
 
 /** The help text a chat user gets when a command names no instance. */
