@@ -1,5 +1,6 @@
 import type { ActionSpec } from '../actions.ts';
 import type { ResponderConfig } from '../config.ts';
+import { compileGlob } from './glob.ts';
 import type { AlertState } from './target.ts';
 
 /** Why a target is refused before any call; `status` is what the sender sees if every target is refused. */
@@ -7,12 +8,6 @@ export interface Refusal {
   reason: string;
   status: 200 | 400 | 403;
   code: 'WrongInstanceKind' | 'NotAllowed' | 'TooManyTargets' | 'NoRegion' | 'AlertStateIgnored';
-}
-
-/** `*` matches any run of characters; everything else is literal. */
-export function globToRegExp(glob: string): RegExp {
-  const escaped = glob.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*');
-  return new RegExp(`^${escaped}$`);
 }
 
 export interface Policy {
@@ -30,7 +25,7 @@ export interface Policy {
 
 /** Built once per process: the allow-list globs are compiled here, not per request. */
 export function createPolicy(action: ActionSpec, policy: ResponderConfig['policy']): Policy {
-  const allowed = policy.allowedInstances?.map(globToRegExp);
+  const allowed = policy.allowedInstances?.map(compileGlob);
   const wanted: AlertState = action.alertRole === 'resume' ? policy.resumeOn : 'firing';
   return {
     checkAlertState(state) {
