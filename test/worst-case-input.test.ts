@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { localContext } from '../local/fc-invoke.ts';
 import { DEFAULT_MAX_BODY_BYTES } from '../shared/config.ts';
 import { MAX_COMMAND_TEXT } from '../shared/sources/chat-command.ts';
 import { useEmulator, wireFunction } from './support/function-harness.ts';
@@ -8,9 +9,9 @@ import { CHAT_SOURCES, MEDIA_TYPE, SECRETS, sendersEnv, sign } from './support/s
 /**
  * Issue 10, part 6: a signed 120 KB Slack text took 9.9 s (the edge-trimming regex and the
  * duplicate check were quadratic) and stalled every other request of the process. Here every
- * chat sender gets the worst text at MAX_BODY_BYTES, signed, through the real function path. The
- * bound is generous on purpose (the old parser needed seconds to minutes for these): it is not a
- * race, it tells linear from quadratic.
+ * chat sender gets the worst text at MAX_BODY_BYTES, signed, through the real function path, and
+ * so do the other parsers of sender-controlled text. The bound is generous on purpose (the old
+ * chat parser needed 5 to 69 s for these bodies): it is not a race, it tells linear from quadratic.
  */
 
 const FN = 'interrupt-elasticsearch-task';
@@ -117,5 +118,49 @@ describe('Function: chat commands with the worst text a sender can sign', () => 
     expect(answer.text).toMatch(/names 833 instances; at most 100/);
     expect(answer.calls).toEqual([]);
     expect(answer.ms).toBeLessThan(FAR_BELOW_A_SECOND_MS);
+  });
+});
+
+describe("Function: CloudMonitor's Java-map dimensions at MAX_BODY_BYTES", () => {
+  /** Shapes that make a split-with-lookahead or a prefix test rescan: each must stay one pass. */
+  const shapes: Array<[string, (n: number) => string]> = [
+    ['commas before words without "="', (n) => `{a=b${', x'.repeat(n / 3)}}`],
+    ['a comma before a long run of spaces', (n) => `{a=b,${' '.repeat(n)}}`],
+    ['a comma before one long word without "="', (n) => `{a=b, ${'x'.repeat(n)}}`],
+    ['many entries', (n) => `{${'k=v, '.repeat(n / 5)}a=b}`],
+    ['white space, then a quote (JSON-like)', (n) => `{${' '.repeat(n)}"`],
+    ['commas only', (n) => `{a=b${','.repeat(n)}}`],
+  ];
+
+  it.each(shapes)('%s: answered at once, nothing called', async (_shape, dimensions) => {
+    const fn = wireFunction(upstream.url, FN, 'cloudmonitor', sendersEnv());
+    const fields = fixtureJson<Record<string, string>>('cloudmonitor/alert.json');
+    fields.userId = localContext(FN).accountId ?? '';
+    fields.dimensions = '';
+    const base = new URLSearchParams(fields).toString().length;
+    // As large as fits once form-encoded (punctuation takes three bytes, a space one).
+    let n = LIMIT - base;
+    let body = '';
+    do {
+      fields.dimensions = dimensions(n);
+      body = new URLSearchParams(fields).toString();
+      n = Math.floor(n * 0.98);
+    } while (body.length > LIMIT);
+    expect(body.length).toBeGreaterThan(LIMIT * 0.9);
+    const { query, sourceIp } = sign('cloudmonitor', body);
+    const started = performance.now();
+    const answer = await fn.send(
+      new Request(`https://fc.example.test/${FN}/cloudmonitor?token=${query.token}`, {
+        method: 'POST',
+        headers: { 'content-type': MEDIA_TYPE.cloudmonitor },
+        body,
+      }),
+      undefined,
+      { sourceIp: sourceIp ?? null },
+    );
+    expect(performance.now() - started).toBeLessThan(FAR_BELOW_A_SECOND_MS);
+    expect(answer.status, JSON.stringify(answer.body).slice(0, 300)).not.toBe(401);
+    expect(answer.status).toBeLessThan(500);
+    expect(fn.calls.filter((call) => call.includes('/actions/'))).toEqual([]);
   });
 });
