@@ -209,9 +209,9 @@ const SESSION_WEBHOOK = /^https:\/\/oapi\.dingtalk\.com\/robot\/sendBySession\?s
 function expectBoundToRobot(seen: Buffer, commands: object[], label: string) {
   let message: unknown;
   try {
-    message = JSON.parse(seen.toString('utf8'));
+    message = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(seen));
   } catch {
-    message = undefined;
+    message = undefined; // not UTF-8 JSON: the parser refuses it, so nothing may have been done
   }
   if (typeof message === 'object' && message !== null && !Array.isArray(message)) {
     const { robotCode, sessionWebhook } = message as { robotCode?: unknown; sessionWebhook?: unknown };
