@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { outsideWindow } from '../shared/auth/auth-result.ts';
 import type { Env } from '../shared/config.ts';
 import { createFunctionHandler } from '../shared/create-function.ts';
@@ -75,6 +75,30 @@ function delivery(
   edit(request);
   return request;
 }
+
+/** DingTalk's sign covers only its timestamp: this pair comes first with a greeting (beforeAll). */
+const greeting = deliveryBody('dingtalk', 'hello');
+const capturedPair = sign('dingtalk', greeting);
+for (const value of credentialValues(capturedPair)) sent.add(value);
+beforeAll(async () => {
+  const answer = httpAnswer(
+    await configured(
+      fcHttpEvent(
+        deliveryRequest(FN, 'dingtalk', {
+          body: greeting,
+          contentType: MEDIA_TYPE.dingtalk,
+          credentials: capturedPair,
+        }),
+      ),
+      stsContext('fc-dingtalk-greeting'),
+    ),
+  );
+  expect(answer.status).toBe(200);
+});
+
+/** A DingTalk delivery naming a demo instance, with `changes` made to its body. */
+const dingTalkBody = (changes: Record<string, unknown>) =>
+  JSON.stringify({ ...JSON.parse(deliveryBody('dingtalk', 'es-cn-demo-activating')), ...changes });
 
 const NONE = 'none';
 type Case = [label: string, reason: RegExp, request: () => RawHttpRequest, handler?: typeof NONE];
@@ -195,9 +219,30 @@ const CASES: Record<SourceName, Case[]> = {
   ],
   dingtalk: [
     ['missing sign', /^missing header sign$/, () => delivery('dingtalk', {}, (r) => delete r.headers.sign)],
-    // The helper signs an "old" DingTalk request the given seconds beyond DingTalk's hour.
-    ['stale timestamp', stale(3600, 3610), () => delivery('dingtalk', { ageSeconds: 10 })],
+    // DINGTALK_MAX_AGE_SECONDS: 300 by default.
+    ['stale timestamp', stale(300, 400), () => delivery('dingtalk', { ageSeconds: 400 })],
     ['wrong secret', /^sign mismatch$/, () => delivery('dingtalk', { wrongSecret: true })],
+    [
+      'replayed pair',
+      /^this timestamp\/sign pair already came with another body \(a replayed pair\)$/,
+      () => delivery('dingtalk', {}, (r) => Object.assign(r.headers, capturedPair.headers)),
+    ],
+    [
+      'another robot',
+      /^robotCode is not one of DINGTALK_ROBOT_CODES$/,
+      () => delivery('dingtalk', {}, () => {}, dingTalkBody({ robotCode: 'dingOtherRobot' })),
+    ],
+    [
+      'foreign session webhook',
+      /^sessionWebhook is not a DingTalk session webhook$/,
+      () =>
+        delivery(
+          'dingtalk',
+          {},
+          () => {},
+          dingTalkBody({ sessionWebhook: 'https://oapi.dingtalk.com/robot/send?access_token=x' }),
+        ),
+    ],
   ],
   feishu: [
     [

@@ -44,7 +44,7 @@ export function checkDingTalkSign(
   if (!sign) return rejected('missing header sign');
   if (!/^\d{1,15}$/.test(timestamp)) return rejected('malformed header timestamp (expected Unix milliseconds)');
   const stale = outsideWindow(Number(timestamp), nowMs, maxAgeMs);
-  if (stale) return rejected(`${stale}; DINGTALK_MAX_AGE_SECONDS`);
+  if (stale) return rejected(stale);
   if (!/^[A-Za-z0-9+/]{43}=$/.test(sign)) return rejected('malformed header sign (expected base64 HMAC-SHA256)');
   let matched = false;
   for (const secret of secrets) {
