@@ -16,23 +16,37 @@ export interface AsyncInvokeResult {
   status: 'accepted' | 'duplicate';
   /** `x-fc-request-id` of the invoke call, when the platform sent one. */
   requestId?: string;
+  /** The ID the invocation went under, when it differs from the one asked for (a later generation). */
+  taskId?: string;
+  /** For a duplicate, the state the platform reported for the existing task (FC 3.0 only). */
+  taskStatus?: string;
+  /** For a duplicate whose state could not be read: why (for the log). */
+  taskReadError?: string;
 }
 
 export interface AsyncInvoker {
   /**
    * Queues `event` (serialised as JSON) for an asynchronous invocation whose stateful ID is
-   * `invocationId` (see {@link invocationIdFor}). Rejects with {@link InvokeError} only.
+   * `invocationId` (see {@link invocationIdFor}). An invoker that can read the state of earlier
+   * tasks may go on under {@link taskIdForGeneration} IDs when the earlier ones failed for good.
+   * Rejects with {@link InvokeError} only.
    */
   invoke(event: object, invocationId: string): Promise<AsyncInvokeResult>;
 }
 
-/** What FC accepts in `x-fc-stateful-async-invocation-id`. */
+/** FC's limit on an async invocation's event, in FC 2.0 and 3.0 alike. */
+export const MAX_HAND_OFF_EVENT_BYTES = 128 * 1024;
+
+/** What FC accepts in `x-fc-stateful-async-invocation-id` (2.0) and `x-fc-async-task-id` (3.0). */
 export const INVOCATION_ID_PATTERN = /^[A-Za-z_][A-Za-z0-9_-]{0,127}$/;
 
 /** A clientToken made only of these characters is used verbatim (after the prefix). */
 const VERBATIM_TOKEN = /^[A-Za-z0-9_-]{1,123}$/;
 const VERBATIM_PREFIX = 'rsp1_';
 const HASHED_PREFIX = 'rsp1h_';
+const MANY_PREFIX = 'rsp1m_';
+
+const sha256Hex = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex');
 
 /**
  * The stateful async invocation ID of a hand-off, as a pure function of its clientToken, so a
@@ -49,7 +63,33 @@ const HASHED_PREFIX = 'rsp1h_';
  */
 export function invocationIdFor(clientToken: string): string {
   if (VERBATIM_TOKEN.test(clientToken)) return `${VERBATIM_PREFIX}${clientToken}`;
-  return `${HASHED_PREFIX}${createHash('sha256').update(clientToken, 'utf8').digest('hex')}`;
+  return `${HASHED_PREFIX}${sha256Hex(clientToken)}`;
+}
+
+/**
+ * The ID of one hand-off that carries several targets: a pure function of the set of their
+ * clientTokens (order does not matter), so a retried delivery hands off under the same ID. One
+ * token gives exactly {@link invocationIdFor}; more give `rsp1m_<SHA-256 hex of the sorted tokens
+ * as JSON>`, whose prefix differs from both single-token forms.
+ */
+export function handOffIdFor(clientTokens: readonly string[]): string {
+  if (clientTokens.length === 0) throw new TypeError('a hand-off carries at least one clientToken');
+  if (clientTokens.length === 1) return invocationIdFor(clientTokens[0] as string);
+  return `${MANY_PREFIX}${sha256Hex(JSON.stringify([...clientTokens].sort()))}`;
+}
+
+/**
+ * The task ID of the `generation`-th run of the hand-off whose first ID is `baseId`: generation 1
+ * is `baseId` itself, a later one `g<n>_<baseId>` (or `g<n>h_<SHA-256 hex of baseId>` when that
+ * would pass FC's 128 characters). A sender's retry after a run that failed for good goes under
+ * the next generation, so FC runs it again; every generation carries the same event, hence the
+ * same clientTokens, so the change itself still happens at most once.
+ */
+export function taskIdForGeneration(baseId: string, generation: number): string {
+  if (!Number.isInteger(generation) || generation < 1) throw new TypeError('generation must be a whole number >= 1');
+  if (generation === 1) return baseId;
+  const plain = `g${generation}_${baseId}`;
+  return plain.length <= 128 ? plain : `g${generation}h_${sha256Hex(baseId)}`;
 }
 
 export type InvokeErrorCode =
@@ -70,7 +110,9 @@ export type InvokeErrorCode =
   /** The invocation ID does not match {@link INVOCATION_ID_PATTERN}. */
   | 'InvalidInvocationId'
   /** The invoker is misconfigured or the client library could not be loaded. */
-  | 'ClientError';
+  | 'ClientError'
+  /** Every allowed run of this hand-off already failed for good: it is not handed off again. */
+  | 'RunsExhausted';
 
 /**
  * A failed hand-off. `retryable` says whether trying again (with the same invocation ID, which

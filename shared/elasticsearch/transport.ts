@@ -6,12 +6,25 @@ export interface WireResponse {
   status: number;
   retryAfter: string | undefined;
   body: string;
+  /** Response headers, lowercase names, first value of each (the FC invoke API's `x-fc-request-id`). */
+  headers?: Record<string, string> | undefined;
 }
 
 export interface WireRequest {
   method: string;
   headers: Record<string, string>;
   timeoutMs: number;
+  /** Request body (the FC invoke API's event); none for the Elasticsearch API's calls. */
+  body?: string | undefined;
+}
+
+function firstValues(headers: Record<string, string | string[] | undefined>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) {
+    const first = Array.isArray(value) ? value[0] : value;
+    if (first !== undefined) out[name] = first;
+  }
+  return out;
 }
 
 export type Transport = (url: URL, request: WireRequest) => Promise<WireResponse>;
@@ -34,7 +47,7 @@ export function createNodeTransport(maxSockets: number): Transport {
     'http:': new HttpAgent({ keepAlive: true, maxSockets }),
     'https:': new HttpsAgent({ keepAlive: true, maxSockets }),
   };
-  return (url, { method, headers, timeoutMs }) =>
+  return (url, { method, headers, timeoutMs, body }) =>
     new Promise<WireResponse>((resolve, reject) => {
       const isHttp = url.protocol === 'http:';
       const send = isHttp ? httpRequest : httpsRequest;
@@ -50,6 +63,7 @@ export function createNodeTransport(maxSockets: number): Transport {
             status: res.statusCode ?? 0,
             retryAfter: Array.isArray(retryAfter) ? retryAfter[0] : retryAfter,
             body: Buffer.concat(chunks).toString('utf8'),
+            headers: firstValues(res.headers),
           });
         });
       });
@@ -58,18 +72,19 @@ export function createNodeTransport(maxSockets: number): Transport {
         clearTimeout(timer);
         reject(error);
       });
-      req.end();
+      req.end(body);
     });
 }
 
 /** A transport over a WHATWG `fetch` (tests count or fake calls through it). */
 export function fetchTransport(doFetch: typeof fetch): Transport {
-  return async (url, { method, headers, timeoutMs }) => {
-    const response = await doFetch(url, { method, headers, signal: AbortSignal.timeout(timeoutMs) });
+  return async (url, { method, headers, timeoutMs, body }) => {
+    const response = await doFetch(url, { method, headers, body, signal: AbortSignal.timeout(timeoutMs) });
     return {
       status: response.status,
       retryAfter: response.headers.get('x-acs-retry-after') ?? undefined,
       body: await response.text(),
+      headers: Object.fromEntries(response.headers),
     };
   };
 }
