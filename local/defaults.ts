@@ -4,6 +4,7 @@ import type { Env } from '../shared/config.ts';
 /** Documented local-only secrets, so the README's commands work as written. Never use them in the cloud. */
 export const LOCAL_BEARER_TOKEN = 'local-demo-token';
 export const LOCAL_ACCOUNT_ID = '1234567890123456';
+/** The FC 2.0 service the emulated 2016-08-15 API knows when ASYNC_SERVICE_NAME names none. */
 export const LOCAL_SERVICE_NAME = 'es-change-responder';
 export const LOCAL_WEBHOOK_SECRET = `whsec_${Buffer.from('local-demo-webhook-secret-32byte').toString('base64')}`;
 
@@ -26,8 +27,8 @@ export function localEnv(base: Env, endpoint: string): Env {
   if (!env.GENERIC_BEARER_TOKENS?.trim()) env.GENERIC_BEARER_TOKENS = LOCAL_BEARER_TOKEN;
   if (!env.GENERIC_WEBHOOK_SECRETS?.trim()) env.GENERIC_WEBHOOK_SECRETS = LOCAL_WEBHOOK_SECRET;
   delete env.ELASTICSEARCH_ENDPOINT;
-  // The async hand-off goes through the real fc2 client to the emulated invoke API on this port.
-  env.ASYNC_SERVICE_NAME ??= LOCAL_SERVICE_NAME;
+  // The async hand-off goes to the emulated FC invoke API on this port: FC 3.0's API as deployed
+  // functions use it, or FC 2.0's through @alicloud/fc2 when ASYNC_SERVICE_NAME is set.
   env.ALIBABA_CLOUD_ACCOUNT_ID ??= LOCAL_ACCOUNT_ID;
   env.ASYNC_INVOKE_ENDPOINT = endpoint;
   return env;

@@ -1,6 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
-import { Hono } from 'hono';
+import { type Context, Hono } from 'hono';
 import { createEmulator } from '../emulator/app.ts';
 import { emulatorCredentialsFromEnv } from '../emulator/credentials.ts';
 import { parseFaults } from '../emulator/faults.ts';
@@ -23,7 +23,7 @@ export interface LocalServer {
   port: number;
   env: Env;
   emulator: ReturnType<typeof createEmulator>;
-  /** The emulated FC invoke API: async hand-offs queue and run here. */
+  /** The emulated FC invoke API (2023-03-30 and 2016-08-15): async hand-offs queue and run here. */
   fcInvoke: ReturnType<typeof createFcInvokeApi>;
   /** Chat replies captured instead of sent. */
   replies: ReturnType<typeof createCapturingReplySender>;
@@ -76,12 +76,13 @@ export async function startLocal(options: { port?: number; env?: Env } = {}): Pr
   });
   const handlers = new Map<FunctionName, FcHandler>();
   const replies = createCapturingReplySender();
-  // Async hand-offs come back through the real fc2 client to this emulated invoke API, which runs
-  // the same handler with the internal command event, as Function Compute would.
+  // Async hand-offs come back to this emulated invoke API (FC 3.0's, or FC 2.0's through the real
+  // fc2 client), which runs the same handler with the internal command event, as FC would.
   const fcInvoke = createFcInvokeApi({
     credentials: [emulatorCredentialsFromEnv(base)],
-    accountId: LOCAL_ACCOUNT_ID,
-    serviceName: LOCAL_SERVICE_NAME,
+    accountId: base.ALIBABA_CLOUD_ACCOUNT_ID || LOCAL_ACCOUNT_ID,
+    region: base.FC_REGION || base.ALIBABA_CLOUD_REGION || 'cn-hangzhou',
+    serviceName: base.ASYNC_SERVICE_NAME?.trim() || LOCAL_SERVICE_NAME,
     functions: FUNCTION_NAMES,
     runner: async (fn, event, ctx) => {
       const handler = handlers.get(fn as FunctionName);
@@ -102,7 +103,9 @@ export async function startLocal(options: { port?: number; env?: Env } = {}): Pr
     const event = await toFcHttpEvent(c.req.raw, { sourceIp });
     return fromFcHttpResult(await handler(event, localContext(fn)));
   });
-  app.all('/2016-08-15/*', (c) => fcInvoke.app.fetch(c.req.raw, c.env as Parameters<typeof fcInvoke.app.fetch>[1]));
+  const toFcInvoke = (c: Context) => fcInvoke.app.fetch(c.req.raw, c.env as Parameters<typeof fcInvoke.app.fetch>[1]);
+  app.all('/2023-03-30/*', toFcInvoke);
+  app.all('/2016-08-15/*', toFcInvoke);
   app.get('/emulator/replies', (c) => repliesApp.fetch(c.req.raw));
   app.post('/emulator/reset', async (_c, next) => {
     replies.clear();

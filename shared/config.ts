@@ -140,6 +140,8 @@ const envSchema = z.object({
   ASYNC_INVOKE_TIMEOUT_MS: int(1500, 100, 60_000),
   ALIBABA_CLOUD_ACCOUNT_ID: z.optional(z.string().check(z.regex(/^\d{6,20}$/, 'must be the numeric account ID'))),
   FC_ACCOUNT_ID: z.optional(z.string()),
+  // Set by FC 3.0 for every function (with FC_ACCOUNT_ID and FC_REGION): the hand-off invokes this name.
+  FC_FUNCTION_NAME: z.pipe(z.optional(z.string()), z.transform(trimmedOrUndefined)),
   MAX_BODY_BYTES: int(DEFAULT_MAX_BODY_BYTES, 1024, 32 * 1024 * 1024),
   UPSTREAM_TIMEOUT_MS: int(2000, 100, 60_000),
   RETRY_DEADLINE_MS: int(3500, 100, 600_000),
@@ -206,38 +208,51 @@ export interface ResponderConfig {
   readonly fanOutConcurrency: number;
   /**
    * The async hand-off: sources whose work is handed to an asynchronous invocation of the same
-   * function. `invoke` is undefined unless the FC coordinates are known (account, region,
-   * service): then every source runs synchronously.
+   * function. `invoke` says through which API: `fc3` (FC 3.0, API 2023-03-30; the default, from
+   * FC's own environment) or `fc2` (an FC 2.0 service, when ASYNC_SERVICE_NAME is set). It is
+   * undefined when the account or region is unknown (not on FC): then every source runs synchronously.
    */
   readonly async: {
     readonly sources: readonly SourceName[];
-    readonly invoke:
-      | {
-          readonly accountId: string;
-          readonly region: string;
-          readonly serviceName: string;
-          readonly qualifier: string | undefined;
-          readonly endpoint: string | undefined;
-          readonly timeoutMs: number;
-        }
-      | undefined;
+    readonly invoke: AsyncInvokeConfig | undefined;
   };
 }
 
+interface AsyncInvokeCommon {
+  readonly accountId: string;
+  readonly region: string;
+  readonly qualifier: string | undefined;
+  readonly endpoint: string | undefined;
+  readonly timeoutMs: number;
+}
+
+export type AsyncInvokeConfig =
+  | (AsyncInvokeCommon & {
+      readonly api: 'fc3';
+      /** FC_FUNCTION_NAME; when unset, the function's own name. */
+      readonly functionName: string | undefined;
+    })
+  | (AsyncInvokeCommon & { readonly api: 'fc2'; readonly serviceName: string });
+
 export type Env = Record<string, string | undefined>;
 
-function asyncCoordinates(e: z.infer<typeof envSchema>): ResponderConfig['async']['invoke'] {
-  const accountId = e.ALIBABA_CLOUD_ACCOUNT_ID ?? e.FC_ACCOUNT_ID;
-  const region = e.ALIBABA_CLOUD_REGION ?? e.FC_REGION;
-  if (!e.ASYNC_SERVICE_NAME || !accountId || !region) return undefined;
-  return {
-    accountId,
-    region,
-    serviceName: e.ASYNC_SERVICE_NAME,
+function asyncCoordinates(e: z.infer<typeof envSchema>): AsyncInvokeConfig | undefined {
+  const accountId = e.ALIBABA_CLOUD_ACCOUNT_ID || e.FC_ACCOUNT_ID || undefined;
+  const common = {
     qualifier: e.ASYNC_QUALIFIER,
     endpoint: e.ASYNC_INVOKE_ENDPOINT,
     timeoutMs: e.ASYNC_INVOKE_TIMEOUT_MS,
   };
+  if (e.ASYNC_SERVICE_NAME) {
+    // FC 2.0 services: as before FC 3.0 existed.
+    const region = e.ALIBABA_CLOUD_REGION ?? e.FC_REGION;
+    if (!accountId || !region) return undefined;
+    return { api: 'fc2', accountId, region, serviceName: e.ASYNC_SERVICE_NAME, ...common };
+  }
+  // FC 3.0: the function invokes itself in its own region (FC_REGION), whatever region its targets are in.
+  const region = e.FC_REGION ?? e.ALIBABA_CLOUD_REGION;
+  if (!accountId || !region) return undefined;
+  return { api: 'fc3', accountId, region, functionName: e.FC_FUNCTION_NAME, ...common };
 }
 
 /**

@@ -1,10 +1,11 @@
 import { Hono } from 'hono';
 import { actionFor, type FunctionName } from './actions.ts';
 import { createFc2Invoker } from './async/fc2-invoker.ts';
+import { createFc3Invoker } from './async/fc3-invoker.ts';
 import { withFeishuTenantToken } from './async/feishu-reply-auth.ts';
 import type { AsyncInvoker } from './async/invoker.ts';
 import { createHttpsReplySender, type ReplySender } from './async/reply-sender.ts';
-import { type Credentials, DEFAULT_MAX_BODY_BYTES, type Env, parseConfig } from './config.ts';
+import { type AsyncInvokeConfig, type Credentials, DEFAULT_MAX_BODY_BYTES, type Env, parseConfig } from './config.ts';
 import { createResponder } from './core/responder.ts';
 import { createElasticsearchClient, type ElasticsearchApi } from './elasticsearch/client.ts';
 import type { Transport } from './elasticsearch/transport.ts';
@@ -21,6 +22,39 @@ function cloudReplySender(config: ReturnType<typeof parseConfig>): ReplySender {
   return app ? withFeishuTenantToken(https, app) : https;
 }
 
+/**
+ * The hand-off's invoker for one invocation's credentials: FC 3.0's own API by default (the
+ * function invokes itself by its deployed name), `@alicloud/fc2` for FC 2.0 services.
+ */
+function invokerFactory(invoke: AsyncInvokeConfig, name: FunctionName): (credentials: Credentials) => AsyncInvoker {
+  const { accountId, region, qualifier, endpoint, timeoutMs } = invoke;
+  if (invoke.api === 'fc2') {
+    const { serviceName } = invoke;
+    return (credentials) =>
+      createFc2Invoker({
+        accountId,
+        region,
+        serviceName,
+        qualifier,
+        endpoint,
+        timeoutMs,
+        functionName: name,
+        credentials: () => credentials,
+      });
+  }
+  const functionName = invoke.functionName ?? name;
+  return (credentials) =>
+    createFc3Invoker({
+      accountId,
+      region,
+      functionName,
+      qualifier,
+      endpoint,
+      timeoutMs,
+      credentials: () => credentials,
+    });
+}
+
 export interface FunctionOptions {
   /** Defaults to `process.env`, read once here (cold start). */
   env?: Env;
@@ -30,7 +64,7 @@ export interface FunctionOptions {
   /** Replaces the HTTP transport under the signed client (benchmarks, tests). */
   transport?: Transport;
   now?: () => Date;
-  /** Replaces the fc2 hand-off (tests). */
+  /** Replaces the hand-off's invoker (tests). */
   invokerFor?: (credentials: Credentials) => AsyncInvoker;
   /** Replaces the HTTPS chat reply sender (local mode captures replies instead). */
   replySender?: ReplySender;
@@ -68,12 +102,7 @@ export function createFunctionHandler(name: FunctionName, options: FunctionOptio
     });
   const responder = createResponder({ action, config, api });
   const invoke = config.async.invoke;
-  const invokerFor =
-    options.invokerFor ??
-    (invoke
-      ? (credentials: Credentials) =>
-          createFc2Invoker({ ...invoke, functionName: name, credentials: () => credentials })
-      : undefined);
+  const invokerFor = options.invokerFor ?? (invoke ? invokerFactory(invoke, name) : undefined);
   const app = createResponderApp({
     responder,
     config,

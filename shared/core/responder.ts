@@ -1,5 +1,12 @@
 import { type ActionSpec, actionPath, describePath, nothingToDo } from '../actions.ts';
-import { type AsyncInvoker, invocationIdFor, isInvokeError } from '../async/invoker.ts';
+import {
+  type AsyncInvoker,
+  handOffIdFor,
+  type InvokeError,
+  type InvokeErrorCode,
+  isInvokeError,
+  MAX_HAND_OFF_EVENT_BYTES,
+} from '../async/invoker.ts';
 import { checkReplyUrl } from '../async/reply-sender.ts';
 import type { Credentials, ResponderConfig } from '../config.ts';
 import { ApiError } from '../elasticsearch/api-error.ts';
@@ -33,8 +40,9 @@ export interface Responder {
   /** Targets → policy → clientToken → call, for an authenticated and parsed event. */
   act(event: SourceEvent, context: ActContext): Promise<ActOutcome>;
   /**
-   * Targets → policy → clientToken, then one asynchronous invocation per target (an internal
-   * command event) instead of the call: outcome `accepted`. Under DRY_RUN nothing is handed off.
+   * Targets → policy → clientToken, then one asynchronous invocation (an internal command event)
+   * carrying all the event's runnable targets instead of the calls, so a chat command gets one
+   * report: outcome `accepted`. Under DRY_RUN nothing is handed off.
    */
   handOff(
     event: SourceEvent,
@@ -86,6 +94,62 @@ function distinctTargets(
   }
   for (const id of byId.keys()) ignored.delete(id);
   return { targets: [...byId.values()], ignored: [...ignored.values()] };
+}
+
+type Runnable = { target: Target & { regionId: string }; clientToken: string };
+
+/**
+ * The event's runnable targets split into as few commands as fit FC's event limit (one, for any
+ * chat command or alert group). Which target goes where depends only on the set of tokens
+ * (packed in token order), so a retried delivery gives the same commands; within a command the
+ * targets keep the event's order, which the report follows.
+ */
+export function packCommands(
+  runnable: readonly Runnable[],
+  base: Omit<CommandEvent, 'targets'>,
+  maxBytes: number = MAX_HAND_OFF_EVENT_BYTES,
+): Runnable[][] {
+  const fixed = Buffer.byteLength(JSON.stringify({ ...base, targets: [] }), 'utf8');
+  const sizeOf = ({ target }: Runnable) =>
+    Buffer.byteLength(
+      JSON.stringify({ instanceId: target.instanceId, regionId: target.regionId, eventKey: target.eventKey }),
+      'utf8',
+    ) + 1;
+  const batches: Runnable[][] = [];
+  let current: Runnable[] = [];
+  let bytes = fixed;
+  for (const p of [...runnable].sort((a, b) => (a.clientToken < b.clientToken ? -1 : 1))) {
+    const size = sizeOf(p);
+    if (current.length > 0 && bytes + size > maxBytes) {
+      batches.push(current);
+      current = [];
+      bytes = fixed;
+    }
+    current.push(p);
+    bytes += size;
+  }
+  if (current.length > 0) batches.push(current);
+  const order = new Map(runnable.map((p, i) => [p, i]));
+  return batches.map((batch) => batch.sort((a, b) => (order.get(a) ?? 0) - (order.get(b) ?? 0)));
+}
+
+/** What a sender is told about a failed hand-off: our words, never the platform's (log only). */
+const HAND_OFF_FAILURE: Record<InvokeErrorCode, string> = {
+  Throttled: 'Function Compute throttled the hand-off',
+  ServerError: 'Function Compute failed to queue the hand-off',
+  NetworkError: 'Function Compute could not be reached for the hand-off',
+  Timeout: 'Function Compute did not answer the hand-off in time; it may or may not be queued',
+  BadResponse: 'the answer of Function Compute to the hand-off could not be read',
+  Refused: 'Function Compute refused the hand-off',
+  InvalidEvent: 'the command could not be handed off (too large or not serialisable)',
+  InvalidInvocationId: 'the hand-off ID is malformed',
+  ClientError: 'the hand-off could not be made (credentials or configuration)',
+  RunsExhausted: 'the change was handed off and failed for good too many times; it is not handed off again',
+};
+
+function handOffFailure(error: InvokeError): string {
+  const facts = [error.platformCode, error.httpStatus ? `HTTP ${error.httpStatus}` : undefined].filter(Boolean);
+  return `${HAND_OFF_FAILURE[error.code] ?? 'the hand-off failed'}${facts.length ? ` (${facts.join(', ')})` : ''}`;
 }
 
 export function createResponder(deps: {
@@ -198,7 +262,7 @@ export function createResponder(deps: {
     }
   }
 
-  type Planned = TargetResult | { target: Target & { regionId: string }; clientToken: string };
+  type Planned = TargetResult | Runnable;
 
   /**
    * A reply URL goes into the command only when a reply could be posted to it: a malformed one
@@ -277,6 +341,69 @@ export function createResponder(deps: {
     };
   }
 
+  /** One hand-off: the command for `batch`, and what each of its targets is told. */
+  async function handOffBatch(
+    invoker: AsyncInvoker,
+    base: Omit<CommandEvent, 'targets'>,
+    batch: Runnable[],
+    logger: Logger,
+    replyUrl: string | undefined,
+  ): Promise<TargetResult[]> {
+    const command: CommandEvent = {
+      ...base,
+      targets: batch.map(({ target }) => ({
+        instanceId: target.instanceId,
+        regionId: target.regionId,
+        eventKey: target.eventKey,
+      })),
+    };
+    const handOffId = handOffIdFor(batch.map((p) => p.clientToken));
+    const bases = batch.map(({ target, clientToken }) => ({
+      instanceId: target.instanceId,
+      regionId: target.regionId,
+      clientToken,
+    }));
+    try {
+      const result = await invoker.invoke(command, handOffId);
+      const message =
+        result.status === 'duplicate'
+          ? `${action.operation} was already handed off for this event; it runs once`
+          : `${action.operation} is under way${replyUrl ? '; the outcome will be posted here' : ''}`;
+      for (const b of bases) {
+        logger.info('accepted', {
+          ...b,
+          handOff: result.status,
+          handOffId: result.taskId ?? handOffId,
+          targets: batch.length,
+          invokeRequestId: result.requestId,
+          taskStatus: result.taskStatus,
+          taskReadError: result.taskReadError,
+        });
+      }
+      return bases.map((b): TargetResult => ({ ...b, outcome: 'accepted', message }));
+    } catch (error) {
+      if (!isInvokeError(error)) throw error;
+      // The platform's own text (which can name the endpoint, the account or an ARN) stays in the log.
+      for (const b of bases) {
+        logger.warn('failed', {
+          ...b,
+          handOff: true,
+          handOffId,
+          code: error.code,
+          platformCode: error.platformCode,
+          httpStatus: error.httpStatus,
+          invokeRequestId: error.requestId,
+          retryable: error.retryable,
+          detail: error.message,
+        });
+      }
+      const message = handOffFailure(error);
+      return bases.map(
+        (b): TargetResult => ({ ...b, outcome: 'failed', code: error.code, message, retryable: error.retryable }),
+      );
+    }
+  }
+
   return {
     action,
     envelope,
@@ -297,41 +424,30 @@ export function createResponder(deps: {
     async handOff(event, { source, credentials, logger, invokerFor, replyUrl }) {
       const { planned, ignored, refusal } = plan(event, logger);
       if (refusal) return finish(source, event, [...(planned as TargetResult[]), ...ignored], refusal);
-      const runnable = planned.some((p) => 'target' in p);
-      const invoker = runnable && !config.policy.dryRun ? invokerFor(credentialsOrThrow(credentials)) : undefined;
-      // One asynchronous invocation per target, under an ID derived from its token: a retried or
-      // duplicated delivery hands off under the same ID, and the platform refuses the second.
-      const done = await mapBounded(planned, config.fanOutConcurrency, async (p): Promise<TargetResult> => {
-        if (!('target' in p)) return p;
-        const { target, clientToken } = p;
-        if (!invoker) return dryRun(target, clientToken, logger);
-        const command: CommandEvent = {
+      const runnable = planned.filter((p): p is Runnable => 'target' in p);
+      const byInstance = new Map<string, TargetResult>();
+      if (runnable.length > 0 && config.policy.dryRun) {
+        for (const p of runnable) byInstance.set(p.target.instanceId, dryRun(p.target, p.clientToken, logger));
+      } else if (runnable.length > 0) {
+        const invoker = invokerFor(credentialsOrThrow(credentials));
+        const base: Omit<CommandEvent, 'targets'> = {
           responderCommand: 1,
           function: action.functionName,
           source: source as CommandEvent['source'],
           ...(event.reason ? { reason: event.reason.slice(0, 1000) } : {}),
-          targets: [{ instanceId: target.instanceId, regionId: target.regionId, eventKey: target.eventKey }],
           ...(reportable(replyUrl) ? { reply: { url: replyUrl } } : {}),
         };
-        const base = { instanceId: target.instanceId, regionId: target.regionId, clientToken };
-        try {
-          const result = await invoker.invoke(command, invocationIdFor(clientToken));
-          logger.info('accepted', { ...base, handOff: result.status, invokeRequestId: result.requestId });
-          return {
-            ...base,
-            outcome: 'accepted',
-            message:
-              result.status === 'duplicate'
-                ? `${action.operation} was already handed off for this event; it runs once`
-                : `${action.operation} is under way${replyUrl ? '; the outcome will be posted here' : ''}`,
-          };
-        } catch (error) {
-          if (!isInvokeError(error)) throw error;
-          logger.warn('failed', { ...base, code: error.code, retryable: error.retryable, handOff: true });
-          return { ...base, outcome: 'failed', code: error.code, message: error.message, retryable: error.retryable };
-        }
-      });
-      return finish(source, event, [...done, ...ignored]);
+        // One command for the whole event (several only past FC's 128 KiB event limit), under an ID
+        // derived from its targets' tokens: a retried or duplicated delivery hands off under the
+        // same ID, and the platform refuses the second. Each target keeps its own clientToken.
+        const batches = packCommands(runnable, base);
+        const done = await mapBounded(batches, config.fanOutConcurrency, (batch) =>
+          handOffBatch(invoker, base, batch, logger, replyUrl),
+        );
+        for (const result of done.flat()) byInstance.set(result.instanceId, result);
+      }
+      const results = planned.map((p) => ('target' in p ? (byInstance.get(p.target.instanceId) as TargetResult) : p));
+      return finish(source, event, [...results, ...ignored]);
     },
   };
 }
