@@ -1,15 +1,18 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { LOCAL_BEARER_TOKEN } from '../local/defaults.ts';
 import { type LocalServer, startLocal } from '../local/server.ts';
+import { handOffIdFor } from '../shared/async/invoker.ts';
 import { dingTalkSign } from '../shared/auth/dingtalk-sign.ts';
 import { slackSignature } from '../shared/auth/slack-signature.ts';
+import type { CommandEvent } from '../shared/core/command-event.ts';
 import type { ResponseBody } from '../shared/core/result.ts';
 import feishuMessage from './fixtures/feishu/message.json' with { type: 'json' };
 
 /**
  * The async hand-off in local mode, end to end: the HTTP path answers at once with `accepted`,
- * the real @alicloud/fc2 client invokes the emulated FC API, which runs the same function with
- * the internal command event; a duplicate delivery is refused by the invocation ID.
+ * the function invokes itself through the emulated FC API (FC 3.0's by default, FC 2.0's through
+ * the real @alicloud/fc2 client when ASYNC_SERVICE_NAME is set), which runs the same function
+ * with the internal command event; a duplicate delivery is refused by the task ID.
  */
 let local: LocalServer;
 beforeAll(async () => {
@@ -62,7 +65,12 @@ describe('Function: async hand-off in local mode', () => {
     ]);
     const runs = local.fcInvoke.invocations().filter((i) => i.functionName === 'interrupt-elasticsearch-task');
     expect(runs).toHaveLength(1);
-    expect(runs[0]).toMatchObject({ status: 'succeeded', invocationId: `rsp1_${body.results[0]?.clientToken}` });
+    // By default through FC 3.0's own API, the task ID derived from the clientToken.
+    expect(runs[0]).toMatchObject({
+      api: '2023-03-30',
+      status: 'succeeded',
+      invocationId: `rsp1_${body.results[0]?.clientToken}`,
+    });
   });
 
   it('refuses a duplicate hand-off by its invocation ID, and reports it as accepted', async () => {
@@ -77,13 +85,22 @@ describe('Function: async hand-off in local mode', () => {
     expect(history('es-cn-demo-activating')).toHaveLength(1);
   });
 
-  it('hands off one invocation per target, each under its own token', async () => {
+  it('hands off one command for all of an event’s targets, each changed once under its own token', async () => {
     const response = await deliver('handoff-many', ['es-cn-demo-activating', 'es-cn-demo-migrating']);
     const body = (await response.json()) as ResponseBody;
     expect(body.results.map((r) => r.outcome)).toEqual(['accepted', 'accepted']);
+    const tokens = body.results.map((r) => r.clientToken as string);
+    expect(new Set(tokens).size).toBe(2);
     await local.fcInvoke.idle();
-    expect(history('es-cn-demo-activating')).toHaveLength(1);
-    expect(history('es-cn-demo-migrating')).toHaveLength(1);
+    const [run, ...more] = local.fcInvoke.invocations();
+    expect(more).toEqual([]);
+    expect(run?.invocationId).toBe(handOffIdFor(tokens));
+    expect((JSON.parse(run?.payload ?? '{}') as CommandEvent).targets.map((t) => t.instanceId)).toEqual([
+      'es-cn-demo-activating',
+      'es-cn-demo-migrating',
+    ]);
+    expect(history('es-cn-demo-activating').map((h) => h.clientToken)).toEqual([tokens[0]]);
+    expect(history('es-cn-demo-migrating').map((h) => h.clientToken)).toEqual([tokens[1]]);
   });
 
   it('retries the command invocation when the API fails for a while, and still changes once', async () => {
@@ -104,49 +121,65 @@ describe('Function: async hand-off in local mode', () => {
   });
 });
 
-describe('Function: a Slack slash command handed off in local mode', () => {
-  const SECRET = 'slack-signing-secret-for-local-tests';
+const SLACK_SECRET = 'slack-signing-secret-for-local-tests';
+const RESPONSE_URL = 'https://hooks.slack.com/commands/T0001/1234567890/abcdefABCDEF';
+
+/** A slash command as Slack sends it, signed now. */
+function slackCommand(triggerId: string, text = 'es-cn-demo-activating rollout stuck'): RequestInit {
+  const body = new URLSearchParams({
+    token: 'deprecated-verification-token',
+    team_id: 'T0001',
+    channel_id: 'C2147483705',
+    channel_name: 'sre-oncall',
+    user_id: 'U2147483697',
+    user_name: 'oncall',
+    command: '/es-interrupt',
+    text,
+    response_url: RESPONSE_URL,
+    trigger_id: triggerId,
+  }).toString();
+  const ts = Math.floor(Date.now() / 1000);
+  return {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/x-www-form-urlencoded',
+      'x-slack-request-timestamp': String(ts),
+      'x-slack-signature': slackSignature(SLACK_SECRET, ts, body),
+    },
+    body,
+  };
+}
+
+describe.each([
+  { path: 'FC 3.0 (default settings)', env: {}, api: '2023-03-30' },
+  { path: 'FC 2.0 (ASYNC_SERVICE_NAME set)', env: { ASYNC_SERVICE_NAME: 'es-change-responder' }, api: '2016-08-15' },
+])('Function: a Slack slash command handed off in local mode, through $path', ({ env, api }) => {
   let slackLocal: LocalServer;
   beforeAll(async () => {
     slackLocal = await startLocal({
       port: 0,
-      env: { PATH: process.env.PATH, SLACK_SIGNING_SECRETS: SECRET, POWERTOOLS_LOG_LEVEL: 'SILENT' },
+      env: { PATH: process.env.PATH, SLACK_SIGNING_SECRETS: SLACK_SECRET, POWERTOOLS_LOG_LEVEL: 'SILENT', ...env },
     });
   });
   afterAll(() => slackLocal.close());
+  beforeEach(async () => {
+    await slackLocal.fcInvoke.idle();
+    slackLocal.fcInvoke.reset();
+    slackLocal.replies.clear();
+    slackLocal.emulator.reset();
+    slackLocal.emulator.setFaults({});
+  });
 
-  const command = (triggerId: string) => {
-    const body = new URLSearchParams({
-      token: 'deprecated-verification-token',
-      team_id: 'T0001',
-      channel_id: 'C2147483705',
-      channel_name: 'sre-oncall',
-      user_id: 'U2147483697',
-      user_name: 'oncall',
-      command: '/es-interrupt',
-      text: 'es-cn-demo-activating rollout stuck',
-      response_url: 'https://hooks.slack.com/commands/T0001/1234567890/abcdefABCDEF',
-      trigger_id: triggerId,
-    }).toString();
-    const ts = Math.floor(Date.now() / 1000);
-    return {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/x-www-form-urlencoded',
-        'x-slack-request-timestamp': String(ts),
-        'x-slack-signature': slackSignature(SECRET, ts, body),
-      },
-      body,
-    };
-  };
+  const slackHistory = (id: string) =>
+    slackLocal.emulator.controlPlane.snapshot().instances.find((i) => i.instanceId === id)?.history ?? [];
 
-  it('acknowledges well under 3 s despite a slow, faulty API, changes once, and posts the outcome to response_url', async () => {
+  it(`acknowledges well under 3 s despite a slow, faulty API, changes once through the ${api} route, and posts the outcome to response_url`, async () => {
     // Every API attempt takes 400 ms and the first ones fail: a synchronous run could not answer in 3 s.
     slackLocal.emulator.setFaults({ latencyMs: 400, throttle: 0.6, seed: 13 });
     const started = performance.now();
     const response = await fetch(
       `${slackLocal.url}/interrupt-elasticsearch-task/slack`,
-      command('13345224609.738474920.8088930838d88f008e0'),
+      slackCommand('13345224609.738474920.8088930838d88f008e0'),
     );
     const elapsed = performance.now() - started;
     expect(response.status).toBe(200);
@@ -158,21 +191,37 @@ describe('Function: a Slack slash command handed off in local mode', () => {
     expect(elapsed).toBeLessThan(2500);
 
     await slackLocal.fcInvoke.idle();
-    const snapshot = slackLocal.emulator.controlPlane.snapshot();
-    const history = snapshot.instances.find((i) => i.instanceId === 'es-cn-demo-activating')?.history ?? [];
+    const history = slackHistory('es-cn-demo-activating');
     expect(history).toHaveLength(1);
+    expect(slackLocal.fcInvoke.invocations().map((i) => [i.api, i.status])).toEqual([[api, 'succeeded']]);
 
     const replies = (await (await fetch(`${slackLocal.url}/emulator/replies`)).json()) as {
       replies: Array<{ url: string; body: { response_type: string; text: string }; at: string }>;
     };
     expect(replies.replies).toHaveLength(1);
-    expect(replies.replies[0]?.url).toBe('https://hooks.slack.com/commands/T0001/1234567890/abcdefABCDEF');
+    expect(replies.replies[0]?.url).toBe(RESPONSE_URL);
     expect(replies.replies[0]?.body.text).toMatch(/applied/);
     expect(replies.replies[0]?.body.text).toContain(history[0]?.clientToken as string);
   });
 
+  it('reports a command naming several instances in one message, each changed once', async () => {
+    const ids = ['es-cn-demo-activating', 'es-cn-demo-migrating', 'es-cn-demo-suspended'];
+    const response = await fetch(
+      `${slackLocal.url}/interrupt-elasticsearch-task/slack`,
+      slackCommand('13345224609.738474920.several', `${ids.join(' ')} stuck`),
+    );
+    expect(((await response.json()) as { text: string }).text).toMatch(/3 accepted/);
+    await slackLocal.fcInvoke.idle();
+    expect(slackLocal.fcInvoke.invocations()).toHaveLength(1);
+    const replies = slackLocal.replies.replies();
+    expect(replies).toHaveLength(1);
+    const text = (replies[0]?.body as { text: string }).text;
+    for (const id of ids) expect(text).toContain(id);
+    expect(slackHistory('es-cn-demo-activating')).toHaveLength(1);
+    expect(slackHistory('es-cn-demo-migrating')).toHaveLength(1);
+  });
+
   it('runs a source that ASYNC_SOURCES does not list (by default: anything but chat) synchronously', async () => {
-    slackLocal.emulator.reset();
     const response = await fetch(`${slackLocal.url}/interrupt-elasticsearch-task/generic`, {
       method: 'POST',
       headers: {
@@ -184,15 +233,11 @@ describe('Function: a Slack slash command handed off in local mode', () => {
     });
     expect(response.status).toBe(200);
     expect(((await response.json()) as ResponseBody).results[0]?.outcome).toBe('applied');
+    expect(slackLocal.fcInvoke.invocations()).toEqual([]);
   });
 
-  it('refuses a duplicate delivery of the same command by its invocation ID', async () => {
-    slackLocal.emulator.reset();
-    slackLocal.emulator.setFaults({});
-    await slackLocal.fcInvoke.idle();
-    slackLocal.fcInvoke.reset();
-    slackLocal.replies.clear();
-    const delivery = command('13345224609.738474920.duplicate');
+  it('refuses a duplicate delivery of the same command by its task ID', async () => {
+    const delivery = slackCommand('13345224609.738474920.duplicate');
     const first = await fetch(`${slackLocal.url}/interrupt-elasticsearch-task/slack`, delivery);
     const second = await fetch(`${slackLocal.url}/interrupt-elasticsearch-task/slack`, delivery);
     expect(first.status).toBe(200);
@@ -281,4 +326,82 @@ describe('Function: DingTalk and Feishu commands handed off in local mode report
       .instances.find((i) => i.instanceId === 'es-cn-demo-activating');
     expect(history?.history).toHaveLength(1);
   });
+});
+
+describe('Function: a hand-off whose run failed for good, then the sender’s retry', () => {
+  let failing: LocalServer;
+  beforeAll(async () => {
+    failing = await startLocal({
+      port: 0,
+      env: {
+        PATH: process.env.PATH,
+        ASYNC_SOURCES: 'generic',
+        // Each run gives up quickly, so FC's async retries (3) are spent in a moment.
+        COMMAND_DEADLINE_MS: '200',
+        UPSTREAM_TIMEOUT_MS: '100',
+        POWERTOOLS_LOG_LEVEL: 'SILENT',
+      },
+    });
+  });
+  afterAll(() => failing.close());
+  beforeEach(async () => {
+    await failing.fcInvoke.idle();
+    failing.fcInvoke.reset();
+    failing.emulator.reset();
+    failing.emulator.setFaults({});
+  });
+
+  const deliverTo = (key: string) =>
+    fetch(`${failing.url}/interrupt-elasticsearch-task/generic`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${LOCAL_BEARER_TOKEN}`,
+        'idempotency-key': key,
+        'content-type': 'application/json',
+      },
+      body: JSON.stringify({ instanceIds: ['es-cn-demo-activating'] }),
+    });
+  const changes = () =>
+    failing.emulator.controlPlane.snapshot().instances.find((i) => i.instanceId === 'es-cn-demo-activating')?.history ??
+    [];
+
+  it.each([
+    // The API refuses every attempt: nothing changes until the sender's retry runs again.
+    { fault: 'serverError', changesAfterFailure: 0 },
+    // The API applies the first attempt and every reply is lost: the retry finds it done (same clientToken).
+    { fault: 'dropResponse', changesAfterFailure: 1 },
+  ])(
+    'with $fault on every call: the retry runs again under a new task ID, and the change happens once',
+    async ({ fault, changesAfterFailure }) => {
+      failing.emulator.setFaults({ [fault]: 1 });
+      const first = (await (await deliverTo(`failed-for-good-${fault}`)).json()) as ResponseBody;
+      const token = first.results[0]?.clientToken as string;
+      await failing.fcInvoke.idle();
+      expect(failing.fcInvoke.invocations()).toEqual([
+        expect.objectContaining({ invocationId: `rsp1_${token}`, status: 'failed', attempts: 4 }),
+      ]);
+      expect(changes()).toHaveLength(changesAfterFailure);
+
+      // The sender retries the same delivery once the API is healthy again: same event key, same clientToken.
+      failing.emulator.setFaults({});
+      const retry = await deliverTo(`failed-for-good-${fault}`);
+      expect(retry.status).toBe(202);
+      const retried = (await retry.json()) as ResponseBody;
+      expect(retried.results[0]).toMatchObject({ outcome: 'accepted', clientToken: token });
+      expect(retried.results[0]?.message).not.toMatch(/already handed off/);
+      await failing.fcInvoke.idle();
+      expect(failing.fcInvoke.invocations().map((i) => [i.invocationId, i.status])).toEqual([
+        [`rsp1_${token}`, 'failed'],
+        [`g2_rsp1_${token}`, 'succeeded'],
+      ]);
+      expect(changes().map((h) => h.clientToken)).toEqual([token]);
+
+      // A further retry finds the hand-off done: reported as one hand-off, nothing runs again.
+      const again = (await (await deliverTo(`failed-for-good-${fault}`)).json()) as ResponseBody;
+      expect(again.results[0]?.message).toMatch(/already handed off/);
+      await failing.fcInvoke.idle();
+      expect(failing.fcInvoke.invocations()).toHaveLength(2);
+      expect(changes()).toHaveLength(1);
+    },
+  );
 });

@@ -14,8 +14,12 @@ import {
   invocationIdFor,
   taskIdForGeneration,
 } from '../shared/async/invoker.ts';
+import type { ResponseBody } from '../shared/core/result.ts';
+import { createFunctionHandler } from '../shared/create-function.ts';
 import { createNodeTransport, type Transport, type WireResponse } from '../shared/elasticsearch/transport.ts';
 import { closedPort, type ServedApp, serveApp } from './support/fc-server.ts';
+import { genericRequest, invokeHttp, TEST_BEARER } from './support/invoke.ts';
+import { captureOutput } from './support/log-capture.ts';
 
 const ACCOUNT = '1234567890123456';
 const FUNCTION = 'interrupt-elasticsearch-task';
@@ -499,5 +503,89 @@ describe('Module: fc3-invoker', () => {
       },
     );
     expect(JSON.parse(stdout.trim().split('\n').pop() ?? '')).toEqual([]);
+  });
+});
+
+describe('Function: a failed FC 3.0 hand-off, as the sender sees it', () => {
+  const HOST = `${ACCOUNT}.cn-hangzhou.fc.aliyuncs.com`;
+  const ARN = `acs:fc:cn-hangzhou:${ACCOUNT}:functions/${FUNCTION}`;
+  let stub: Server;
+  let stubUrl: string;
+
+  beforeAll(async () => {
+    // FC refusing the role, with the kind of message RAM gives: it names the account and the ARN.
+    stub = createServer((_req, res) => {
+      res.writeHead(403, { 'content-type': 'application/json', 'x-fc-request-id': 'req-denied' });
+      res.end(
+        JSON.stringify({
+          errorCode: 'AccessDenied',
+          errorMessage: `the caller is not authorized to perform 'fc:InvokeFunction' on resource '${ARN}' at ${HOST}`,
+          requestId: 'req-denied',
+        }),
+      );
+    });
+    await new Promise<void>((resolve) => stub.listen(0, '127.0.0.1', resolve));
+    stubUrl = `http://127.0.0.1:${(stub.address() as AddressInfo).port}`;
+  });
+  afterAll(async () => {
+    stub.closeAllConnections();
+    await new Promise<void>((resolve) => stub.close(() => resolve()));
+  });
+
+  const env = (endpoint: string) => ({
+    GENERIC_BEARER_TOKENS: TEST_BEARER,
+    ALLOWED_INSTANCES: '*',
+    ASYNC_SOURCES: 'generic',
+    FC_ACCOUNT_ID: ACCOUNT,
+    FC_REGION: 'cn-hangzhou',
+    FC_FUNCTION_NAME: FUNCTION,
+    ASYNC_INVOKE_ENDPOINT: endpoint,
+    ALIBABA_CLOUD_ACCESS_KEY_ID: KEY.accessKeyId,
+    ALIBABA_CLOUD_ACCESS_KEY_SECRET: KEY.accessKeySecret,
+    POWERTOOLS_LOG_LEVEL: 'INFO',
+  });
+  const delivery = () =>
+    genericRequest(FUNCTION, JSON.stringify({ instanceIds: ['es-cn-abc0001'] }), {
+      authorization: `Bearer ${TEST_BEARER}`,
+      'idempotency-key': 'denied-1',
+      'content-type': 'application/json',
+    });
+
+  it.each([
+    [
+      'FC refuses it (403, a message naming the account, host and ARN)',
+      () => createFunctionHandler(FUNCTION, { env: env(stubUrl) }),
+      // Nothing a retry can change: 200, the failure in the result.
+      200,
+      false,
+    ],
+    [
+      'FC cannot be reached (an error naming the endpoint)',
+      () =>
+        createFunctionHandler(FUNCTION, {
+          env: env(''),
+          invokerFor: (credentials) =>
+            createFc3Invoker({
+              ...options({ credentials: () => credentials, endpoint: undefined }),
+              transport: async () => {
+                throw Object.assign(new Error(`getaddrinfo ENOTFOUND ${HOST}`), { code: 'ENOTFOUND' });
+              },
+            }),
+        }),
+      502,
+      true,
+    ],
+  ])('when %s, answers without the endpoint, host or account, and logs them', async (_, make, status, retryable) => {
+    const handler = make();
+    const { value: response, text: log } = await captureOutput(() => invokeHttp(handler, delivery()));
+    expect(response.status).toBe(status);
+    const text = await response.text();
+    const body = JSON.parse(text) as ResponseBody;
+    expect(body.results[0]).toMatchObject({ outcome: 'failed', retryable });
+    expect(body.results[0]?.message).toMatch(/Function Compute/);
+    for (const secret of [ACCOUNT, HOST, ARN, stubUrl, '127.0.0.1', 'fc.aliyuncs.com'])
+      expect(text).not.toContain(secret);
+    // The operator still learns what FC said.
+    expect(log).toContain(retryable ? HOST : ARN);
   });
 });
