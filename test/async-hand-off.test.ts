@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { LOCAL_BEARER_TOKEN } from '../local/defaults.ts';
 import { type LocalServer, startLocal } from '../local/server.ts';
@@ -6,6 +7,7 @@ import { dingTalkSign } from '../shared/auth/dingtalk-sign.ts';
 import { slackSignature } from '../shared/auth/slack-signature.ts';
 import type { CommandEvent } from '../shared/core/command-event.ts';
 import type { ResponseBody } from '../shared/core/result.ts';
+import { parseCommandText } from '../shared/sources/chat-command.ts';
 import feishuMessage from './fixtures/feishu/message.json' with { type: 'json' };
 
 /**
@@ -404,4 +406,48 @@ describe('Function: a hand-off whose run failed for good, then the sender’s re
       expect(changes()).toHaveLength(1);
     },
   );
+});
+
+describe('File: README.md, the Slack follow-up example', () => {
+  const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+  const start = readme.indexOf('### Slack (slash commands)');
+  const section = readme.slice(start, readme.indexOf('\n### ', start + 1));
+  const commandText = /`\/es-interrupt ([^`]+)`/.exec(section)?.[1] ?? '';
+  const allowed = /`ALLOWED_INSTANCES=([^`]+)`/.exec(section)?.[1] ?? '';
+  const [acknowledgement, followUp] = [...section.matchAll(/```text\n([\s\S]*?)\n```/g)].map((m) => m[1]);
+  /** What varies from run to run, written in the README as placeholders. */
+  const placeholders = (text: string) =>
+    text.replace(/ies1-[0-9a-f]{40}/g, 'ies1-…').replace(/[0-9A-F]{8}(?:-[0-9A-F]{4}){3}-[0-9A-F]{12}/g, '…');
+
+  let readmeLocal: LocalServer;
+  beforeAll(async () => {
+    readmeLocal = await startLocal({
+      port: 0,
+      env: {
+        PATH: process.env.PATH,
+        SLACK_SIGNING_SECRETS: SLACK_SECRET,
+        ALLOWED_INSTANCES: allowed,
+        POWERTOOLS_LOG_LEVEL: 'SILENT',
+      },
+    });
+    // Every instance the example names and allows exists, with a change running.
+    const named = parseCommandText(commandText).instanceIds.filter((id) => id.startsWith(allowed.replace('*', '')));
+    readmeLocal.emulator.reset(named.map((instanceId) => ({ instanceId, status: 'activating' as const })));
+  });
+  afterAll(() => readmeLocal.close());
+
+  it('shows the command, the acknowledgement and the one follow-up message exactly as posted', async () => {
+    expect(commandText).not.toBe('');
+    expect(allowed).not.toBe('');
+    const response = await fetch(
+      `${readmeLocal.url}/interrupt-elasticsearch-task/slack`,
+      slackCommand('13345224609.738474920.readme', commandText),
+    );
+    const inline = ((await response.json()) as { text: string }).text;
+    expect(placeholders(inline)).toBe(acknowledgement);
+    await readmeLocal.fcInvoke.idle();
+    const posted = readmeLocal.replies.replies();
+    expect(posted).toHaveLength(1);
+    expect(placeholders((posted[0]?.body as { text: string }).text)).toBe(followUp);
+  });
 });
