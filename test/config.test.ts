@@ -60,6 +60,36 @@ describe('Function: parseConfig', () => {
     ).toEqual({ accessKeyId: 'id', accessKeySecret: 's', securityToken: 't' });
   });
 
+  it('hands off through FC 3.0 with what FC sets (account, region, name), in the function’s own region', () => {
+    const fc = { FC_ACCOUNT_ID: '1234567890123456', FC_REGION: 'cn-shanghai', FC_FUNCTION_NAME: 'resume-es' };
+    expect(parseConfig(fc).async.invoke).toEqual({
+      api: 'fc3',
+      accountId: '1234567890123456',
+      region: 'cn-shanghai',
+      functionName: 'resume-es',
+      qualifier: undefined,
+      endpoint: undefined,
+      timeoutMs: 1500,
+    });
+    // ALIBABA_CLOUD_REGION is where the targets are; the function invokes itself where it runs.
+    expect(parseConfig({ ...fc, ALIBABA_CLOUD_REGION: 'cn-beijing' }).async.invoke?.region).toBe('cn-shanghai');
+    expect(
+      parseConfig({ ...fc, ASYNC_QUALIFIER: 'prod', ASYNC_INVOKE_ENDPOINT: 'x.cn-shanghai-internal.fc.aliyuncs.com' })
+        .async.invoke,
+    ).toMatchObject({ qualifier: 'prod', endpoint: 'x.cn-shanghai-internal.fc.aliyuncs.com' });
+    expect(parseConfig({ FC_REGION: 'cn-shanghai' }).async.invoke).toBeUndefined();
+    expect(parseConfig({}).async.invoke).toBeUndefined();
+  });
+
+  it('hands off through FC 2.0 (fc2) only when ASYNC_SERVICE_NAME names a service', () => {
+    expect(
+      parseConfig({ ASYNC_SERVICE_NAME: 'svc', FC_ACCOUNT_ID: '1234567890', FC_REGION: 'cn-hangzhou' }).async.invoke,
+    ).toMatchObject({ api: 'fc2', serviceName: 'svc' });
+    expect(
+      parseConfig({ ASYNC_SERVICE_NAME: ' ', FC_ACCOUNT_ID: '1234567890', FC_REGION: 'cn-hangzhou' }).async.invoke,
+    ).toMatchObject({ api: 'fc3' });
+  });
+
   it('enables the hand-off only with service, account and region', () => {
     expect(parseConfig({ ASYNC_SERVICE_NAME: 'svc', FC_REGION: 'cn-hangzhou' }).async.invoke).toBeUndefined();
     expect(

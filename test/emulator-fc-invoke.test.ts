@@ -1,10 +1,19 @@
+import { randomUUID } from 'node:crypto';
 import fc2 from '@alicloud/fc2';
 import fc from 'fast-check';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { LOCAL_EMULATOR_CREDENTIALS } from '../emulator/credentials.ts';
-import { createFcInvokeApi, type FcInvokeApi, type FcRunner, type FcRunnerContext } from '../emulator/fc-invoke-api.ts';
+import {
+  createFcInvokeApi,
+  type FcInvocation,
+  type FcInvokeApi,
+  type FcRunner,
+  type FcRunnerContext,
+} from '../emulator/fc-invoke-api.ts';
 import { fcSignature, fcStringToSign } from '../emulator/fc2-signature.ts';
+import { taskStatus } from '../emulator/fc3-invoke-wire.ts';
 import { createFc2Invoker } from '../shared/async/fc2-invoker.ts';
+import { getAsyncTaskRequest, invokeFunctionRequest } from '../shared/async/fc3-invoker.ts';
 import { type ServedApp, serveApp } from './support/fc-server.ts';
 
 /** The real `@alicloud/fc2` client is the oracle: the emulated invoke API must satisfy it. */
@@ -390,5 +399,152 @@ describe('Function: fcStringToSign', () => {
         },
       ),
     );
+  });
+});
+
+describe('Function: createFcInvokeApi (the FC 3.0 route)', () => {
+  const signed = (
+    request: {
+      method: string;
+      path: string;
+      query: Record<string, string>;
+      headers: Record<string, string>;
+      body?: string;
+    },
+    overrides: Record<string, string> = {},
+  ) => {
+    const search = new URLSearchParams(request.query).toString();
+    return fetch(`${served.url}${request.path}${search ? `?${search}` : ''}`, {
+      method: request.method,
+      headers: { ...request.headers, ...overrides },
+      body: request.body,
+    });
+  };
+  const host = () => served.url.replace('http://', '');
+  const invoke = (taskId: string, body = '{}', extraHeaders: Record<string, string> = {}) =>
+    invokeFunctionRequest({
+      host: host(),
+      functionName: FUNCTION,
+      credentials: KEY,
+      date: new Date(),
+      nonce: randomUUID(),
+      taskId,
+      body,
+      extraHeaders,
+    });
+  const readTask = async (taskId: string) => {
+    const response = await signed(
+      getAsyncTaskRequest({
+        host: host(),
+        functionName: FUNCTION,
+        credentials: KEY,
+        date: new Date(),
+        nonce: randomUUID(),
+        taskId,
+      }),
+    );
+    return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+  };
+
+  it('reports a task’s state as FC 3.0 names it while it runs, is retried and is done', async () => {
+    const gates: Array<(fail: boolean) => void> = [];
+    runner = (_fn, _event) =>
+      new Promise((resolve, reject) => gates.push((fail) => (fail ? reject(new Error('run fails')) : resolve('done'))));
+    const nextGate = async () => {
+      while (gates.length === 0) await new Promise((resolve) => setImmediate(resolve));
+      return gates.shift() as (fail: boolean) => void;
+    };
+    try {
+      expect((await signed(invoke('rsp1_states'))).status).toBe(202);
+      const first = await nextGate();
+      expect((await readTask('rsp1_states')).body).toMatchObject({ status: 'Running', alreadyRetriedTimes: 0 });
+      first(true);
+      const second = await nextGate();
+      expect((await readTask('rsp1_states')).body).toMatchObject({ status: 'Retrying', alreadyRetriedTimes: 1 });
+      second(false);
+      await api.idle();
+      expect((await readTask('rsp1_states')).body).toMatchObject({
+        status: 'Succeeded',
+        destinationStatus: 'Succeeded',
+        taskPayload: '{}',
+      });
+    } finally {
+      // Never leave a run hanging for the next test's idle().
+      for (const gate of gates.splice(0)) gate(false);
+    }
+  });
+
+  it.each([
+    ['queued', 0, 'Enqueued'],
+    ['running', 1, 'Running'],
+    ['running', 2, 'Retrying'],
+    ['succeeded', 1, 'Succeeded'],
+    ['failed', 4, 'Failed'],
+  ] as const)('names a %s invocation after %i runs %s', (status, attempts, expected) => {
+    expect(taskStatus({ status, attempts } as FcInvocation)).toBe(expected);
+  });
+
+  it('gives an async invocation without a task ID one of its own, readable like any other', async () => {
+    const request = invoke('unused');
+    delete request.headers['x-fc-async-task-id'];
+    const response = await signed(request);
+    expect(response.status).toBe(202);
+    const taskId = response.headers.get('x-fc-async-task-id') as string;
+    expect(taskId).toMatch(/^[A-Za-z_][A-Za-z0-9_-]{0,127}$/);
+    await api.idle();
+    expect((await readTask(taskId)).body).toMatchObject({ taskId, status: 'Succeeded' });
+  });
+
+  it.each([
+    [
+      'a request signed as another API',
+      () => signed(invoke('rsp1_x', '{}', { 'x-acs-action': 'GetAsyncTask' })),
+      400,
+      'InvalidArgument',
+    ],
+    [
+      'a task ID of the wrong shape',
+      () => signed(invoke('rsp1_y'), { 'x-fc-async-task-id': '9-digit-first' }),
+      400,
+      'InvalidArgument',
+    ],
+    [
+      'an async payload over 128 KiB',
+      () => signed(invoke('rsp1_z', 'x'.repeat(128 * 1024 + 1))),
+      400,
+      'EntityTooLarge',
+    ],
+    [
+      'an unsigned request',
+      () => fetch(`${served.url}/2023-03-30/functions/${FUNCTION}/invocations`, { method: 'POST', body: '{}' }),
+      400,
+      'InvalidArgument',
+    ],
+    [
+      'an API the emulator does not serve',
+      () => fetch(`${served.url}/2023-03-30/functions/${FUNCTION}`),
+      400,
+      'PathNotSupported',
+    ],
+  ])('refuses %s (%i %s) in FC 3.0’s error shape, and runs nothing', async (_, send, status, code) => {
+    const response = await send();
+    expect(response.status).toBe(status);
+    expect(await response.json()).toEqual({
+      errorCode: code,
+      errorMessage: expect.any(String),
+      requestId: expect.any(String),
+    });
+    await api.idle();
+    expect(calls).toEqual([]);
+  });
+
+  it('keeps one queue for both APIs, with task IDs per API and function', async () => {
+    await client().invokeFunction(SERVICE, FUNCTION, '{"v":2}', asyncHeaders('rsp1_both'));
+    expect((await signed(invoke('rsp1_both', '{"v":3}'))).status).toBe(202);
+    await api.idle();
+    expect(api.invocations().map((i) => [i.api, i.invocationId, i.status])).toEqual([
+      ['2016-08-15', 'rsp1_both', 'succeeded'],
+      ['2023-03-30', 'rsp1_both', 'succeeded'],
+    ]);
   });
 });

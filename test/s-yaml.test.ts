@@ -32,6 +32,7 @@ const spec = parse(file, { merge: true }) as {
 const PROVIDED_BY_FC = [
   'FC_REGION',
   'FC_ACCOUNT_ID',
+  'FC_FUNCTION_NAME',
   'ALIBABA_CLOUD_ACCESS_KEY_ID',
   'ALIBABA_CLOUD_ACCESS_KEY_SECRET',
   'ALIBABA_CLOUD_SECURITY_TOKEN',

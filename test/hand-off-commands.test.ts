@@ -1,0 +1,207 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { ACTIONS } from '../shared/actions.ts';
+import {
+  type AsyncInvokeResult,
+  type AsyncInvoker,
+  handOffIdFor,
+  InvokeError,
+  MAX_HAND_OFF_EVENT_BYTES,
+} from '../shared/async/invoker.ts';
+import { parseConfig } from '../shared/config.ts';
+import { type CommandEvent, commandEventSchema } from '../shared/core/command-event.ts';
+import { createResponder, packCommands } from '../shared/core/responder.ts';
+import type { ElasticsearchApi } from '../shared/elasticsearch/client.ts';
+import { createRootLogger, requestLog } from '../shared/logger.ts';
+
+/**
+ * How the responder hands an event off: one command carrying all of its runnable targets (several
+ * only past FC's 128 KiB event limit), under an ID derived from their clientTokens.
+ */
+
+const ACTION = ACTIONS['interrupt-elasticsearch-task'];
+const config = parseConfig({
+  ALLOWED_INSTANCES: 'es-cn-ok*',
+  ALIBABA_CLOUD_REGION: 'cn-hangzhou',
+  MAX_TARGETS_PER_EVENT: '1000',
+});
+const api: ElasticsearchApi = {
+  call: () => Promise.reject(new Error('the hand-off makes no API call')),
+};
+const logger = requestLog(createRootLogger('test', { POWERTOOLS_LOG_LEVEL: 'SILENT' }), {});
+const credentials = { accessKeyId: 'AK', accessKeySecret: 'S' };
+
+function recordingInvoker(answer: (event: object, id: string) => Promise<AsyncInvokeResult>) {
+  const invoked: Array<{ command: CommandEvent; id: string }> = [];
+  const invoker: AsyncInvoker = {
+    invoke: (event, id) => {
+      invoked.push({ command: event as CommandEvent, id });
+      return answer(event, id);
+    },
+  };
+  return { invoked, invokerFor: () => invoker };
+}
+
+const event = (ids: string[], eventKey = 'slack:1.2.3') => ({
+  items: ids.map((instanceId) => ({ instanceId, eventKey })),
+  reason: 'rollout stuck',
+  replyUrl: 'https://hooks.slack.com/commands/T1/2/abc',
+});
+
+describe('Function: responder.handOff', () => {
+  it('hands off one command for all runnable targets, under the ID of their tokens, and reports each target', async () => {
+    const responder = createResponder({ action: ACTION, config, api });
+    const { invoked, invokerFor } = recordingInvoker(async () => ({ status: 'accepted', requestId: 'r1' }));
+    const outcome = await responder.handOff(event(['es-cn-ok-1', 'es-cn-denied', 'es-cn-ok-2']), {
+      source: 'slack',
+      credentials,
+      logger,
+      invokerFor,
+      replyUrl: 'https://hooks.slack.com/commands/T1/2/abc',
+    });
+    expect(outcome.status).toBe(202);
+    expect(outcome.body.results.map((r) => [r.instanceId, r.outcome])).toEqual([
+      ['es-cn-ok-1', 'accepted'],
+      ['es-cn-denied', 'refused'],
+      ['es-cn-ok-2', 'accepted'],
+    ]);
+    expect(invoked).toHaveLength(1);
+    const [{ command, id }] = invoked as [{ command: CommandEvent; id: string }];
+    expect(commandEventSchema.safeParse(command).success).toBe(true);
+    expect(command.targets.map((t) => t.instanceId)).toEqual(['es-cn-ok-1', 'es-cn-ok-2']);
+    expect(command.reply).toEqual({ url: 'https://hooks.slack.com/commands/T1/2/abc' });
+    const tokens = outcome.body.results.filter((r) => r.outcome === 'accepted').map((r) => r.clientToken as string);
+    expect(id).toBe(handOffIdFor(tokens));
+  });
+
+  it('tells every target of a duplicate that it runs once', async () => {
+    const responder = createResponder({ action: ACTION, config, api });
+    const { invokerFor } = recordingInvoker(async () => ({ status: 'duplicate', taskStatus: 'Running' }));
+    const outcome = await responder.handOff(event(['es-cn-ok-1', 'es-cn-ok-2']), {
+      source: 'slack',
+      credentials,
+      logger,
+      invokerFor,
+    });
+    expect(outcome.body.results.map((r) => r.message)).toEqual([
+      'InterruptElasticsearchTask was already handed off for this event; it runs once',
+      'InterruptElasticsearchTask was already handed off for this event; it runs once',
+    ]);
+  });
+
+  it.each([
+    [
+      new InvokeError('Throttled', 'FC answered 429 at 123.cn-hangzhou.fc.aliyuncs.com', {
+        retryable: true,
+        httpStatus: 429,
+      }),
+      503,
+    ],
+    [
+      new InvokeError('Refused', 'FC answered 403 AccessDenied: acs:fc:cn-hangzhou:123:functions/x', {
+        retryable: false,
+        httpStatus: 403,
+        platformCode: 'AccessDenied',
+      }),
+      200,
+    ],
+    [new InvokeError('RunsExhausted', 'ran 4 times', { retryable: false, platformCode: 'Failed' }), 200],
+  ])('reports a failed hand-off (%s) on every target, in our words', async (error, status) => {
+    const responder = createResponder({ action: ACTION, config, api });
+    const { invokerFor } = recordingInvoker(() => Promise.reject(error));
+    const outcome = await responder.handOff(event(['es-cn-ok-1', 'es-cn-ok-2']), {
+      source: 'slack',
+      credentials,
+      logger,
+      invokerFor,
+    });
+    expect(outcome.status).toBe(status);
+    for (const result of outcome.body.results) {
+      expect(result).toMatchObject({ outcome: 'failed', code: error.code, retryable: error.retryable });
+      expect(result.message).not.toContain('123');
+      expect(result.message).not.toContain('aliyuncs');
+      if (error.platformCode) expect(result.message).toContain(error.platformCode);
+    }
+  });
+
+  it('hands nothing off under DRY_RUN', async () => {
+    const responder = createResponder({
+      action: ACTION,
+      config: parseConfig({
+        ...process.env,
+        ALLOWED_INSTANCES: '*',
+        ALIBABA_CLOUD_REGION: 'cn-hangzhou',
+        DRY_RUN: 'true',
+      }),
+      api,
+    });
+    const { invoked, invokerFor } = recordingInvoker(async () => ({ status: 'accepted' }));
+    const outcome = await responder.handOff(event(['es-cn-ok-1']), {
+      source: 'slack',
+      credentials,
+      logger,
+      invokerFor,
+    });
+    expect(outcome.body.results[0]?.outcome).toBe('dry-run');
+    expect(invoked).toEqual([]);
+  });
+
+  it('splits an event too large for one FC event into commands that each fit, every target once', async () => {
+    const responder = createResponder({ action: ACTION, config, api });
+    const { invoked, invokerFor } = recordingInvoker(async () => ({ status: 'accepted' }));
+    const ids = Array.from({ length: 900 }, (_, i) => `es-cn-ok-${String(i).padStart(4, '0')}`);
+    const longKey = `grafana:${'k'.repeat(240)}`;
+    const outcome = await responder.handOff(event(ids, longKey), {
+      source: 'grafana',
+      credentials,
+      logger,
+      invokerFor,
+    });
+    expect(outcome.body.results.every((r) => r.outcome === 'accepted')).toBe(true);
+    expect(invoked.length).toBeGreaterThan(1);
+    for (const { command } of invoked)
+      expect(Buffer.byteLength(JSON.stringify(command))).toBeLessThanOrEqual(MAX_HAND_OFF_EVENT_BYTES);
+    expect(invoked.flatMap(({ command }) => command.targets.map((t) => t.instanceId)).sort()).toEqual(ids);
+  });
+});
+
+describe('Function: packCommands', () => {
+  const base = { responderCommand: 1 as const, function: ACTION.functionName, source: 'generic' as const };
+  const runnable = (n: number, keyLength: number) =>
+    Array.from({ length: n }, (_, i) => ({
+      target: { instanceId: `es-cn-x${i}`, regionId: 'cn-hangzhou', eventKey: `e${'k'.repeat(keyLength)}` },
+      clientToken: `ies1-${i.toString(16).padStart(40, '0')}`,
+    }));
+
+  it('packs the same targets into the same commands whatever their order, each within the limit', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 60 }),
+        fc.integer({ min: 1, max: 200 }),
+        fc.integer({ min: 600, max: 4000 }),
+        (n, keyLength, limit) => {
+          const targets = runnable(n, keyLength);
+          const shuffled = [...targets].reverse();
+          const batches = packCommands(targets, base, limit);
+          const again = packCommands(shuffled, base, limit);
+          const membership = (bs: typeof batches) => bs.map((b) => b.map((p) => p.clientToken).sort()).sort();
+          expect(membership(again)).toEqual(membership(batches));
+          expect(batches.flat().length).toBe(n);
+          for (const batch of batches) {
+            const size = Buffer.byteLength(JSON.stringify({ ...base, targets: batch.map((p) => p.target) }));
+            // One target alone may pass a tiny limit; it still gets its own command.
+            if (batch.length > 1) expect(size).toBeLessThanOrEqual(limit);
+            // Within a command, the event's order.
+            expect(batch.map((p) => targets.indexOf(p))).toEqual(
+              [...batch.map((p) => targets.indexOf(p))].sort((a, b) => a - b),
+            );
+          }
+        },
+      ),
+    );
+  });
+
+  it('keeps an ordinary event in one command', () => {
+    expect(packCommands(runnable(100, 40), base)).toHaveLength(1);
+  });
+});
