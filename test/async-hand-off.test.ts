@@ -217,7 +217,7 @@ describe.each([
     expect(slackLocal.fcInvoke.invocations()).toHaveLength(1);
     const replies = slackLocal.replies.replies();
     expect(replies).toHaveLength(1);
-    const text = (replies[0]?.body as { text: string }).text;
+    const text = (replies[0]?.body as { text?: string } | undefined)?.text ?? '';
     for (const id of ids) expect(text).toContain(id);
     expect(slackHistory('es-cn-demo-activating')).toHaveLength(1);
     expect(slackHistory('es-cn-demo-migrating')).toHaveLength(1);
@@ -448,6 +448,6 @@ describe('File: README.md, the Slack follow-up example', () => {
     await readmeLocal.fcInvoke.idle();
     const posted = readmeLocal.replies.replies();
     expect(posted).toHaveLength(1);
-    expect(placeholders((posted[0]?.body as { text: string }).text)).toBe(followUp);
+    expect(placeholders((posted[0]?.body as { text?: string } | undefined)?.text ?? '')).toBe(followUp);
   });
 });
