@@ -39,6 +39,8 @@ const LOCAL_ROUTES = [
   'GET|PUT /emulator/faults',
   'GET /emulator/replies',
   '/openapi/… (the emulated Elasticsearch API)',
+  '/2023-03-30/functions/… (the emulated FC 3.0 invoke API)',
+  '/2016-08-15/services/… (the emulated FC 2.0 invoke API)',
 ];
 
 /** What an unknown path gets: a JSON 404 naming the functions, sources and routes that exist. */
