@@ -70,7 +70,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const sizes = await buildAll();
   for (const { name, bytes, fc2Bytes } of sizes) {
     process.stdout.write(
-      `dist/${name}/index.js  ${(bytes / 1024).toFixed(1)} KiB   (+ fc2.js ${(fc2Bytes / 1024).toFixed(0)} KiB, loaded only on a hand-off)\n`,
+      `dist/${name}/index.js  ${(bytes / 1024).toFixed(1)} KiB   (+ fc2.js ${(fc2Bytes / 1024).toFixed(0)} KiB, loaded only on an FC 2.0 hand-off)\n`,
     );
   }
 }

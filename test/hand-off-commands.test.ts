@@ -10,7 +10,7 @@ import {
 } from '../shared/async/invoker.ts';
 import { parseConfig } from '../shared/config.ts';
 import { type CommandEvent, commandEventSchema } from '../shared/core/command-event.ts';
-import { createResponder, packCommands } from '../shared/core/responder.ts';
+import { createResponder, MAX_TARGETS_PER_COMMAND, packCommands } from '../shared/core/responder.ts';
 import type { ElasticsearchApi } from '../shared/elasticsearch/client.ts';
 import { createRootLogger, requestLog } from '../shared/logger.ts';
 
@@ -146,7 +146,7 @@ describe('Function: responder.handOff', () => {
     expect(invoked).toEqual([]);
   });
 
-  it('splits an event too large for one FC event into commands that each fit, every target once', async () => {
+  it('splits an event of hundreds of targets into commands that each fit FC’s limit, every target once', async () => {
     const responder = createResponder({ action: ACTION, config, api });
     const { invoked, invokerFor } = recordingInvoker(async () => ({ status: 'accepted' }));
     const ids = Array.from({ length: 900 }, (_, i) => `es-cn-ok-${String(i).padStart(4, '0')}`);
@@ -166,42 +166,50 @@ describe('Function: responder.handOff', () => {
 });
 
 describe('Function: packCommands', () => {
-  const base = { responderCommand: 1 as const, function: ACTION.functionName, source: 'generic' as const };
-  const runnable = (n: number, keyLength: number) =>
+  const runnable = (n: number) =>
     Array.from({ length: n }, (_, i) => ({
-      target: { instanceId: `es-cn-x${i}`, regionId: 'cn-hangzhou', eventKey: `e${'k'.repeat(keyLength)}` },
-      clientToken: `ies1-${i.toString(16).padStart(40, '0')}`,
+      target: { instanceId: `es-cn-x${i}`, regionId: 'cn-hangzhou', eventKey: 'e' },
+      clientToken: `ies1-${(i * 7919).toString(16).padStart(40, '0')}`,
     }));
 
-  it('packs the same targets into the same commands whatever their order, each within the limit', () => {
+  it('packs the same targets into the same commands whatever their order, keeping the event’s order inside', () => {
     fc.assert(
-      fc.property(
-        fc.integer({ min: 1, max: 60 }),
-        fc.integer({ min: 1, max: 200 }),
-        fc.integer({ min: 600, max: 4000 }),
-        (n, keyLength, limit) => {
-          const targets = runnable(n, keyLength);
-          const shuffled = [...targets].reverse();
-          const batches = packCommands(targets, base, limit);
-          const again = packCommands(shuffled, base, limit);
-          const membership = (bs: typeof batches) => bs.map((b) => b.map((p) => p.clientToken).sort()).sort();
-          expect(membership(again)).toEqual(membership(batches));
-          expect(batches.flat().length).toBe(n);
-          for (const batch of batches) {
-            const size = Buffer.byteLength(JSON.stringify({ ...base, targets: batch.map((p) => p.target) }));
-            // One target alone may pass a tiny limit; it still gets its own command.
-            if (batch.length > 1) expect(size).toBeLessThanOrEqual(limit);
-            // Within a command, the event's order.
-            expect(batch.map((p) => targets.indexOf(p))).toEqual(
-              [...batch.map((p) => targets.indexOf(p))].sort((a, b) => a - b),
-            );
-          }
-        },
-      ),
+      fc.property(fc.integer({ min: 1, max: 80 }), fc.integer({ min: 1, max: 20 }), (n, per) => {
+        const targets = runnable(n);
+        const batches = packCommands(targets, per);
+        const again = packCommands([...targets].reverse(), per);
+        const membership = (bs: typeof batches) => bs.map((b) => b.map((p) => p.clientToken).sort()).sort();
+        expect(membership(again)).toEqual(membership(batches));
+        expect(batches.flat().length).toBe(n);
+        expect(batches.length).toBe(Math.ceil(n / per));
+        for (const batch of batches) {
+          const positions = batch.map((p) => targets.indexOf(p));
+          expect(positions).toEqual([...positions].sort((a, b) => a - b));
+        }
+      }),
     );
   });
 
   it('keeps an ordinary event in one command', () => {
-    expect(packCommands(runnable(100, 40), base)).toHaveLength(1);
+    expect(packCommands(runnable(MAX_TARGETS_PER_COMMAND))).toHaveLength(1);
+    expect(packCommands(runnable(MAX_TARGETS_PER_COMMAND + 1))).toHaveLength(2);
+  });
+
+  it('fits FC’s event limit with the largest command it can build', () => {
+    // Every field at its longest, and made of the characters JSON spends the most bytes on.
+    const worst: CommandEvent = {
+      responderCommand: 1,
+      function: 'interrupt-elasticsearch-task',
+      source: 'generic',
+      reason: '\u0001'.repeat(1000),
+      targets: Array.from({ length: MAX_TARGETS_PER_COMMAND }, (_, i) => ({
+        instanceId: `es-${String(i).padStart(3, '0')}${'a'.repeat(60)}`,
+        regionId: 'cn-heyuan-acdr-1',
+        eventKey: `!${'"\\'.repeat(127)}!`,
+      })),
+      reply: { url: `https://hooks.slack.com/${'a'.repeat(2048 - 24)}` },
+    };
+    expect(commandEventSchema.safeParse(worst).success).toBe(true);
+    expect(Buffer.byteLength(JSON.stringify(worst))).toBeLessThanOrEqual(MAX_HAND_OFF_EVENT_BYTES);
   });
 });

@@ -1,5 +1,14 @@
 import type FC from '@alicloud/fc2';
-import { type AsyncInvokeResult, type AsyncInvoker, INVOCATION_ID_PATTERN, InvokeError } from './invoker.ts';
+import {
+  checkInvokerOptions,
+  endpointOrigin,
+  handOffCredentials,
+  handOffPayload,
+  type InvokerCredentials,
+  networkFailure,
+  THROTTLE_CODE,
+} from './hand-off-input.ts';
+import { type AsyncInvokeResult, type AsyncInvoker, InvokeError, MAX_HAND_OFF_EVENT_BYTES } from './invoker.ts';
 
 /**
  * The async hand-off over Function Compute's invoke API, through `@alicloud/fc2`:
@@ -12,11 +21,7 @@ import { type AsyncInvokeResult, type AsyncInvoker, INVOCATION_ID_PATTERN, Invok
  * happens (and then cached), never at module load, to keep cold starts cheap.
  */
 
-export interface Fc2Credentials {
-  accessKeyId: string;
-  accessKeySecret: string;
-  securityToken?: string | undefined;
-}
+export type Fc2Credentials = InvokerCredentials;
 
 export type Fc2Client = Pick<FC, 'invokeFunction'>;
 export type Fc2ClientConstructor = new (accountId: string, config: ConstructorParameters<typeof FC>[1]) => Fc2Client;
@@ -46,15 +51,10 @@ export interface Fc2InvokerOptions {
   loadClient?: (() => Promise<Fc2ClientConstructor>) | undefined;
 }
 
-export const DEFAULT_MAX_ASYNC_EVENT_BYTES = 128 * 1024;
+export const DEFAULT_MAX_ASYNC_EVENT_BYTES = MAX_HAND_OFF_EVENT_BYTES;
 
 /** The error code FC answers (with 409) for a stateful async invocation ID already used. */
 export const DUPLICATE_INVOCATION_CODE = 'StatefulAsyncInvocationAlreadyExists';
-
-const NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_-]{0,127}$/;
-const QUALIFIER_PATTERN = /^[A-Za-z0-9_-]{1,128}$/;
-const ACCOUNT_PATTERN = /^\d{1,32}$/;
-const REGION_PATTERN = /^[a-z]{2,}(?:-[a-z0-9]+){1,3}$/;
 
 let sharedClient: Promise<Fc2ClientConstructor> | undefined;
 
@@ -71,47 +71,14 @@ export function loadFc2Client(): Promise<Fc2ClientConstructor> {
 }
 
 function normalizeEndpoint(endpoint: string | undefined): { endpoint?: string; secure: boolean } {
-  const trimmed = endpoint?.trim();
-  if (!trimmed) return { secure: true };
-  const withProtocol = /^[a-z][a-z0-9+.-]*:\/\//i.test(trimmed) ? trimmed : `https://${trimmed}`;
-  let url: URL;
-  try {
-    url = new URL(withProtocol);
-  } catch {
-    throw new TypeError(`the FC endpoint "${trimmed}" is not a URL`);
-  }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-    throw new TypeError(`the FC endpoint must be http(s), not ${url.protocol}`);
-  }
-  if ((url.pathname !== '/' && url.pathname !== '') || url.search || url.hash || url.username || url.password) {
-    throw new TypeError('the FC endpoint must be an origin (scheme, host, port) without path, query or user info');
-  }
-  return { endpoint: `${url.protocol}//${url.host}`, secure: url.protocol === 'https:' };
-}
-
-function validateOptions(options: Fc2InvokerOptions): void {
-  if (!ACCOUNT_PATTERN.test(options.accountId ?? '')) throw new TypeError('accountId must be the numeric account ID');
-  if (!REGION_PATTERN.test(options.region ?? '')) throw new TypeError('region must be a region ID like cn-hangzhou');
-  if (!NAME_PATTERN.test(options.serviceName ?? '')) throw new TypeError('serviceName is not a valid FC service name');
-  if (!NAME_PATTERN.test(options.functionName ?? ''))
-    throw new TypeError('functionName is not a valid FC function name');
-  if (options.qualifier !== undefined && !QUALIFIER_PATTERN.test(options.qualifier)) {
-    throw new TypeError('qualifier is not a valid version or alias');
-  }
-  if (!Number.isInteger(options.timeoutMs) || options.timeoutMs < 1) {
-    throw new TypeError('timeoutMs must be a positive whole number');
-  }
-  if (typeof options.credentials !== 'function') throw new TypeError('credentials must be a function');
+  const origin = endpointOrigin(endpoint);
+  return origin ? { endpoint: origin.origin, secure: origin.protocol === 'https:' } : { secure: true };
 }
 
 const headerValue = (headers: Record<string, string | string[] | undefined> | undefined, name: string) => {
   const value = headers?.[name];
   return (Array.isArray(value) ? value[0] : value) || undefined;
 };
-
-const THROTTLE_CODE = /^(Throttl|ResourceExhausted|ResourceThrottled|TooManyRequests)/;
-const NETWORK_CODE = /^(E[A-Z0-9_]+|EAI_[A-Z]+)$/;
-const TLS_CODE = /(CERT|TLS|SSL)/;
 
 export type Fc2Outcome = { duplicate: true; requestId?: string | undefined } | InvokeError;
 
@@ -156,18 +123,8 @@ export function classifyFc2Error(error: unknown): Fc2Outcome {
   if (/Timeout/i.test(name) || code === 'ETIMEDOUT' || code === 'ESOCKETTIMEDOUT') {
     return new InvokeError('Timeout', `the FC invoke call timed out: ${message}`, { retryable: true, cause: error });
   }
-  if (code !== undefined && TLS_CODE.test(code)) {
-    return new InvokeError('NetworkError', `TLS failure calling FC (${code}): ${message}`, {
-      retryable: false,
-      cause: error,
-    });
-  }
-  if (code !== undefined && NETWORK_CODE.test(code)) {
-    return new InvokeError('NetworkError', `network failure calling FC (${code}): ${message}`, {
-      retryable: true,
-      cause: error,
-    });
-  }
+  const network = networkFailure(code, message, error);
+  if (network) return network;
   if (error instanceof SyntaxError) {
     return new InvokeError('BadResponse', `unreadable answer from FC: ${message}`, { retryable: true, cause: error });
   }
@@ -189,7 +146,7 @@ function withDeadline<T>(promise: Promise<T>, ms: number): Promise<T> {
 }
 
 export function createFc2Invoker(options: Fc2InvokerOptions): AsyncInvoker {
-  validateOptions(options);
+  checkInvokerOptions(options, true);
   const { endpoint, secure } = normalizeEndpoint(options.endpoint);
   const maxEventBytes = options.maxEventBytes ?? DEFAULT_MAX_ASYNC_EVENT_BYTES;
   const load = options.loadClient ?? loadFc2Client;
@@ -205,42 +162,8 @@ export function createFc2Invoker(options: Fc2InvokerOptions): AsyncInvoker {
 
   return {
     async invoke(event: object, invocationId: string): Promise<AsyncInvokeResult> {
-      if (typeof invocationId !== 'string' || !INVOCATION_ID_PATTERN.test(invocationId)) {
-        throw new InvokeError('InvalidInvocationId', 'the invocation ID must match ^[A-Za-z_][A-Za-z0-9_-]{0,127}$', {
-          retryable: false,
-        });
-      }
-      let payload: string | undefined;
-      try {
-        payload = JSON.stringify(event);
-      } catch (error) {
-        throw new InvokeError('InvalidEvent', `the event cannot be serialised: ${(error as Error).message}`, {
-          retryable: false,
-          cause: error,
-        });
-      }
-      if (typeof payload !== 'string' || typeof event !== 'object' || event === null) {
-        throw new InvokeError('InvalidEvent', 'the event must be a JSON object', { retryable: false });
-      }
-      const bytes = Buffer.byteLength(payload, 'utf8');
-      if (bytes > maxEventBytes) {
-        throw new InvokeError('InvalidEvent', `the event is ${bytes} bytes, over the limit of ${maxEventBytes}`, {
-          retryable: false,
-        });
-      }
-
-      let credentials: Fc2Credentials;
-      try {
-        credentials = await options.credentials();
-      } catch (error) {
-        throw new InvokeError('ClientError', `no credentials for the FC invoke call: ${(error as Error).message}`, {
-          retryable: false,
-          cause: error,
-        });
-      }
-      if (!credentials?.accessKeyId || !credentials.accessKeySecret) {
-        throw new InvokeError('ClientError', 'no credentials for the FC invoke call', { retryable: false });
-      }
+      const payload = handOffPayload(event, invocationId, maxEventBytes);
+      const credentials = await handOffCredentials(options.credentials);
 
       let client: Fc2Client;
       try {

@@ -7,9 +7,17 @@ import {
   type WireResponse,
 } from '../elasticsearch/transport.ts';
 import {
+  checkInvokerOptions,
+  endpointOrigin,
+  handOffCredentials,
+  handOffPayload,
+  type InvokerCredentials,
+  networkFailure,
+  THROTTLE_CODE,
+} from './hand-off-input.ts';
+import {
   type AsyncInvokeResult,
   type AsyncInvoker,
-  INVOCATION_ID_PATTERN,
   InvokeError,
   MAX_HAND_OFF_EVENT_BYTES,
   taskIdForGeneration,
@@ -35,11 +43,7 @@ import {
 
 export const FC3_API_VERSION = '2023-03-30';
 
-export interface Fc3Credentials {
-  accessKeyId: string;
-  accessKeySecret: string;
-  securityToken?: string | undefined;
-}
+export type Fc3Credentials = InvokerCredentials;
 
 export interface Fc3InvokerOptions {
   /** The Alibaba Cloud account (main account UID) that owns the function: part of the endpoint. */
@@ -73,24 +77,10 @@ export const DEFAULT_MAX_GENERATIONS = 4;
 /** AsyncTask states (the SDK's AsyncTask model) after which the task will never run again. */
 export const FAILED_FOR_GOOD: ReadonlySet<string> = new Set(['Failed', 'Stopped', 'Invalid', 'Expired']);
 
-const NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_-]{0,127}$/;
-const QUALIFIER_PATTERN = /^[A-Za-z0-9_-]{1,128}$/;
-const ACCOUNT_PATTERN = /^\d{1,32}$/;
-const REGION_PATTERN = /^[a-z]{2,}(?:-[a-z0-9]+){1,3}$/;
 const USER_AGENT = 'es-change-responder/1 (+ACS3-HMAC-SHA256)';
 const EVENT_CONTENT_TYPE = 'application/octet-stream';
 
-const THROTTLE_CODE = /^(Throttl|ResourceExhausted|ResourceThrottled|TooManyRequests)/;
-const NETWORK_CODE = /^(E[A-Z0-9_]+|EAI_[A-Z]+)$/;
-const TLS_CODE = /(CERT|TLS|SSL)/;
-
-export function invokePath(functionName: string): string {
-  return `/${FC3_API_VERSION}/functions/${percentEncode(functionName)}/invocations`;
-}
-
-export function asyncTaskPath(functionName: string, taskId: string): string {
-  return `/${FC3_API_VERSION}/functions/${percentEncode(functionName)}/async-tasks/${percentEncode(taskId)}`;
-}
+const functionPath = (functionName: string) => `/${FC3_API_VERSION}/functions/${percentEncode(functionName)}`;
 
 export interface SignedFcRequest {
   method: 'POST' | 'GET';
@@ -112,89 +102,63 @@ export interface Fc3RequestInput {
   extraHeaders?: Record<string, string> | undefined;
 }
 
-/** The signed `InvokeFunction` request (Async, with a task ID): the one place its shape is decided. */
-export function invokeFunctionRequest(input: Fc3RequestInput & { taskId: string; body: string }): SignedFcRequest {
-  const path = invokePath(input.functionName);
+function signedRequest(
+  input: Fc3RequestInput,
+  method: 'POST' | 'GET',
+  action: string,
+  path: string,
+  headers: Record<string, string>,
+  body?: string,
+): SignedFcRequest {
   const query: Record<string, string> = input.qualifier ? { qualifier: input.qualifier } : {};
-  const headers = signRequest({
-    method: 'POST',
+  const signed = signRequest({
+    method,
     host: input.host,
     path,
     query,
-    action: 'InvokeFunction',
+    action,
     version: FC3_API_VERSION,
-    body: input.body,
-    contentType: EVENT_CONTENT_TYPE,
+    ...(body === undefined ? {} : { body, contentType: EVENT_CONTENT_TYPE }),
     credentials: input.credentials,
     date: input.date,
     nonce: input.nonce,
-    extraHeaders: {
-      accept: 'application/json',
-      'user-agent': USER_AGENT,
-      'x-fc-invocation-type': 'Async',
-      'x-fc-async-task-id': input.taskId,
-      ...input.extraHeaders,
-    },
+    extraHeaders: { accept: 'application/json', 'user-agent': USER_AGENT, ...headers, ...input.extraHeaders },
   });
-  return { method: 'POST', path, query, headers, body: input.body };
+  return { method, path, query, headers: signed, ...(body === undefined ? {} : { body }) };
 }
 
+/** The signed `InvokeFunction` request (Async, with a task ID): the one place its shape is decided. */
+export const invokeFunctionRequest = (input: Fc3RequestInput & { taskId: string; body: string }): SignedFcRequest =>
+  signedRequest(
+    input,
+    'POST',
+    'InvokeFunction',
+    `${functionPath(input.functionName)}/invocations`,
+    { 'x-fc-invocation-type': 'Async', 'x-fc-async-task-id': input.taskId },
+    input.body,
+  );
+
 /** The signed `GetAsyncTask` request. */
-export function getAsyncTaskRequest(input: Fc3RequestInput & { taskId: string }): SignedFcRequest {
-  const path = asyncTaskPath(input.functionName, input.taskId);
-  const query: Record<string, string> = input.qualifier ? { qualifier: input.qualifier } : {};
-  const headers = signRequest({
-    method: 'GET',
-    host: input.host,
-    path,
-    query,
-    action: 'GetAsyncTask',
-    version: FC3_API_VERSION,
-    credentials: input.credentials,
-    date: input.date,
-    nonce: input.nonce,
-    extraHeaders: { accept: 'application/json', 'user-agent': USER_AGENT, ...input.extraHeaders },
-  });
-  return { method: 'GET', path, query, headers };
-}
+export const getAsyncTaskRequest = (input: Fc3RequestInput & { taskId: string }): SignedFcRequest =>
+  signedRequest(
+    input,
+    'GET',
+    'GetAsyncTask',
+    `${functionPath(input.functionName)}/async-tasks/${percentEncode(input.taskId)}`,
+    {},
+  );
 
 /** `https://<account>.<region>.fc.aliyuncs.com` (FC 3.0's documented invoke endpoint), or the override. */
 export function fc3Origin(options: { accountId: string; region: string; endpoint?: string | undefined }): URL {
-  const trimmed = options.endpoint?.trim();
-  if (!trimmed) return new URL(`https://${options.accountId}.${options.region}.fc.aliyuncs.com`);
-  const withProtocol = /^[a-z][a-z0-9+.-]*:\/\//i.test(trimmed) ? trimmed : `https://${trimmed}`;
-  let url: URL;
-  try {
-    url = new URL(withProtocol);
-  } catch {
-    throw new TypeError('the FC endpoint is not a URL');
-  }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-    throw new TypeError(`the FC endpoint must be http(s), not ${url.protocol}`);
-  }
-  if ((url.pathname !== '/' && url.pathname !== '') || url.search || url.hash || url.username || url.password) {
-    throw new TypeError('the FC endpoint must be an origin (scheme, host, port) without path, query or user info');
-  }
-  return new URL(`${url.protocol}//${url.host}`);
+  return endpointOrigin(options.endpoint) ?? new URL(`https://${options.accountId}.${options.region}.fc.aliyuncs.com`);
 }
 
 function validateOptions(options: Fc3InvokerOptions): void {
-  if (!ACCOUNT_PATTERN.test(options.accountId ?? '')) throw new TypeError('accountId must be the numeric account ID');
-  if (!REGION_PATTERN.test(options.region ?? '')) throw new TypeError('region must be a region ID like cn-hangzhou');
-  if (!NAME_PATTERN.test(options.functionName ?? '')) {
-    throw new TypeError('functionName is not a valid FC function name');
-  }
-  if (options.qualifier !== undefined && !QUALIFIER_PATTERN.test(options.qualifier)) {
-    throw new TypeError('qualifier is not a valid version or alias');
-  }
-  if (!Number.isInteger(options.timeoutMs) || options.timeoutMs < 1) {
-    throw new TypeError('timeoutMs must be a positive whole number');
-  }
+  checkInvokerOptions(options);
   const generations = options.maxGenerations ?? DEFAULT_MAX_GENERATIONS;
   if (!Number.isInteger(generations) || generations < 1 || generations > 20) {
     throw new TypeError('maxGenerations must be a whole number from 1 to 20');
   }
-  if (typeof options.credentials !== 'function') throw new TypeError('credentials must be a function');
 }
 
 /**
@@ -204,27 +168,16 @@ function validateOptions(options: Fc3InvokerOptions): void {
 function errorFields(response: WireResponse): { code?: string; message?: string; requestId?: string } {
   let body: Record<string, unknown> = {};
   try {
-    const parsed: unknown = JSON.parse(response.body);
-    if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)) {
-      body = parsed as Record<string, unknown>;
-    }
+    body = Object(JSON.parse(response.body));
   } catch {
     // An unreadable error body is classified by its status alone.
   }
-  const pick = (...names: string[]) => {
-    for (const name of names) {
-      const value = body[name];
-      if (typeof value === 'string' && value !== '') return value;
-    }
-    return undefined;
-  };
-  const code = pick('errorCode', 'ErrorCode', 'Code', 'code');
-  const message = pick('errorMessage', 'ErrorMessage', 'Message', 'message');
-  const requestId = response.headers?.['x-fc-request-id'] ?? pick('requestId', 'RequestId');
+  const pick = (...names: string[]) =>
+    names.map((name) => body[name]).find((value): value is string => typeof value === 'string' && value !== '');
   return {
-    ...(code ? { code } : {}),
-    ...(message ? { message } : {}),
-    ...(requestId ? { requestId } : {}),
+    code: pick('errorCode', 'ErrorCode', 'Code', 'code'),
+    message: pick('errorMessage', 'ErrorMessage', 'Message', 'message'),
+    requestId: response.headers?.['x-fc-request-id'] ?? pick('requestId', 'RequestId'),
   };
 }
 
@@ -256,18 +209,8 @@ function exchangeError(operation: string, error: unknown): InvokeError {
   if (error instanceof AttemptTimeoutError || code === 'ETIMEDOUT') {
     return new InvokeError('Timeout', `${operation}: no answer from FC in time`, { retryable: true, cause: error });
   }
-  if (code !== undefined && TLS_CODE.test(code)) {
-    return new InvokeError('NetworkError', `${operation}: TLS failure calling FC (${code}): ${message}`, {
-      retryable: false,
-      cause: error,
-    });
-  }
-  if (code !== undefined && NETWORK_CODE.test(code)) {
-    return new InvokeError('NetworkError', `${operation}: network failure calling FC (${code}): ${message}`, {
-      retryable: true,
-      cause: error,
-    });
-  }
+  const network = networkFailure(code, message, error, `${operation}: `);
+  if (network) return network;
   return new InvokeError('ClientError', `${operation}: the HTTP client failed: ${message}`, {
     retryable: false,
     cause: error,
@@ -335,42 +278,8 @@ export function createFc3Invoker(options: Fc3InvokerOptions): AsyncInvoker {
 
   return {
     async invoke(event: object, invocationId: string): Promise<AsyncInvokeResult> {
-      if (typeof invocationId !== 'string' || !INVOCATION_ID_PATTERN.test(invocationId)) {
-        throw new InvokeError('InvalidInvocationId', 'the task ID must match ^[A-Za-z_][A-Za-z0-9_-]{0,127}$', {
-          retryable: false,
-        });
-      }
-      let payload: string | undefined;
-      try {
-        payload = JSON.stringify(event);
-      } catch (error) {
-        throw new InvokeError('InvalidEvent', `the event cannot be serialised: ${(error as Error).message}`, {
-          retryable: false,
-          cause: error,
-        });
-      }
-      if (typeof payload !== 'string' || typeof event !== 'object' || event === null) {
-        throw new InvokeError('InvalidEvent', 'the event must be a JSON object', { retryable: false });
-      }
-      const bytes = Buffer.byteLength(payload, 'utf8');
-      if (bytes > maxEventBytes) {
-        throw new InvokeError('InvalidEvent', `the event is ${bytes} bytes, over the limit of ${maxEventBytes}`, {
-          retryable: false,
-        });
-      }
-
-      let credentials: Fc3Credentials;
-      try {
-        credentials = await options.credentials();
-      } catch (error) {
-        throw new InvokeError('ClientError', `no credentials for the FC invoke call: ${(error as Error).message}`, {
-          retryable: false,
-          cause: error,
-        });
-      }
-      if (!credentials?.accessKeyId || !credentials.accessKeySecret) {
-        throw new InvokeError('ClientError', 'no credentials for the FC invoke call', { retryable: false });
-      }
+      const payload = handOffPayload(event, invocationId, maxEventBytes);
+      const credentials = await handOffCredentials(options.credentials);
 
       let lastStatus = '';
       for (let generation = 1; generation <= maxGenerations; generation++) {

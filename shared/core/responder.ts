@@ -5,7 +5,6 @@ import {
   type InvokeError,
   type InvokeErrorCode,
   isInvokeError,
-  MAX_HAND_OFF_EVENT_BYTES,
 } from '../async/invoker.ts';
 import { checkReplyUrl } from '../async/reply-sender.ts';
 import type { Credentials, ResponderConfig } from '../config.ts';
@@ -99,57 +98,39 @@ function distinctTargets(
 type Runnable = { target: Target & { regionId: string }; clientToken: string };
 
 /**
- * The event's runnable targets split into as few commands as fit FC's event limit (one, for any
- * chat command or alert group). Which target goes where depends only on the set of tokens
- * (packed in token order), so a retried delivery gives the same commands; within a command the
+ * Targets per command. One serialises to at most ~660 bytes (an instance ID of 65, a region, an
+ * event key of 256 printable characters, each at most 2 bytes in JSON, the keys), so 150 of them
+ * with the largest reason (1000 characters, ≤ 6 KB in JSON) and reply URL (2 KB) stay well under
+ * FC's 128 KiB event limit; the invoker still refuses anything larger.
+ */
+export const MAX_TARGETS_PER_COMMAND = 150;
+
+/**
+ * The event's runnable targets as commands: one for any chat command or alert group, several only
+ * past {@link MAX_TARGETS_PER_COMMAND}. Which target goes where depends only on the set of tokens
+ * (chunked in token order), so a retried delivery gives the same commands; within a command the
  * targets keep the event's order, which the report follows.
  */
-export function packCommands(
-  runnable: readonly Runnable[],
-  base: Omit<CommandEvent, 'targets'>,
-  maxBytes: number = MAX_HAND_OFF_EVENT_BYTES,
-): Runnable[][] {
-  const fixed = Buffer.byteLength(JSON.stringify({ ...base, targets: [] }), 'utf8');
-  const sizeOf = ({ target }: Runnable) =>
-    Buffer.byteLength(
-      JSON.stringify({ instanceId: target.instanceId, regionId: target.regionId, eventKey: target.eventKey }),
-      'utf8',
-    ) + 1;
+export function packCommands(runnable: readonly Runnable[], perCommand = MAX_TARGETS_PER_COMMAND): Runnable[][] {
+  const byToken = [...runnable].sort((a, b) => (a.clientToken < b.clientToken ? -1 : 1));
   const batches: Runnable[][] = [];
-  let current: Runnable[] = [];
-  let bytes = fixed;
-  for (const p of [...runnable].sort((a, b) => (a.clientToken < b.clientToken ? -1 : 1))) {
-    const size = sizeOf(p);
-    if (current.length > 0 && bytes + size > maxBytes) {
-      batches.push(current);
-      current = [];
-      bytes = fixed;
-    }
-    current.push(p);
-    bytes += size;
+  for (let i = 0; i < byToken.length; i += perCommand) {
+    const members = new Set(byToken.slice(i, i + perCommand));
+    batches.push(runnable.filter((p) => members.has(p)));
   }
-  if (current.length > 0) batches.push(current);
-  const order = new Map(runnable.map((p, i) => [p, i]));
-  return batches.map((batch) => batch.sort((a, b) => (order.get(a) ?? 0) - (order.get(b) ?? 0)));
+  return batches;
 }
 
 /** What a sender is told about a failed hand-off: our words, never the platform's (log only). */
-const HAND_OFF_FAILURE: Record<InvokeErrorCode, string> = {
-  Throttled: 'Function Compute throttled the hand-off',
-  ServerError: 'Function Compute failed to queue the hand-off',
-  NetworkError: 'Function Compute could not be reached for the hand-off',
+const HAND_OFF_FAILURE: Partial<Record<InvokeErrorCode, string>> = {
   Timeout: 'Function Compute did not answer the hand-off in time; it may or may not be queued',
-  BadResponse: 'the answer of Function Compute to the hand-off could not be read',
-  Refused: 'Function Compute refused the hand-off',
   InvalidEvent: 'the command could not be handed off (too large or not serialisable)',
-  InvalidInvocationId: 'the hand-off ID is malformed',
-  ClientError: 'the hand-off could not be made (credentials or configuration)',
   RunsExhausted: 'the change was handed off and failed for good too many times; it is not handed off again',
 };
 
 function handOffFailure(error: InvokeError): string {
-  const facts = [error.platformCode, error.httpStatus ? `HTTP ${error.httpStatus}` : undefined].filter(Boolean);
-  return `${HAND_OFF_FAILURE[error.code] ?? 'the hand-off failed'}${facts.length ? ` (${facts.join(', ')})` : ''}`;
+  const facts = [error.platformCode, error.httpStatus && `HTTP ${error.httpStatus}`].filter(Boolean).join(', ');
+  return `${HAND_OFF_FAILURE[error.code] ?? 'Function Compute did not take the hand-off'}${facts && ` (${facts})`}`;
 }
 
 export function createResponder(deps: {
@@ -349,26 +330,20 @@ export function createResponder(deps: {
     logger: Logger,
     replyUrl: string | undefined,
   ): Promise<TargetResult[]> {
-    const command: CommandEvent = {
-      ...base,
-      targets: batch.map(({ target }) => ({
-        instanceId: target.instanceId,
-        regionId: target.regionId,
-        eventKey: target.eventKey,
-      })),
-    };
+    const targets = batch.map(({ target: { instanceId, regionId, eventKey } }) => ({ instanceId, regionId, eventKey }));
     const handOffId = handOffIdFor(batch.map((p) => p.clientToken));
-    const bases = batch.map(({ target, clientToken }) => ({
-      instanceId: target.instanceId,
-      regionId: target.regionId,
+    const bases = batch.map(({ target: { instanceId, regionId }, clientToken }) => ({
+      instanceId,
+      regionId,
       clientToken,
     }));
     try {
-      const result = await invoker.invoke(command, handOffId);
+      const result = await invoker.invoke({ ...base, targets }, handOffId);
       const message =
         result.status === 'duplicate'
           ? `${action.operation} was already handed off for this event; it runs once`
           : `${action.operation} is under way${replyUrl ? '; the outcome will be posted here' : ''}`;
+      // One line per target, with its instance and token: the audit trail of the hand-off.
       for (const b of bases) {
         logger.info('accepted', {
           ...b,
@@ -383,24 +358,23 @@ export function createResponder(deps: {
       return bases.map((b): TargetResult => ({ ...b, outcome: 'accepted', message }));
     } catch (error) {
       if (!isInvokeError(error)) throw error;
+      const { code, retryable } = error;
       // The platform's own text (which can name the endpoint, the account or an ARN) stays in the log.
       for (const b of bases) {
         logger.warn('failed', {
           ...b,
           handOff: true,
           handOffId,
-          code: error.code,
+          code,
           platformCode: error.platformCode,
           httpStatus: error.httpStatus,
           invokeRequestId: error.requestId,
-          retryable: error.retryable,
+          retryable,
           detail: error.message,
         });
       }
       const message = handOffFailure(error);
-      return bases.map(
-        (b): TargetResult => ({ ...b, outcome: 'failed', code: error.code, message, retryable: error.retryable }),
-      );
+      return bases.map((b): TargetResult => ({ ...b, outcome: 'failed', code, message, retryable }));
     }
   }
 
@@ -437,10 +411,10 @@ export function createResponder(deps: {
           ...(event.reason ? { reason: event.reason.slice(0, 1000) } : {}),
           ...(reportable(replyUrl) ? { reply: { url: replyUrl } } : {}),
         };
-        // One command for the whole event (several only past FC's 128 KiB event limit), under an ID
+        // One command for the whole event (several only for hundreds of targets), under an ID
         // derived from its targets' tokens: a retried or duplicated delivery hands off under the
         // same ID, and the platform refuses the second. Each target keeps its own clientToken.
-        const batches = packCommands(runnable, base);
+        const batches = packCommands(runnable);
         const done = await mapBounded(batches, config.fanOutConcurrency, (batch) =>
           handOffBatch(invoker, base, batch, logger, replyUrl),
         );

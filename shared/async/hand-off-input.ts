@@ -1,0 +1,138 @@
+import { INVOCATION_ID_PATTERN, InvokeError } from './invoker.ts';
+
+/**
+ * What both invokers (FC 3.0's own API, fc2 for FC 2.0 services) check the same way: their
+ * options once at creation, and each hand-off's ID, event and credentials before any call.
+ */
+
+export interface InvokerCredentials {
+  accessKeyId: string;
+  accessKeySecret: string;
+  securityToken?: string | undefined;
+}
+
+const NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_-]{0,127}$/;
+const QUALIFIER_PATTERN = /^[A-Za-z0-9_-]{1,128}$/;
+const ACCOUNT_PATTERN = /^\d{1,32}$/;
+const REGION_PATTERN = /^[a-z]{2,}(?:-[a-z0-9]+){1,3}$/;
+
+/** Throws a TypeError naming the first option that is wrong (programmer or configuration error). */
+export function checkInvokerOptions(
+  options: {
+    accountId: string;
+    region: string;
+    functionName: string;
+    serviceName?: string | undefined;
+    qualifier?: string | undefined;
+    timeoutMs: number;
+    credentials: unknown;
+  },
+  withService = false,
+): void {
+  const fail = (what: string) => {
+    throw new TypeError(what);
+  };
+  if (!ACCOUNT_PATTERN.test(options.accountId ?? '')) fail('accountId must be the numeric account ID');
+  if (!REGION_PATTERN.test(options.region ?? '')) fail('region must be a region ID like cn-hangzhou');
+  if (withService && !NAME_PATTERN.test(options.serviceName ?? '')) {
+    fail('serviceName is not a valid FC service name');
+  }
+  if (!NAME_PATTERN.test(options.functionName ?? '')) fail('functionName is not a valid FC function name');
+  if (options.qualifier !== undefined && !QUALIFIER_PATTERN.test(options.qualifier)) {
+    fail('qualifier is not a valid version or alias');
+  }
+  if (!Number.isInteger(options.timeoutMs) || options.timeoutMs < 1) fail('timeoutMs must be a positive whole number');
+  if (typeof options.credentials !== 'function') fail('credentials must be a function');
+}
+
+/**
+ * An endpoint override as an origin: `host[:port]` (https assumed) or `http(s)://host[:port]`;
+ * undefined when none is given. Anything with a path, query or user info is refused.
+ */
+export function endpointOrigin(endpoint: string | undefined): URL | undefined {
+  const trimmed = endpoint?.trim();
+  if (!trimmed) return undefined;
+  let url: URL;
+  try {
+    url = new URL(/^[a-z][a-z0-9+.-]*:\/\//i.test(trimmed) ? trimmed : `https://${trimmed}`);
+  } catch {
+    throw new TypeError(`the FC endpoint "${trimmed}" is not a URL`);
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+    throw new TypeError(`the FC endpoint must be http(s), not ${url.protocol}`);
+  }
+  if ((url.pathname !== '/' && url.pathname !== '') || url.search || url.hash || url.username || url.password) {
+    throw new TypeError('the FC endpoint must be an origin (scheme, host, port) without path, query or user info');
+  }
+  return new URL(`${url.protocol}//${url.host}`);
+}
+
+/** The event as the JSON payload to send, after the ID and size checks; else an InvokeError. */
+export function handOffPayload(event: object, invocationId: string, maxEventBytes: number): string {
+  const refuse = (code: 'InvalidEvent' | 'InvalidInvocationId', message: string, cause?: unknown) =>
+    new InvokeError(code, message, { retryable: false, cause });
+  if (typeof invocationId !== 'string' || !INVOCATION_ID_PATTERN.test(invocationId)) {
+    throw refuse('InvalidInvocationId', 'the invocation ID must match ^[A-Za-z_][A-Za-z0-9_-]{0,127}$');
+  }
+  let payload: string | undefined;
+  try {
+    payload = JSON.stringify(event);
+  } catch (error) {
+    throw refuse('InvalidEvent', `the event cannot be serialised: ${(error as Error).message}`, error);
+  }
+  if (typeof payload !== 'string' || typeof event !== 'object' || event === null) {
+    throw refuse('InvalidEvent', 'the event must be a JSON object');
+  }
+  const bytes = Buffer.byteLength(payload, 'utf8');
+  if (bytes > maxEventBytes) {
+    throw refuse('InvalidEvent', `the event is ${bytes} bytes, over the limit of ${maxEventBytes}`);
+  }
+  return payload;
+}
+
+/** The credentials of this hand-off (STS rotates: fetched every time); else a ClientError. */
+export async function handOffCredentials(
+  get: () => InvokerCredentials | Promise<InvokerCredentials>,
+): Promise<InvokerCredentials> {
+  let credentials: InvokerCredentials;
+  try {
+    credentials = await get();
+  } catch (error) {
+    throw new InvokeError('ClientError', `no credentials for the FC invoke call: ${(error as Error).message}`, {
+      retryable: false,
+      cause: error,
+    });
+  }
+  if (!credentials?.accessKeyId || !credentials.accessKeySecret) {
+    throw new InvokeError('ClientError', 'no credentials for the FC invoke call', { retryable: false });
+  }
+  return credentials;
+}
+
+const NETWORK_CODE = /^(E[A-Z0-9_]+|EAI_[A-Z]+)$/;
+const TLS_CODE = /(CERT|TLS|SSL)/;
+
+/**
+ * A failure below HTTP by its node error code: TLS (not retryable: a retry meets the same
+ * certificate) or the network (retryable); undefined when the code says neither.
+ */
+export function networkFailure(
+  code: string | undefined,
+  message: string,
+  cause: unknown,
+  operation = '',
+): InvokeError | undefined {
+  if (code === undefined || !(TLS_CODE.test(code) || NETWORK_CODE.test(code))) return undefined;
+  const tls = TLS_CODE.test(code);
+  return new InvokeError(
+    'NetworkError',
+    `${operation}${tls ? 'TLS' : 'network'} failure calling FC (${code}): ${message}`,
+    {
+      retryable: !tls,
+      cause,
+    },
+  );
+}
+
+/** FC's throttling codes, whatever the HTTP status they come with. */
+export const THROTTLE_CODE = /^(Throttl|ResourceExhausted|ResourceThrottled|TooManyRequests)/;
