@@ -15,7 +15,8 @@ export const LOCAL_WEBHOOK_SECRET = `whsec_${Buffer.from('local-demo-webhook-sec
  * local mode can never touch a real cluster.
  */
 export function localEnv(base: Env, endpoint: string): Env {
-  const env: Env = { ...base };
+  // An empty variable is unset here as in the configuration, so it takes the local default.
+  const env: Env = Object.fromEntries(Object.entries(base).filter(([, value]) => value?.trim()));
   env.ALIBABA_CLOUD_REGION ??= 'cn-hangzhou';
   // The functions sign with exactly the pair the emulator accepts (the caller's, else the local one).
   const pair = emulatorCredentialsFromEnv(base);
@@ -24,8 +25,8 @@ export function localEnv(base: Env, endpoint: string): Env {
   env.ALLOWED_INSTANCES ??= 'es-cn-demo-*,ls-cn-demo-*';
   // Each on its own: setting a whsec_ secret to try a signer keeps the README's bearer curl working.
   // An empty variable is unset.
-  if (!env.GENERIC_BEARER_TOKENS?.trim()) env.GENERIC_BEARER_TOKENS = LOCAL_BEARER_TOKEN;
-  if (!env.GENERIC_WEBHOOK_SECRETS?.trim()) env.GENERIC_WEBHOOK_SECRETS = LOCAL_WEBHOOK_SECRET;
+  env.GENERIC_BEARER_TOKENS ??= LOCAL_BEARER_TOKEN;
+  env.GENERIC_WEBHOOK_SECRETS ??= LOCAL_WEBHOOK_SECRET;
   delete env.ELASTICSEARCH_ENDPOINT;
   // The async hand-off goes to the emulated FC invoke API on this port: FC 3.0's API as deployed
   // functions use it, or FC 2.0's through @alicloud/fc2 when ASYNC_SERVICE_NAME is set.

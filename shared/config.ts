@@ -122,6 +122,8 @@ const envSchema = z.object({
   ASYNC_SOURCES: z.pipe(
     z.optional(z.string()),
     z.transform((value: string | undefined, ctx) => {
+      // An empty variable is unset (the default list); `none` hands off no source.
+      if (value?.trim().toLowerCase() === 'none') return [] as SourceName[];
       const items = (value ?? 'slack,dingtalk,feishu')
         .split(',')
         .map((item) => item.trim())

@@ -128,6 +128,16 @@ describe('Function: parseConfig', () => {
     if (name.endsWith('SECRETS')) expect((error as Error).message).not.toContain(value);
   });
 
+  it.each([
+    ['none', []],
+    [' NONE ', []],
+    ['slack', ['slack']],
+    [undefined, ['slack', 'dingtalk', 'feishu']],
+    ['', ['slack', 'dingtalk', 'feishu']],
+  ])('reads ASYNC_SOURCES=%j as %j: empty is the default, `none` hands off nothing', (value, sources) => {
+    expect(parseConfig({ ASYNC_SOURCES: value }).async.sources).toEqual(sources);
+  });
+
   it('lists every variable it reads', () => {
     expect(CONFIG_ENV_VARS).toEqual(
       expect.arrayContaining(['ALLOWED_INSTANCES', 'SLACK_SIGNING_SECRETS', 'ASYNC_SOURCES']),

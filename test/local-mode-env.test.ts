@@ -2,6 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LOCAL_BEARER_TOKEN, LOCAL_WEBHOOK_SECRET, localEnv } from '../local/defaults.ts';
 import { fromFcHttpResult, localContext, toFcHttpEvent } from '../local/fc-invoke.ts';
 import { type LocalServer, startLocal } from '../local/server.ts';
 import type { ResponseBody } from '../shared/core/result.ts';
@@ -65,5 +66,34 @@ describe('Function: the short route on a function’s own trigger URL', () => {
       expect(response.status, path).toBe(200);
       expect(((await response.json()) as ResponseBody).results[0]?.outcome).toBe('dry-run');
     }
+  });
+});
+
+describe('Function: localEnv', () => {
+  it('gives an empty variable the local default, as the configuration reads it as unset', () => {
+    const env = localEnv(
+      {
+        ALLOWED_INSTANCES: '',
+        ALIBABA_CLOUD_REGION: ' ',
+        ALIBABA_CLOUD_ACCOUNT_ID: '',
+        GENERIC_BEARER_TOKENS: '',
+        GENERIC_WEBHOOK_SECRETS: '',
+      },
+      'http://127.0.0.1:1',
+    );
+    expect(env).toMatchObject({
+      ALLOWED_INSTANCES: 'es-cn-demo-*,ls-cn-demo-*',
+      ALIBABA_CLOUD_REGION: 'cn-hangzhou',
+      ALIBABA_CLOUD_ACCOUNT_ID: '1234567890123456',
+      GENERIC_BEARER_TOKENS: LOCAL_BEARER_TOKEN,
+      GENERIC_WEBHOOK_SECRETS: LOCAL_WEBHOOK_SECRET,
+    });
+  });
+
+  it('keeps what the caller set', () => {
+    const env = localEnv({ ALLOWED_INSTANCES: 'es-cn-mine', GENERIC_BEARER_TOKENS: 'mine' }, 'http://127.0.0.1:1');
+    expect(env.ALLOWED_INSTANCES).toBe('es-cn-mine');
+    expect(env.GENERIC_BEARER_TOKENS).toBe('mine');
+    expect(env.GENERIC_WEBHOOK_SECRETS).toBe(LOCAL_WEBHOOK_SECRET);
   });
 });
