@@ -66,6 +66,12 @@ const whsecList = z.pipe(
   }),
 );
 
+/** A `list` where empty means unset (`undefined`), never "nothing". */
+const optionalList = z.pipe(
+  list,
+  z.transform((items: string[]) => (items.length > 0 ? items : undefined)),
+);
+
 /** A `list` that falls back to `defaults` when empty. */
 const listOr = (defaults: string[]) =>
   z.pipe(
@@ -90,6 +96,20 @@ const envSchema = z.object({
   FEISHU_APP_ID: z.optional(z.string()),
   FEISHU_APP_SECRET: z.optional(z.string()),
   FEISHU_OPEN_API_BASE: z.optional(z.enum(['https://open.feishu.cn', 'https://open.larksuite.com'])),
+  GRAFANA_ALLOW_UNTIMED: bool(false),
+  FEISHU_ALLOW_TOKEN_ONLY: bool(false),
+  SLACK_COMMANDS: optionalList.check(
+    z.refine(
+      (items) => items === undefined || items.every((item) => /^\/[^\s/]{1,31}$/.test(item)),
+      'must be slash commands such as /es-interrupt',
+    ),
+  ),
+  SLACK_ALLOWED_USERS: optionalList,
+  SLACK_ALLOWED_CHANNELS: optionalList,
+  DINGTALK_ALLOWED_USERS: optionalList,
+  DINGTALK_ALLOWED_CONVERSATIONS: optionalList,
+  FEISHU_ALLOWED_USERS: optionalList,
+  FEISHU_ALLOWED_CHATS: optionalList,
   ALLOWED_INSTANCES: z.pipe(
     z.optional(z.string()),
     z.transform((value: string | undefined) => {
@@ -177,7 +197,18 @@ export interface ResponderConfig {
     readonly feishuApp?:
       | { readonly appId: string; readonly appSecret: string; readonly openApiBase: string }
       | undefined;
+    /** GRAFANA_ALLOW_UNTIMED: accept HMAC signatures without a signed timestamp (no replay window). */
+    readonly grafanaAllowUntimed: boolean;
+    /** FEISHU_ALLOW_TOKEN_ONLY: act on events authenticated by the verification token alone. */
+    readonly feishuAllowTokenOnly: boolean;
   };
+  /**
+   * The account that owns the functions (ALIBABA_CLOUD_ACCOUNT_ID, else FC's FC_ACCOUNT_ID), when
+   * known: CloudMonitor callbacks of another account are refused.
+   */
+  readonly accountId: string | undefined;
+  /** Who may act from chat, per platform: IDs or `*`; `users` undefined refuses every chat command. */
+  readonly chat: ChatAccessConfig;
   readonly policy: {
     /** `undefined` when ALLOWED_INSTANCES is unset: every target is refused. */
     readonly allowedInstances: readonly string[] | undefined;
@@ -235,6 +266,19 @@ export type AsyncInvokeConfig =
       readonly functionName: string | undefined;
     })
   | (AsyncInvokeCommon & { readonly api: 'fc2'; readonly serviceName: string });
+
+/** One chat platform's allow-lists: `undefined` users refuses everyone; `undefined` places allows any. */
+export interface ChatAccess {
+  readonly users: readonly string[] | undefined;
+  readonly places: readonly string[] | undefined;
+}
+
+export interface ChatAccessConfig {
+  /** `commands`: SLACK_COMMANDS, else the function's own command (see actions.ts). */
+  readonly slack: ChatAccess & { readonly commands: readonly string[] | undefined };
+  readonly dingtalk: ChatAccess;
+  readonly feishu: ChatAccess;
+}
 
 export type Env = Record<string, string | undefined>;
 
@@ -307,6 +351,14 @@ export function parseConfig(env: Env): ResponderConfig {
               openApiBase: e.FEISHU_OPEN_API_BASE ?? 'https://open.feishu.cn',
             }
           : undefined,
+      grafanaAllowUntimed: e.GRAFANA_ALLOW_UNTIMED,
+      feishuAllowTokenOnly: e.FEISHU_ALLOW_TOKEN_ONLY,
+    },
+    accountId: e.ALIBABA_CLOUD_ACCOUNT_ID ?? e.FC_ACCOUNT_ID?.trim(),
+    chat: {
+      slack: { users: e.SLACK_ALLOWED_USERS, places: e.SLACK_ALLOWED_CHANNELS, commands: e.SLACK_COMMANDS },
+      dingtalk: { users: e.DINGTALK_ALLOWED_USERS, places: e.DINGTALK_ALLOWED_CONVERSATIONS },
+      feishu: { users: e.FEISHU_ALLOWED_USERS, places: e.FEISHU_ALLOWED_CHATS },
     },
     policy: {
       allowedInstances: e.ALLOWED_INSTANCES,

@@ -49,6 +49,43 @@ describe('Function: parseConfig', () => {
     expect(config.policy.allowedInstances).toEqual(['es-cn-1', 'es-cn-prod-*']);
   });
 
+  it('fails closed on trust by default: no chat user, no untimed Grafana signature, no token-only Feishu', () => {
+    const config = parseConfig({});
+    expect(config.chat).toEqual({
+      slack: { users: undefined, places: undefined, commands: undefined },
+      dingtalk: { users: undefined, places: undefined },
+      feishu: { users: undefined, places: undefined },
+    });
+    expect(config.secrets.grafanaAllowUntimed).toBe(false);
+    expect(config.secrets.feishuAllowTokenOnly).toBe(false);
+    expect(config.accountId).toBeUndefined();
+  });
+
+  it('reads the chat allow-lists, where an empty or blank list means unset', () => {
+    const config = parseConfig({
+      SLACK_ALLOWED_USERS: ' U1 ,U2,',
+      SLACK_ALLOWED_CHANNELS: '',
+      DINGTALK_ALLOWED_USERS: '*',
+      DINGTALK_ALLOWED_CONVERSATIONS: ' , ',
+      FEISHU_ALLOWED_USERS: 'ou_a,on_b',
+      FEISHU_ALLOWED_CHATS: 'oc_c',
+      SLACK_COMMANDS: '/prod-es-stop, /es-stop',
+    });
+    expect(config.chat).toEqual({
+      slack: { users: ['U1', 'U2'], places: undefined, commands: ['/prod-es-stop', '/es-stop'] },
+      dingtalk: { users: ['*'], places: undefined },
+      feishu: { users: ['ou_a', 'on_b'], places: ['oc_c'] },
+    });
+  });
+
+  it('knows the account from ALIBABA_CLOUD_ACCOUNT_ID, else FC_ACCOUNT_ID', () => {
+    expect(parseConfig({ FC_ACCOUNT_ID: '1273560756088235' }).accountId).toBe('1273560756088235');
+    expect(parseConfig({ FC_ACCOUNT_ID: '1', ALIBABA_CLOUD_ACCOUNT_ID: '1273560756088235' }).accountId).toBe(
+      '1273560756088235',
+    );
+    expect(parseConfig({ FC_ACCOUNT_ID: ' ' }).accountId).toBeUndefined();
+  });
+
   it('reads credentials only as a complete pair', () => {
     expect(parseConfig({ ALIBABA_CLOUD_ACCESS_KEY_ID: 'id' }).credentials).toBeUndefined();
     expect(
@@ -115,6 +152,10 @@ describe('Function: parseConfig', () => {
     ['UPSTREAM_TIMEOUT_MS', '-1'],
     ['DINGTALK_MAX_AGE_SECONDS', '0'],
     ['DINGTALK_MAX_AGE_SECONDS', '3601'],
+    ['GRAFANA_ALLOW_UNTIMED', 'yes please'],
+    ['FEISHU_ALLOW_TOKEN_ONLY', 'sure'],
+    ['SLACK_COMMANDS', 'es-interrupt'],
+    ['SLACK_COMMANDS', '/es interrupt'],
   ])('refuses %s=%j with an error naming the variable', (name, value) => {
     let error: unknown;
     try {
