@@ -52,7 +52,6 @@ describe('Function: interrupt-elasticsearch-task, grafana source', () => {
 
   it.each<[string, Parameters<typeof grafanaHeaders>[1]]>([
     ['with a timestamp header', {}],
-    ['without a timestamp header (body alone signed)', { timestamp: null }],
     ['with a rotated secret', { secret: GRAFANA_ROTATED_SECRET }],
     ["under grafana/alerting's fallback header name", { signatureHeader: 'X-Grafana-Alert-Signature' }],
     ["under the provisioning docs' timestamp header", { timestampHeader: 'X-Grafana-Alerting-Signature-Timestamp' }],
@@ -63,6 +62,19 @@ describe('Function: interrupt-elasticsearch-task, grafana source', () => {
     const response = await post(firing, grafanaHeaders(firing, options));
     expect(response.status).toBe(200);
     expect(response.body.results[0]?.outcome).toBe('applied');
+  });
+
+  it('accepts a signature without a timestamp header only with GRAFANA_ALLOW_UNTIMED=true', async () => {
+    const { post } = setup('interrupt-elasticsearch-task', { GRAFANA_ALLOW_UNTIMED: 'true' });
+    const response = await post(firing, grafanaHeaders(firing, { timestamp: null }));
+    expect(response.status).toBe(200);
+    expect(response.body.results[0]?.outcome).toBe('applied');
+    // The opt-in does not loosen timed signatures: a stale one is still refused.
+    const stale = await setup('interrupt-elasticsearch-task', { GRAFANA_ALLOW_UNTIMED: 'true' }).post(
+      firing,
+      grafanaHeaders(firing, { timestamp: now() - 301 }),
+    );
+    expect(stale.status).toBe(401);
   });
 
   it('accepts a bearer token (Authorization scheme and credentials)', async () => {
@@ -105,6 +117,18 @@ describe('Function: interrupt-elasticsearch-task, grafana source', () => {
       firing,
       () => ({ ...json, 'X-Grafana-Alerting-Signature': `sha256=${'0'.repeat(64)}` }),
       {},
+    ],
+    [
+      'signed without a timestamp header (the body alone: a signature that never expires)',
+      firing,
+      () => grafanaHeaders(firing, { timestamp: null }),
+      {},
+    ],
+    [
+      'signed without a timestamp, when GRAFANA_ALLOW_UNTIMED is explicitly false',
+      firing,
+      () => grafanaHeaders(firing, { timestamp: null }),
+      { GRAFANA_ALLOW_UNTIMED: 'false' },
     ],
     ['with a wrong bearer token', firing, () => bearer('not-the-token'), {}],
     ['with the Alertmanager token', firing, () => bearer(AM_TOKEN), {}],
@@ -253,6 +277,30 @@ describe('Function: grafana source, a group of many alerts', () => {
   });
 });
 
+describe('Function: cancel-migration-task, grafana source, a captured untimed signature', () => {
+  // Attack (issue 10, part 2): without a timestamp header Grafana signs the body alone, so a captured
+  // firing notification and its signature were valid forever, and a replay cancelled a migration.
+  it('refuses an untimed signed firing alert replayed: 401, and the migration keeps running', async () => {
+    const alert = fixture('grafana', 'firing');
+    alertAt(alert, 0).labels.instanceId = 'es-cn-demo-migrating';
+    (alert.commonLabels as Record<string, string>).instanceId = 'es-cn-demo-migrating';
+    const body = JSON.stringify(alert);
+    const { post, calls } = setup('cancel-migration-task');
+
+    const replayed = await post(body, grafanaHeaders(body, { timestamp: null }));
+    expect(replayed.status).toBe(401);
+    expect(replayed.body.error?.code).toBe('Unauthorized');
+    expect(calls).toHaveLength(0);
+    expect(state('es-cn-demo-migrating')).toMatchObject({ migrating: true, history: [] });
+
+    // The same notification signed with its timestamp, as Grafana sends it from a contact point
+    // with a timestamp header, still acts.
+    const legitimate = await post(body, grafanaHeaders(body));
+    expect(legitimate.body.results[0]).toMatchObject({ instanceId: 'es-cn-demo-migrating', outcome: 'applied' });
+    expect(state('es-cn-demo-migrating')?.migrating).toBe(false);
+  });
+});
+
 describe('Function: verifyGrafanaHmac', () => {
   const body = new TextEncoder().encode(firing);
   const ts = 1_795_572_240;
@@ -260,14 +308,8 @@ describe('Function: verifyGrafanaHmac', () => {
     const signed = signGrafanaHmac(GRAFANA_SECRET, body, ts);
     expect(signed).toMatch(/^[0-9a-f]{64}$/);
     expect(verifyGrafanaHmac({ signature: signed, timestamp: String(ts) }, body, [GRAFANA_SECRET], ts)).toBe(true);
-    expect(
-      verifyGrafanaHmac(
-        { signature: signGrafanaHmac(GRAFANA_SECRET, body), timestamp: null },
-        body,
-        [GRAFANA_SECRET],
-        ts,
-      ),
-    ).toBe(true);
+    const untimed = { signature: signGrafanaHmac(GRAFANA_SECRET, body), timestamp: null };
+    expect(verifyGrafanaHmac(untimed, body, [GRAFANA_SECRET], ts, { allowUntimed: true })).toBe(true);
     expect(signGrafanaHmac('secret', 'test message', 0)).not.toBe(signGrafanaHmac('secret', 'test message'));
   });
 
@@ -281,16 +323,31 @@ describe('Function: verifyGrafanaHmac', () => {
     expect(verifyGrafanaHmac({ signature, timestamp: String(ts) }, body, [GRAFANA_SECRET], ts + offset)).toBe(accepted);
   });
 
+  it('refuses a valid signature without a timestamp unless untimed signatures are allowed', () => {
+    const signature = signGrafanaHmac(GRAFANA_SECRET, body);
+    expect(verifyGrafanaHmac({ signature, timestamp: null }, body, [GRAFANA_SECRET], ts)).toBe(false);
+    expect(verifyGrafanaHmac({ signature, timestamp: null }, body, [GRAFANA_SECRET], ts, { allowUntimed: false })).toBe(
+      false,
+    );
+    // Whatever the clock says: an untimed signature has no age.
+    expect(
+      verifyGrafanaHmac({ signature, timestamp: null }, body, [GRAFANA_SECRET], ts + 86_400 * 365, {
+        allowUntimed: true,
+      }),
+    ).toBe(true);
+  });
+
   it('returns false on a mismatch or with no secret, and throws on a programmer error', () => {
     const signature = signGrafanaHmac(GRAFANA_SECRET, body);
-    expect(verifyGrafanaHmac({ signature, timestamp: null }, body, [], ts)).toBe(false);
-    expect(verifyGrafanaHmac({ signature: null, timestamp: null }, body, [GRAFANA_SECRET], ts)).toBe(false);
-    expect(verifyGrafanaHmac({ signature, timestamp: '' }, body, [GRAFANA_SECRET], ts)).toBe(false);
-    expect(verifyGrafanaHmac({ signature, timestamp: null }, body, ['other', GRAFANA_SECRET], ts)).toBe(true);
-    expect(verifyGrafanaHmac({ signature: signature.toUpperCase(), timestamp: null }, body, [GRAFANA_SECRET], ts)).toBe(
-      true,
-    );
-    expect(() => verifyGrafanaHmac({ signature, timestamp: null }, body, [''], ts)).toThrow(TypeError);
+    const untimed = { allowUntimed: true };
+    expect(verifyGrafanaHmac({ signature, timestamp: null }, body, [], ts, untimed)).toBe(false);
+    expect(verifyGrafanaHmac({ signature: null, timestamp: null }, body, [GRAFANA_SECRET], ts, untimed)).toBe(false);
+    expect(verifyGrafanaHmac({ signature, timestamp: '' }, body, [GRAFANA_SECRET], ts, untimed)).toBe(false);
+    expect(verifyGrafanaHmac({ signature, timestamp: null }, body, ['other', GRAFANA_SECRET], ts, untimed)).toBe(true);
+    expect(
+      verifyGrafanaHmac({ signature: signature.toUpperCase(), timestamp: null }, body, [GRAFANA_SECRET], ts, untimed),
+    ).toBe(true);
+    expect(() => verifyGrafanaHmac({ signature, timestamp: null }, body, [''], ts, untimed)).toThrow(TypeError);
   });
 
   it('reads the documented header first, then the fallback names', () => {

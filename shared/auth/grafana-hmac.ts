@@ -47,9 +47,16 @@ export function signGrafanaHmac(secret: string, body: Uint8Array | string, times
   return mac.update(body).digest('hex');
 }
 
+/** Options of a check: GRAFANA_ALLOW_UNTIMED. */
+export interface GrafanaHmacOptions {
+  /** Accept a signature of the body alone, which never expires (no timestamp header). */
+  allowUntimed?: boolean;
+}
+
 /**
  * Checks the raw body against every secret (rotation), constant-time, without parsing it, saying
- * why it fails: a missing or malformed signature, a timestamp that is malformed or more than
+ * why it fails: a missing or malformed signature, a missing timestamp (a signature of the body
+ * alone never expires: refused unless `allowUntimed`), a timestamp that is malformed or more than
  * 300 s off, no secret configured, or a mismatch. Throws only on a programmer error (an empty
  * secret in the list).
  */
@@ -58,13 +65,20 @@ export function checkGrafanaHmac(
   body: Uint8Array,
   secrets: readonly string[],
   nowSeconds: number,
+  options: GrafanaHmacOptions = {},
 ): AuthResult {
   const { signature, timestamp } = headers;
   if (secrets.length === 0) return rejected('no HMAC secret configured');
   if (signature === null) return rejected('missing header X-Grafana-Alerting-Signature');
   const offered = signature.trim().toLowerCase();
   if (!/^[0-9a-f]{64}$/.test(offered)) return rejected('malformed signature header (expected 64 hex digits)');
-  if (timestamp !== null) {
+  if (timestamp === null) {
+    if (!options.allowUntimed) {
+      return rejected(
+        'no timestamp header: a signature of the body alone never expires (set a timestamp header in the contact point, or GRAFANA_ALLOW_UNTIMED=true)',
+      );
+    }
+  } else {
     if (!/^\d{1,12}$/.test(timestamp)) return rejected('malformed timestamp header (expected Unix seconds)');
     const stale = outsideWindow(Number(timestamp) * 1000, nowSeconds * 1000, GRAFANA_HMAC_TOLERANCE_SECONDS * 1000);
     if (stale) return rejected(stale);
@@ -81,15 +95,16 @@ export function checkGrafanaHmac(
 
 /**
  * Verifies the raw body against every secret (rotation), constant-time, without parsing it.
- * Returns false on a mismatch, a missing or malformed signature, a timestamp that is malformed
- * or more than 300 s off, or when no secret is configured. Throws only on a programmer error
- * (an empty secret in the list).
+ * Returns false on a mismatch, a missing or malformed signature, a missing timestamp (unless
+ * `allowUntimed`), a timestamp that is malformed or more than 300 s off, or when no secret is
+ * configured. Throws only on a programmer error (an empty secret in the list).
  */
 export function verifyGrafanaHmac(
   headers: GrafanaSignatureHeaders,
   body: Uint8Array,
   secrets: readonly string[],
   nowSeconds: number,
+  options: GrafanaHmacOptions = {},
 ): boolean {
-  return checkGrafanaHmac(headers, body, secrets, nowSeconds).ok;
+  return checkGrafanaHmac(headers, body, secrets, nowSeconds, options).ok;
 }

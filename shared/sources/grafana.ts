@@ -32,14 +32,15 @@ export const grafanaPayloadSchema = z.extend(alertmanagerPayloadSchema, {
 });
 
 /**
- * Grafana alerting webhooks: the HMAC signature (`X-Grafana-Alerting-Signature`, with an optional
- * signed timestamp header, ±300 s) against GRAFANA_HMAC_SECRETS, or `Authorization: Bearer`
- * against GRAFANA_BEARER_TOKENS. A request that carries a signature is judged by it when HMAC
- * secrets are configured. Mapping as for Alertmanager, event key `grafana:<fingerprint>@<startsAt>`.
+ * Grafana alerting webhooks: the HMAC signature (`X-Grafana-Alerting-Signature` with its signed
+ * timestamp header, ±300 s; untimed signatures only with GRAFANA_ALLOW_UNTIMED=true) against
+ * GRAFANA_HMAC_SECRETS, or `Authorization: Bearer` against GRAFANA_BEARER_TOKENS. A request that
+ * carries a signature is judged by it when HMAC secrets are configured. Mapping as for Alertmanager, event key `grafana:<fingerprint>@<startsAt>`.
  */
 export function createGrafanaSource(config: Pick<ResponderConfig, 'secrets' | 'alertLabels'>): Source {
   const secrets = config.secrets.grafanaHmacSecrets;
   const tokens = config.secrets.grafanaBearerTokens;
+  const allowUntimed = config.secrets.grafanaAllowUntimed;
   return {
     name: 'grafana',
     enabled: secrets.length > 0 || tokens.length > 0,
@@ -47,7 +48,9 @@ export function createGrafanaSource(config: Pick<ResponderConfig, 'secrets' | 'a
     authenticate(request: InboundRequest): AuthResult {
       const signed = grafanaSignatureHeaders(request.headers);
       if (signed.signature !== null && secrets.length > 0) {
-        return checkGrafanaHmac(signed, request.body, secrets, Math.floor(request.receivedAt.getTime() / 1000));
+        return checkGrafanaHmac(signed, request.body, secrets, Math.floor(request.receivedAt.getTime() / 1000), {
+          allowUntimed,
+        });
       }
       if (tokens.length === 0) {
         return rejected(
