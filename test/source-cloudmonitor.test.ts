@@ -15,6 +15,8 @@ const ROTATED_TOKEN = 'cm-rotated-token-0c7a53e9b1';
  */
 const CIDRS = '47.74.206.0/26,47.74.206.64/26,47.74.206.128/26,47.74.206.192/26,8.222.159.116,2400:3200:1600::/40';
 const CLOUDMONITOR_IP = '47.74.206.70';
+/** The account (`userId`) of the fixtures' callbacks, and the function's own. */
+const ACCOUNT_ID = '1273560756088235';
 
 type Fields = Record<string, string>;
 type FixtureName = 'alert' | 'ok' | 'insufficient-data' | 'logstash-alert' | 'multi-json-dimensions' | 'malformed';
@@ -38,6 +40,8 @@ interface PostOptions {
 function setup(name: FunctionName = 'interrupt-elasticsearch-task', env: Env = {}) {
   const fn = wireFunction(upstream.url, name, 'cloudmonitor', {
     CLOUDMONITOR_TOKENS: `${ROTATED_TOKEN},${TOKEN}`,
+    // As Function Compute sets it: the account of the fixtures' callbacks.
+    FC_ACCOUNT_ID: ACCOUNT_ID,
     ...env,
   });
   /** Posts a callback the way CloudMonitor does: a form body, the token in the URL, through a real FC envelope. */
@@ -205,7 +209,14 @@ describe('Function: interrupt-elasticsearch-task, cloudmonitor source', () => {
   });
 
   it.each<[string, (f: Fields) => Fields | string | Uint8Array, PostOptions, number, string]>([
-    ['malformed JSON dimensions (fixture)', () => fixture('malformed'), {}, 400, 'InvalidPayload'],
+    // Of the function's account (the malformed fixture names none), so authentication passes and parsing refuses.
+    [
+      'malformed JSON dimensions (fixture)',
+      () => ({ userId: ACCOUNT_ID, ...fixture('malformed') }),
+      {},
+      400,
+      'InvalidPayload',
+    ],
     [
       'dimensions that are neither a map nor JSON',
       (f) => ({ ...f, dimensions: 'clusterId=es-cn-demo-activating' }),
@@ -218,7 +229,13 @@ describe('Function: interrupt-elasticsearch-task, cloudmonitor source', () => {
     ['neither ruleId nor alertName', ({ ruleId: _, ...f }) => ({ ...f, alertName: 'null' }), {}, 400, 'InvalidPayload'],
     ['neither timestamp nor transId', (f) => ({ ...f, timestamp: 'null', transId: 'null' }), {}, 400, 'InvalidPayload'],
     ['a malformed regionId', (f) => ({ ...f, regionId: 'cn hangzhou' }), {}, 400, 'InvalidPayload'],
-    ['a body that is not UTF-8', () => Uint8Array.from([0x61, 0x3d, 0xff, 0xfe]), {}, 400, 'InvalidPayload'],
+    [
+      'a body that is not UTF-8',
+      () => Uint8Array.from([...Buffer.from(`userId=${ACCOUNT_ID}&a=`), 0xff, 0xfe]),
+      {},
+      400,
+      'InvalidPayload',
+    ],
     ['JSON by media type', (f) => JSON.stringify(f), { contentType: 'application/json' }, 415, 'UnsupportedMediaType'],
   ])('refuses a callback with %s, with no upstream call', async (_case, mutate, options, status, code) => {
     const { post, calls } = setup();
@@ -403,6 +420,56 @@ describe('Function: interrupt-logstash-task, cloudmonitor source', () => {
       clientToken: tokenFor('interrupt-logstash-task', 'ls-cn-demo-activating', keyOf(alert, 'ls-cn-demo-activating')),
     });
     expect(state('ls-cn-demo-activating')?.status).toBe('suspended');
+  });
+});
+
+describe('Function: cloudmonitor callbacks bound to the function’s account', () => {
+  // Attack (issue 10, part 3): the token authenticates the URL, not the sender; a forged body naming
+  // another account (or a leaked callback URL used by another account's rule) reached the API.
+  it('refuses a forged callback whose userId is another account: 401, nothing reached the API', async () => {
+    const { post, calls } = setup();
+    const forged = { ...fixture('alert'), userId: '5550001112223334' };
+    const response = await post(forged);
+    expect(response.status).toBe(401);
+    expect(response.body.error?.code).toBe('Unauthorized');
+    // The answer never carries the account ID, the function's or the forged one.
+    expect(JSON.stringify(response.body)).not.toContain(ACCOUNT_ID);
+    expect(JSON.stringify(response.body)).not.toContain('5550001112223334');
+    expect(calls).toHaveLength(0);
+    expect(state('es-cn-demo-activating')?.history).toHaveLength(0);
+
+    // The legitimate callback of the function's own account still acts.
+    const legitimate = await post(fixture('alert'));
+    expect(legitimate.body.results[0]).toMatchObject({ instanceId: 'es-cn-demo-activating', outcome: 'applied' });
+    expect(calls.length).toBeGreaterThan(0);
+  });
+
+  it.each<[string, (f: Fields) => Fields | string, Env]>([
+    ['no userId', ({ userId: _, ...f }) => f, {}],
+    ['userId "null"', (f) => ({ ...f, userId: 'null' }), {}],
+    ['two userIds, one right', (f) => `${new URLSearchParams(f).toString()}&userId=5550001112223334`, {}],
+    ['a userId that only starts like the account', (f) => ({ ...f, userId: `${ACCOUNT_ID}0` }), {}],
+    [
+      'another account than ALIBABA_CLOUD_ACCOUNT_ID, which wins over FC_ACCOUNT_ID',
+      (f) => f,
+      { ALIBABA_CLOUD_ACCOUNT_ID: '5550001112223334' },
+    ],
+  ])('refuses a callback with %s with 401 when the account is known', async (_case, mutate, env) => {
+    const { post, calls } = setup('interrupt-elasticsearch-task', env);
+    const response = await post(mutate(fixture('alert')));
+    expect(response.status).toBe(401);
+    expect(calls).toHaveLength(0);
+  });
+
+  it('accepts the account from ALIBABA_CLOUD_ACCOUNT_ID, and any userId when no account is known', async () => {
+    const own = setup('interrupt-elasticsearch-task', {
+      FC_ACCOUNT_ID: undefined,
+      ALIBABA_CLOUD_ACCOUNT_ID: ACCOUNT_ID,
+    });
+    expect((await own.post(fixture('alert'))).status).toBe(200);
+    const unknown = setup('resume-elasticsearch-task', { FC_ACCOUNT_ID: undefined });
+    const other = { ...fixture('ok'), userId: '5550001112223334' };
+    expect((await unknown.post(other)).status).toBe(200);
   });
 });
 

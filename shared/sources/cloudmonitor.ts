@@ -88,11 +88,25 @@ function ruleKey(ruleId: string | undefined, alertName: string | undefined): str
 }
 
 /**
+ * The `userId` a callback names (the account that owns the alert rule), read only to bind the
+ * callback to the function's account; undefined when absent or not exactly one. Invalid UTF-8 is
+ * left to parse, which refuses it as a payload error.
+ */
+function callbackAccount(body: Uint8Array): string | undefined {
+  const text = Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8');
+  const values = new URLSearchParams(text).getAll('userId');
+  return values.length === 1 ? values[0]?.trim() : undefined;
+}
+
+/**
  * Alibaba Cloud CloudMonitor threshold alert callbacks (form-encoded POST, 5 s timeout, up to 3
  * retries). CloudMonitor cannot sign with a secret of ours (its `signature` field's algorithm is not
  * published), so the callback URL carries `?token=`, compared constant-time with
  * CLOUDMONITOR_TOKENS; CLOUDMONITOR_SOURCE_CIDRS, when set, also requires the request to come
- * from one of those ranges (a request with no source address is refused).
+ * from one of those ranges (a request with no source address is refused). When the function's
+ * account is known (ALIBABA_CLOUD_ACCOUNT_ID, else FC's FC_ACCOUNT_ID), the callback's `userId` must
+ * be that account: a leaked callback URL used by another account's rule, or a forged body that
+ * does not know the account, is refused (401) like a wrong token.
  *
  * Each monitored object in `dimensions` is a target: its instance from `instanceId`, `clusterId`
  * or an ALERT_INSTANCE_LABELS key; its region from the `regionId` field, else a region dimension.
@@ -119,6 +133,7 @@ export function createCloudMonitorSource(config: ResponderConfig): Source {
     instance: [...new Set([...config.alertLabels.instance, ...DIMENSION_INSTANCE_KEYS])],
     region: config.alertLabels.region,
   };
+  const accountId = config.accountId;
 
   return {
     name: 'cloudmonitor',
@@ -131,12 +146,23 @@ export function createCloudMonitorSource(config: ResponderConfig): Source {
       if (offered.length === 0) return rejected('missing query parameter token');
       if (offered.length > 1) return rejected(`query parameter token given ${offered.length} times`);
       if (!matchesAny(offered[0] as string, tokens)) return rejected('token mismatch');
-      if (allowList === undefined || allowList.allows(request.sourceIp)) return AUTHENTICATED;
-      // A source address is no secret: naming it tells a changed CloudMonitor range from an attack.
+      if (allowList !== undefined && !allowList.allows(request.sourceIp)) {
+        // A source address is no secret: naming it tells a changed CloudMonitor range from an attack.
+        return rejected(
+          request.sourceIp
+            ? `source address ${request.sourceIp.slice(0, 45)} is outside CLOUDMONITOR_SOURCE_CIDRS`
+            : 'no source address, and CLOUDMONITOR_SOURCE_CIDRS is set',
+        );
+      }
+      if (accountId === undefined) return AUTHENTICATED;
+      const named = callbackAccount(request.body);
+      if (named === accountId) return AUTHENTICATED;
+      // The log may name the account a callback claims (never the answer): it tells a wrong
+      // ALIBABA_CLOUD_ACCOUNT_ID from another account's rule or a forgery.
       return rejected(
-        request.sourceIp
-          ? `source address ${request.sourceIp.slice(0, 45)} is outside CLOUDMONITOR_SOURCE_CIDRS`
-          : 'no source address, and CLOUDMONITOR_SOURCE_CIDRS is set',
+        named === undefined
+          ? "no single userId in the callback, and the function's account is known"
+          : `userId ${/^\d{1,20}$/.test(named) ? named : '(not an account ID)'} is not the function's account`,
       );
     },
     parse(request): SourceEvent {
