@@ -7,6 +7,15 @@ export const LOCAL_ACCOUNT_ID = '1234567890123456';
 /** The FC 2.0 service the emulated 2016-08-15 API knows when ASYNC_SERVICE_NAME names none. */
 export const LOCAL_SERVICE_NAME = 'es-change-responder';
 export const LOCAL_WEBHOOK_SECRET = `whsec_${Buffer.from('local-demo-webhook-secret-32byte').toString('base64')}`;
+/**
+ * The chat users local mode lets act: the sample senders of Slack's, DingTalk's and Feishu's own
+ * documentation (and of test/fixtures), so a sample payload signed locally is a demo user's command.
+ */
+export const LOCAL_CHAT_USERS = {
+  SLACK_ALLOWED_USERS: 'U2147483697',
+  DINGTALK_ALLOWED_USERS: 'manager8502',
+  FEISHU_ALLOWED_USERS: 'ou_ec81f38d6e7fdce6132f4605f7a37319',
+} as const;
 
 /**
  * The environment local mode runs the functions with: the caller's variables win. There is no
@@ -28,6 +37,8 @@ export function localEnv(base: Env, endpoint: string): Env {
   env.GENERIC_BEARER_TOKENS ??= LOCAL_BEARER_TOKEN;
   env.GENERIC_WEBHOOK_SECRETS ??= LOCAL_WEBHOOK_SECRET;
   delete env.ELASTICSEARCH_ENDPOINT;
+  // Chat commands act only for allowed people; locally, the demo users.
+  for (const [name, users] of Object.entries(LOCAL_CHAT_USERS)) env[name] ??= users;
   // The async hand-off goes to the emulated FC invoke API on this port: FC 3.0's API as deployed
   // functions use it, or FC 2.0's through @alicloud/fc2 when ASYNC_SERVICE_NAME is set.
   env.ALIBABA_CLOUD_ACCOUNT_ID ??= LOCAL_ACCOUNT_ID;

@@ -1,5 +1,5 @@
 import { signStandardWebhook, standardWebhookKey } from '../shared/auth/standard-webhooks.ts';
-import { LOCAL_BEARER_TOKEN, LOCAL_WEBHOOK_SECRET } from './defaults.ts';
+import { LOCAL_BEARER_TOKEN, LOCAL_CHAT_USERS, LOCAL_WEBHOOK_SECRET } from './defaults.ts';
 import { type LocalServer, startLocal } from './server.ts';
 
 /** `npm start`: local mode, everything embedded, and what a newcomer needs printed. */
@@ -19,6 +19,7 @@ const listed = (value: string | undefined, item: string) =>
     .split(',')
     .map((s) => s.trim())
     .includes(item);
+const demoChatUsers = Object.entries(LOCAL_CHAT_USERS).every(([name, users]) => env[name] === users);
 
 const body = JSON.stringify({ instanceIds: ['es-cn-demo-activating'], reason: 'demo from the README' });
 const lines = [
@@ -28,6 +29,10 @@ const lines = [
   '  interrupt-elasticsearch-task, resume-elasticsearch-task, interrupt-logstash-task, resume-logstash-task, cancel-migration-task',
   `Emulated Elasticsearch API: ${url}/openapi/...   admin: GET ${url}/emulator/instances, POST /emulator/reset, PUT /emulator/faults`,
   `Allowed instances: ${env.ALLOWED_INSTANCES}    dry run: ${env.DRY_RUN || 'false'}`,
+  `Chat commands are allowed for: Slack ${env.SLACK_ALLOWED_USERS}, DingTalk ${env.DINGTALK_ALLOWED_USERS}, Feishu ${env.FEISHU_ALLOWED_USERS}`,
+  demoChatUsers
+    ? '  (the local demo users; set SLACK_ALLOWED_USERS, DINGTALK_ALLOWED_USERS, FEISHU_ALLOWED_USERS for others)'
+    : '  (from SLACK_ALLOWED_USERS, DINGTALK_ALLOWED_USERS, FEISHU_ALLOWED_USERS)',
   '',
   'Demo instances:',
   ...instances.map((i) => `  ${i.instanceId.padEnd(26)} ${i.status}${i.migrating ? ' (migration running)' : ''}`),

@@ -26,6 +26,8 @@ export interface ActionSpec {
   readonly alertRole: 'stop' | 'resume';
   /** What the action does, for people. */
   readonly summary: string;
+  /** The Slack slash command bound to this function unless SLACK_COMMANDS says otherwise. */
+  readonly slackCommand: string;
 }
 
 export const ACTIONS = {
@@ -40,6 +42,7 @@ export const ACTIONS = {
     describeOperation: 'DescribeInstance',
     tokenCode: 'ies',
     summary: 'interrupt the running change of an Elasticsearch instance',
+    slackCommand: '/es-interrupt',
   },
   'resume-elasticsearch-task': {
     functionName: 'resume-elasticsearch-task',
@@ -52,6 +55,7 @@ export const ACTIONS = {
     describeOperation: 'DescribeInstance',
     tokenCode: 'res',
     summary: 'resume the interrupted change of an Elasticsearch instance',
+    slackCommand: '/es-resume',
   },
   'interrupt-logstash-task': {
     functionName: 'interrupt-logstash-task',
@@ -64,6 +68,7 @@ export const ACTIONS = {
     describeOperation: 'DescribeLogstash',
     tokenCode: 'ils',
     summary: 'interrupt the running change of a Logstash instance',
+    slackCommand: '/ls-interrupt',
   },
   'resume-logstash-task': {
     functionName: 'resume-logstash-task',
@@ -76,6 +81,7 @@ export const ACTIONS = {
     describeOperation: 'DescribeLogstash',
     tokenCode: 'rls',
     summary: 'resume the interrupted change of a Logstash instance',
+    slackCommand: '/ls-resume',
   },
   'cancel-migration-task': {
     functionName: 'cancel-migration-task',
@@ -89,6 +95,7 @@ export const ACTIONS = {
     describeOperation: 'DescribeInstance',
     tokenCode: 'cmt',
     summary: 'cancel the running data-migration task of an Elasticsearch instance',
+    slackCommand: '/es-cancel-migration',
   },
 } as const satisfies Record<string, ActionSpec>;
 

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { LOCAL_BEARER_TOKEN } from '../local/defaults.ts';
@@ -254,7 +255,7 @@ describe.each([
 
 describe('Function: DingTalk and Feishu commands handed off in local mode report back', () => {
   const DINGTALK_SECRET = 'dingtalk-app-secret-for-local-tests';
-  const FEISHU_TOKEN = 'vt7Qm2cXz9kLpR4sTuW8yB1dF3hJ6nV0';
+  const FEISHU_ENCRYPT_KEY = 'feishu-encrypt-key-for-local-tests';
   const FEISHU_APP_SECRET = 'feishu-app-secret-for-local-tests';
   let chatLocal: LocalServer;
   beforeAll(async () => {
@@ -263,7 +264,7 @@ describe('Function: DingTalk and Feishu commands handed off in local mode report
       env: {
         PATH: process.env.PATH,
         DINGTALK_APP_SECRETS: DINGTALK_SECRET,
-        FEISHU_VERIFICATION_TOKENS: FEISHU_TOKEN,
+        FEISHU_ENCRYPT_KEYS: FEISHU_ENCRYPT_KEY,
         FEISHU_APP_ID: 'cli_a8f89f0647789013',
         FEISHU_APP_SECRET,
         POWERTOOLS_LOG_LEVEL: 'SILENT',
@@ -292,6 +293,8 @@ describe('Function: DingTalk and Feishu commands handed off in local mode report
         conversationId: 'cidABCDEF==',
         conversationTitle: 'SRE 值班',
         senderNick: 'oncall',
+        // Local mode's demo user (DINGTALK_ALLOWED_USERS): chat commands act only for allowed people.
+        senderStaffId: 'manager8502',
         sessionWebhook: webhook,
         sessionWebhookExpiredTime: ts + 3_600_000,
       }),
@@ -307,10 +310,21 @@ describe('Function: DingTalk and Feishu commands handed off in local mode report
 
   it('replies to the Feishu message through the message API, without leaking the app secret', async () => {
     const event = structuredClone(feishuMessage);
+    const sent = JSON.stringify(event);
+    // Signed as Feishu signs with an Encrypt Key: events act only when signed (FEISHU_ALLOW_TOKEN_ONLY unset).
+    const timestamp = String(Math.floor(Date.now() / 1000));
+    const nonce = 'n0nce';
     const response = await fetch(`${chatLocal.url}/interrupt-elasticsearch-task/feishu`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(event),
+      headers: {
+        'content-type': 'application/json',
+        'x-lark-request-timestamp': timestamp,
+        'x-lark-request-nonce': nonce,
+        'x-lark-signature': createHash('sha256')
+          .update(`${timestamp}${nonce}${FEISHU_ENCRYPT_KEY}${sent}`)
+          .digest('hex'),
+      },
+      body: sent,
     });
     expect(response.status).toBe(200);
     await chatLocal.fcInvoke.idle();

@@ -10,10 +10,13 @@ import { type StartedEmulator, startEmulator } from './support/emulator-server.t
 import { cloudEnv } from './support/function-harness.ts';
 import { captureOutput, outputLines } from './support/log-capture.ts';
 import {
+  ACCOUNT_ID,
   allConfiguredSecrets,
+  CHAT_USERS,
   credentialValues,
   type Delivery,
   DINGTALK_ROBOT_CODES,
+  deliveryBody,
   deliveryRequest,
   fcHttpEvent,
   goodDelivery,
@@ -103,7 +106,7 @@ function malformed(source: SourceName): string {
     case 'grafana':
       return '{"version":"4","status":"firing","alerts":"none"}';
     case 'cloudmonitor':
-      return 'alertState=BOGUS&ruleId=r&timestamp=1';
+      return `userId=${ACCOUNT_ID}&alertState=BOGUS&ruleId=r&timestamp=1`;
     case 'slack':
       return 'command=%2Fes-interrupt&text=es-cn-demo-activating';
     case 'dingtalk':
@@ -380,6 +383,71 @@ describe('Audit log: one line per decision', () => {
         problems.push(`${where(s)}: applied after a refusal`);
     }
     expect(problems).toEqual([]);
+  });
+
+  it('every line of a chat command, from "received" to "applied", names who asked: user ID, name and place', () => {
+    const expected: Partial<Record<SourceName, Record<string, string>>> = {
+      slack: { userId: CHAT_USERS.slack, userName: 'steve', placeId: 'C2147483705', placeName: 'ops-es' },
+      dingtalk: {
+        userId: CHAT_USERS.dingtalk,
+        userName: '陈海超',
+        placeId: 'cidk+FkxOGVmgZ9W1/Bfs8ZRQ==',
+        placeName: 'ES 值班群',
+      },
+      feishu: { userId: CHAT_USERS.feishu, placeId: 'oc_b4cf4d73e02ea650e86c4d2122ce1ec0' },
+    };
+    const problems: string[] = [];
+    for (const s of scenarios.filter((x) => x.kind === 'valid' && x.source in expected)) {
+      for (const message of ['received', 'called', 'applied']) {
+        const lines = withMessage(s, message);
+        if (lines.length === 0) problems.push(`${where(s)}: no "${message}" line`);
+        for (const line of lines) {
+          if (JSON.stringify(line.requestedBy) !== JSON.stringify(expected[s.source])) {
+            problems.push(`${where(s)} "${message}": requestedBy ${JSON.stringify(line.requestedBy)}`);
+          }
+        }
+      }
+      if (!s.answer.includes(CHAT_USERS[s.source as keyof typeof CHAT_USERS])) {
+        problems.push(`${where(s)}: the reply does not name who asked`);
+      }
+    }
+    // Alert senders have no person behind them.
+    for (const s of scenarios.filter((x) => x.kind === 'valid' && !(x.source in expected))) {
+      if (linesOf(s).some((l) => 'requestedBy' in l)) problems.push(`${where(s)}: requestedBy on an alert`);
+    }
+    expect(problems).toEqual([]);
+  });
+
+  it('a chat command from someone not allowed is one "refused" line naming them and the variable, and no call', async () => {
+    const fn = handler();
+    const body = deliveryBody('slack', 'es-cn-demo-activating').replace(
+      `user_id=${CHAT_USERS.slack}`,
+      'user_id=U0MALLORY1',
+    );
+    const { value, text } = await captureOutput(async () =>
+      httpAnswer(
+        await fn(
+          fcHttpEvent(
+            deliveryRequest(FN, 'slack', { body, contentType: MEDIA_TYPE.slack, credentials: sign('slack', body) }),
+          ),
+          stsContext('fc-slack-not-allowed-1', { ...STS }),
+        ),
+      ),
+    );
+    expect(value.status).toBe(200);
+    const lines = outputLines(text)
+      .map(parse)
+      .filter((l): l is Line => l !== undefined);
+    const refused = lines.filter((l) => l.message === 'refused');
+    expect(refused).toEqual([
+      expect.objectContaining({
+        code: 'UserNotAllowed',
+        reason: 'steve (U0MALLORY1) is not in SLACK_ALLOWED_USERS',
+        requestedBy: { userId: 'U0MALLORY1', userName: 'steve', placeId: 'C2147483705', placeName: 'ops-es' },
+        requestId: 'fc-slack-not-allowed-1',
+      }),
+    ]);
+    expect(lines.filter((l) => l.message === 'called')).toEqual([]);
   });
 
   it('an upstream failure logs each retry and the failure with its code', () => {

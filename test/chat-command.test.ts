@@ -156,6 +156,29 @@ describe('chat reply text', () => {
     );
   });
 
+  it.each<[string, ResponseBody['requestedBy'], 'slack' | 'plain', string]>([
+    [
+      'a Slack user in a channel, names escaped',
+      { userId: 'U2147483697', userName: 'steve<&>', placeId: 'C2147483705', placeName: 'ops-es' },
+      'slack',
+      'asked by steve&lt;&amp;&gt; (`U2147483697`) in ops-es (`C2147483705`)',
+    ],
+    [
+      'a DingTalk user',
+      { userId: 'manager8502', userName: '陈海超', placeId: 'cid1==', placeName: 'ES 值班群' },
+      'plain',
+      'asked by 陈海超 (manager8502) in ES 值班群 (cid1==)',
+    ],
+    ['a Feishu user (IDs only)', { userId: 'ou_1', placeId: 'oc_2' }, 'plain', 'asked by ou_1 in oc_2'],
+    ['a sender with no ID', { userName: 'guest' }, 'plain', 'asked by guest'],
+  ])('ends with who asked: %s', (_case, requestedBy, format, line) => {
+    expect(
+      replyText({ ...body, requestedBy }, format)
+        .split('\n')
+        .at(-1),
+    ).toBe(line);
+  });
+
   it('says why nothing was done, and cuts long lists', () => {
     const many: ResponseBody = {
       ...body,

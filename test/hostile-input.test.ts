@@ -21,8 +21,10 @@ import {
   plant,
 } from './support/hostile-arbitraries.ts';
 import {
+  ACCOUNT_ID,
   allConfiguredSecrets,
   CHAT_SOURCES,
+  CHAT_USERS,
   type Credentials,
   DINGTALK_ROBOT_CODES,
   deliveryBody,
@@ -91,7 +93,10 @@ function makeHandler(env: Env = {}, options: { handOff?: boolean } = {}): FcHand
   });
 }
 
-const handlers = {} as Record<'main' | 'feishuToken' | 'roomy' | 'allowAll' | 'handOff', FcHandler>;
+const handlers = {} as Record<
+  'main' | 'feishuToken' | 'feishuTokenActing' | 'anyAccount' | 'roomy' | 'allowAll' | 'handOff',
+  FcHandler
+>;
 
 const seed = [{ instanceId: ALLOWED, status: 'activating' as const, migrating: false }, ...DEMO_INSTANCES];
 
@@ -99,11 +104,15 @@ beforeAll(async () => {
   process.on('unhandledRejection', onRejection);
   upstream = await startEmulator({ instances: seed });
   handlers.main = makeHandler();
+  // Verification token only: it answers the URL check, but acts only with the explicit opt-in.
   handlers.feishuToken = makeHandler({ FEISHU_ENCRYPT_KEYS: '' });
+  handlers.feishuTokenActing = makeHandler({ FEISHU_ENCRYPT_KEYS: '', FEISHU_ALLOW_TOKEN_ONLY: 'true' });
+  // No account known (outside FC, ALIBABA_CLOUD_ACCOUNT_ID unset): CloudMonitor's userId is not checked.
+  handlers.anyAccount = makeHandler({ FC_ACCOUNT_ID: '' });
   handlers.roomy = makeHandler({ MAX_BODY_BYTES: String(4 * 1024 * 1024) });
   handlers.allowAll = makeHandler({ ALLOWED_INSTANCES: '*' });
   // Chat senders hand their work to an async invocation of the same function (ASYNC_SOURCES default).
-  handlers.handOff = makeHandler({}, { handOff: true });
+  handlers.handOff = makeHandler({ ASYNC_SOURCES: 'slack,dingtalk,feishu' }, { handOff: true });
 });
 
 afterAll(async () => {
@@ -179,6 +188,17 @@ function credentialsFor(source: SourceName, r: HostileHttp, seen: Buffer): Crede
       if (source === 'alertmanager') return sign(source, seen, { wrongSecret: true });
       if (source === 'cloudmonitor') return { ...sign(source, seen), sourceIp: '203.0.113.9' };
       return sign(source, seen, { ageSeconds: 400 });
+    case 'untimed': {
+      // Grafana signs the body alone; the other timed schemes lose their timestamp header. Bearer and
+      // token schemes have no time to leave out: a revoked credential stands in.
+      if (source === 'grafana') return sign(source, seen, { untimed: true });
+      if (source === 'alertmanager' || source === 'cloudmonitor') return sign(source, seen, { wrongSecret: true });
+      const signed = sign(source, seen);
+      const headers = Object.fromEntries(
+        Object.entries(signed.headers).filter(([name]) => !/timestamp/.test(name)),
+      ) as Record<string, string>;
+      return { ...signed, headers };
+    }
     case 'replayed':
       throw new Error('a replayed pair is captured from a delivery first: see capturedPair');
   }
@@ -227,6 +247,64 @@ function expectBoundToRobot(seen: Buffer, commands: object[], label: string) {
 
 const VALID: readonly AuthKind[] = ['valid', 'valid-alt'];
 
+/** Which handler a request went to: what authenticates a Feishu event differs between them. */
+type HandlerName = keyof typeof handlers;
+
+function parsedJson(text: string): Record<string, unknown> | undefined {
+  try {
+    const value: unknown = JSON.parse(text);
+    return typeof value === 'object' && value !== null && !Array.isArray(value)
+      ? (value as Record<string, unknown>)
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}
+const field = (value: unknown, ...path: string[]): unknown =>
+  path.reduce<unknown>(
+    (node, key) => (typeof node === 'object' && node !== null ? (node as Record<string, unknown>)[key] : undefined),
+    value,
+  );
+
+/**
+ * Whether the trust rules let this request act at all, computed here from what was sent
+ * (independently of the code under test): its credentials authenticate an event for this handler
+ * (a Feishu token only where FEISHU_ALLOW_TOKEN_ONLY is set and no Encrypt Key is), a Slack command
+ * is this function's, the person is the allowed one, and a CloudMonitor callback is of the account.
+ */
+function mayAct(source: SourceName, which: HandlerName, r: HostileHttp, seen: Buffer): boolean {
+  const text = seen.toString('utf8');
+  if (source === 'feishu') {
+    const tokenActs = which === 'feishuTokenActing' && SECRETS.feishuToken.some((t) => seen.includes(t));
+    if (!(which === 'feishuToken' ? false : VALID.includes(r.auth) || tokenActs)) return false;
+    const push = r.body.plain ?? parsedJson(text);
+    const ids = [
+      field(push, 'event', 'sender', 'sender_id', 'open_id'),
+      field(push, 'event', 'sender', 'sender_id', 'user_id'),
+      field(push, 'event', 'sender', 'sender_id', 'union_id'),
+      field(push, 'event', 'open_id'),
+      field(push, 'event', 'employee_id'),
+      field(push, 'event', 'union_id'),
+    ];
+    return ids.includes(CHAT_USERS.feishu);
+  }
+  if (!VALID.includes(r.auth)) return false;
+  switch (source) {
+    case 'slack': {
+      const form = new URLSearchParams(text);
+      return form.get('command')?.toLowerCase() === '/es-interrupt' && form.get('user_id') === CHAT_USERS.slack;
+    }
+    case 'dingtalk':
+      return parsedJson(text)?.senderStaffId === CHAT_USERS.dingtalk;
+    case 'cloudmonitor': {
+      const userIds = new URLSearchParams(text).getAll('userId');
+      return which === 'anyAccount' || (userIds.length === 1 && userIds[0]?.trim() === ACCOUNT_ID);
+    }
+    default:
+      return true;
+  }
+}
+
 interface Stats {
   total: number;
   byStatus: Record<number, number>;
@@ -238,7 +316,8 @@ interface Stats {
   droppedHandOffs: string[];
 }
 
-async function sendHostile(handler: FcHandler, source: SourceName, r: HostileHttp, stats: Stats) {
+async function sendHostile(which: HandlerName, source: SourceName, r: HostileHttp, stats: Stats) {
+  const handler = handlers[which];
   const before = calls.length;
   const { seen, rawBody, base64 } = seenBytes(r);
   const credentials = r.auth === 'replayed' ? await capturedPair(handler) : credentialsFor(source, r, seen);
@@ -265,14 +344,19 @@ async function sendHostile(handler: FcHandler, source: SourceName, r: HostileHtt
   // Encrypt Keys, an event) is authenticated whatever the headers say.
   const carriesToken = source === 'feishu' && SECRETS.feishuToken.some((t) => seen.includes(t));
   const authenticated = VALID.includes(r.auth) || r.body.credential === true || carriesToken;
+  const allowedToAct = mayAct(source, which, r, seen);
   for (const call of answer.calls) {
     expect(authenticated, `upstream call without valid credentials: ${call} (${label})`).toBe(true);
+    expect(allowedToAct, `upstream call the trust rules forbid: ${call} (${label})`).toBe(true);
     expect(new URL(call).pathname, label).toMatch(ALLOWED_CALL);
   }
   expect(replies, 'no chat reply is sent for an HTTP delivery').toEqual([]);
   const commands = handedOff.splice(0);
   stats.handOffs += commands.length;
-  if (commands.length > 0) expect(authenticated, `hand-off without valid credentials (${label})`).toBe(true);
+  if (commands.length > 0) {
+    expect(authenticated, `hand-off without valid credentials (${label})`).toBe(true);
+    expect(allowedToAct, `hand-off the trust rules forbid (${label})`).toBe(true);
+  }
   // Every DingTalk answer after authentication is a rendered 200 (refusals before it are 401, 404, 413, 415).
   if (source === 'dingtalk' && answer.status === 200) expectBoundToRobot(seen, commands, label);
   for (const command of commands) {
@@ -332,7 +416,8 @@ afterAll(() => {
 describe('Hostile input: generated bad requests per sender (fast-check)', () => {
   const rows: Array<[string, SourceName, keyof typeof handlers]> = [
     ...SOURCE_NAMES.map((s): [string, SourceName, keyof typeof handlers] => [s, s, 'main']),
-    ['feishu (verification token only)', 'feishu', 'feishuToken'],
+    ['feishu (verification token only, FEISHU_ALLOW_TOKEN_ONLY=true)', 'feishu', 'feishuTokenActing'],
+    ['cloudmonitor (account not known)', 'cloudmonitor', 'anyAccount'],
     ...CHAT_SOURCES.map((s): [string, SourceName, keyof typeof handlers] => [`${s} (async hand-off)`, s, 'handOff']),
   ];
 
@@ -343,7 +428,7 @@ describe('Hostile input: generated bad requests per sender (fast-check)', () => 
       const stats: Stats = { total: 0, byStatus: {}, parsed: 0, upstream: 0, handOffs: 0, droppedHandOffs: [] };
       const started = performance.now();
       await fc.assert(
-        fc.asyncProperty(hostileHttp(FN, source, LIMIT), (r) => sendHostile(handler, source, r, stats)),
+        fc.asyncProperty(hostileHttp(FN, source, LIMIT), (r) => sendHostile(which, source, r, stats)),
         { numRuns: RUNS },
       );
       const ms = Math.round(performance.now() - started);
@@ -358,11 +443,31 @@ describe('Hostile input: generated bad requests per sender (fast-check)', () => 
         stats.droppedHandOffs.slice(0, 3),
         `${stats.droppedHandOffs.length} deliveries were answered "accepted" but their queued command is refused`,
       ).toEqual([]);
-      // The generators must reach the parsers, not only bounce off authentication.
-      expect(stats.parsed).toBeGreaterThan(RUNS / 10);
+      // The generators must reach the parsers, not only bounce off authentication. A CloudMonitor body
+      // that does not name the function's account is refused by authentication itself (the row without
+      // a known account covers its parser fully).
+      expect(stats.parsed).toBeGreaterThan(source === 'cloudmonitor' && which === 'main' ? RUNS / 20 : RUNS / 10);
       await expectStillServing(handler, source);
     },
   );
+
+  it('feishu (verification token only, no opt-in): never acts, whatever is sent, yet answers the URL check', async () => {
+    const stats: Stats = { total: 0, byStatus: {}, parsed: 0, upstream: 0, handOffs: 0, droppedHandOffs: [] };
+    await fc.assert(
+      fc.asyncProperty(hostileHttp(FN, 'feishu', LIMIT), (r) => sendHostile('feishuToken', 'feishu', r, stats)),
+      { numRuns: RUNS },
+    );
+    summaries.push(
+      `  feishu (token only, no opt-in): ${stats.total} requests; statuses ${JSON.stringify(stats.byStatus)}`,
+    );
+    expect(stats.upstream).toBe(0);
+    // The generators did send events with the right token, and they were refused (401), not parsed.
+    expect(stats.byStatus[401]).toBeGreaterThan(RUNS / 10);
+    const challenge = JSON.stringify({ challenge: 'c-1', token: SECRETS.feishuToken[1], type: 'url_verification' });
+    const answer = await send(handlers.feishuToken, signedRequest('feishu', challenge, { unsigned: true }));
+    expect(answer.status).toBe(200);
+    expect(JSON.parse(answer.text)).toEqual({ challenge: 'c-1' });
+  });
 
   it('FC adapter: arbitrary events, timer- and command-shaped objects, never a crash or a 5xx', async () => {
     const handler = handlers.main;
@@ -688,7 +793,7 @@ describe('Hostile input: deeply nested JSON', () => {
         for (const [shape, deep] of Object.entries(shapes(depth))) {
           const field = source === 'slack' ? 'text' : 'dimensions';
           const body = FORM(source)
-            ? `alertState=ALERT&ruleId=r&timestamp=1&trigger_id=1.2&${field}=${encodeURIComponent(deep)}`
+            ? `userId=${ACCOUNT_ID}&command=%2Fes-interrupt&user_id=${CHAT_USERS.slack}&alertState=ALERT&ruleId=r&timestamp=1&trigger_id=1.2&${field}=${encodeURIComponent(deep)}`
             : deep;
           const answer = await send(handlers.roomy, signedRequest(source, body));
           checkAnswer(answer);
@@ -793,20 +898,27 @@ describe('Hostile input: prototype-pollution keys', () => {
     ],
     grafana: [],
     cloudmonitor: [
-      `alertState=ALERT&ruleId=r&timestamp=1&dimensions=${encodeURIComponent(`{"__proto__":{"clusterId":"${ALLOWED}"}}`)}`,
-      `alertState=ALERT&ruleId=r&timestamp=1&dimensions=${encodeURIComponent(`{__proto__=${ALLOWED}, constructor=${ALLOWED}}`)}`,
-      `alertState=ALERT&ruleId=r&timestamp=1&__proto__=x&constructor=y&dimensions=${encodeURIComponent('[{"__proto__":{"instanceId":"es-cn-x"}}]')}`,
+      `userId=${ACCOUNT_ID}&alertState=ALERT&ruleId=r&timestamp=1&dimensions=${encodeURIComponent(`{"__proto__":{"clusterId":"${ALLOWED}"}}`)}`,
+      `userId=${ACCOUNT_ID}&alertState=ALERT&ruleId=r&timestamp=1&dimensions=${encodeURIComponent(`{__proto__=${ALLOWED}, constructor=${ALLOWED}}`)}`,
+      `userId=${ACCOUNT_ID}&alertState=ALERT&ruleId=r&timestamp=1&__proto__=x&constructor=y&dimensions=${encodeURIComponent('[{"__proto__":{"instanceId":"es-cn-x"}}]')}`,
     ],
-    slack: [`__proto__=${ALLOWED}&constructor=x&trigger_id=1.2&text=hello`],
+    slack: [
+      `__proto__=${ALLOWED}&constructor=x&trigger_id=1.2&text=hello&command=%2Fes-interrupt&user_id=${CHAT_USERS.slack}`,
+      // The allowed person smuggled in through a prototype key is no person at all.
+      `__proto__=${CHAT_USERS.slack}&user_id=__proto__&trigger_id=1.3&text=${ALLOWED}&command=%2Fes-interrupt`,
+    ],
     dingtalk: [
-      `{"msgtype":"text","msgId":"m1","robotCode":"${DINGTALK_ROBOT_CODES[1]}","__proto__":{"text":{"content":"${ALLOWED}"}}}`,
-      `{"msgtype":"richText","msgId":"m2","robotCode":"${DINGTALK_ROBOT_CODES[1]}","content":{"__proto__":{"richText":[{"text":"${ALLOWED}"}]}}}`,
-      `{"msgtype":"text","msgId":"m3","text":{"content":"${ALLOWED}"},"__proto__":{"robotCode":"${DINGTALK_ROBOT_CODES[1]}"}}`,
+      `{"msgtype":"text","msgId":"m1","robotCode":"${DINGTALK_ROBOT_CODES[1]}","senderStaffId":"${CHAT_USERS.dingtalk}","__proto__":{"text":{"content":"${ALLOWED}"}}}`,
+      `{"msgtype":"richText","msgId":"m2","robotCode":"${DINGTALK_ROBOT_CODES[1]}","senderStaffId":"${CHAT_USERS.dingtalk}","content":{"__proto__":{"richText":[{"text":"${ALLOWED}"}]}}}`,
+      `{"msgtype":"text","msgId":"m3","senderStaffId":"${CHAT_USERS.dingtalk}","text":{"content":"${ALLOWED}"},"__proto__":{"robotCode":"${DINGTALK_ROBOT_CODES[1]}"}}`,
+      // The allowed person smuggled in through a prototype key is no person at all.
+      `{"msgtype":"text","msgId":"m4","robotCode":"${DINGTALK_ROBOT_CODES[1]}","__proto__":{"senderStaffId":"${CHAT_USERS.dingtalk}"},"text":{"content":"${ALLOWED}"}}`,
     ],
     feishu: [
       `{"schema":"2.0","header":{"event_id":"e1","event_type":"im.message.receive_v1"},"event":{"__proto__":{"message":{"message_type":"text","content":"{\\"text\\":\\"${ALLOWED}\\"}"}}}}`,
       `{"schema":"2.0","header":{"event_id":"e2","event_type":"im.message.receive_v1"},"event":{"message":{"message_type":"text","content":"{\\"__proto__\\":{\\"text\\":\\"${ALLOWED}\\"}}"}}}`,
       `{"uuid":"u1","type":"event_callback","event":{"type":"message","__proto__":{"text_without_at_bot":"${ALLOWED}"}}}`,
+      `{"schema":"2.0","header":{"event_id":"e3","event_type":"im.message.receive_v1"},"event":{"message":{"message_type":"text","content":"{\\"text\\":\\"${ALLOWED}\\"}"},"sender":{"__proto__":{"sender_id":{"open_id":"${CHAT_USERS.feishu}"}}}}}`,
     ],
   };
   smuggling.grafana = smuggling.alertmanager;
@@ -827,6 +939,7 @@ describe('Hostile input: prototype-pollution keys', () => {
     const statuses: Record<string, number> = {};
     for (const alertState of ['constructor', '__proto__', 'toString', 'hasOwnProperty', 'valueOf']) {
       const body = new URLSearchParams({
+        userId: ACCOUNT_ID,
         alertState,
         ruleId: 'rule-1',
         timestamp: '1685646149981',

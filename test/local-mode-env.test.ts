@@ -2,7 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LOCAL_BEARER_TOKEN, LOCAL_WEBHOOK_SECRET, localEnv } from '../local/defaults.ts';
+import { LOCAL_BEARER_TOKEN, LOCAL_CHAT_USERS, LOCAL_WEBHOOK_SECRET, localEnv } from '../local/defaults.ts';
 import { fromFcHttpResult, localContext, toFcHttpEvent } from '../local/fc-invoke.ts';
 import { type LocalServer, startLocal } from '../local/server.ts';
 import type { ResponseBody } from '../shared/core/result.ts';
@@ -95,5 +95,18 @@ describe('Function: localEnv', () => {
     expect(env.ALLOWED_INSTANCES).toBe('es-cn-mine');
     expect(env.GENERIC_BEARER_TOKENS).toBe('mine');
     expect(env.GENERIC_WEBHOOK_SECRETS).toBe(LOCAL_WEBHOOK_SECRET);
+  });
+});
+
+describe('Function: localEnv, who may act from chat', () => {
+  it('allows the demo users when the chat allow-lists are unset or empty, and keeps the caller’s', () => {
+    expect(localEnv({}, 'http://127.0.0.1:1')).toMatchObject(LOCAL_CHAT_USERS);
+    expect(localEnv({ SLACK_ALLOWED_USERS: '' }, 'http://127.0.0.1:1').SLACK_ALLOWED_USERS).toBe('U2147483697');
+    const mine = localEnv({ SLACK_ALLOWED_USERS: 'U0MINE', FEISHU_ALLOWED_USERS: '*' }, 'http://127.0.0.1:1');
+    expect(mine).toMatchObject({
+      SLACK_ALLOWED_USERS: 'U0MINE',
+      DINGTALK_ALLOWED_USERS: 'manager8502',
+      FEISHU_ALLOWED_USERS: '*',
+    });
   });
 });

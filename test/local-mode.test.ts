@@ -208,6 +208,10 @@ describe('Function: npm start', () => {
       expect(out).toContain('webhook-signature: v1,');
       // The local whsec_ secret, so a newcomer can sign with their own Standard Webhooks library.
       expect(out).toContain(`Standard Webhooks secret of the generic source (local only): ${LOCAL_WEBHOOK_SECRET}`);
+      // Chat commands act only for allowed people; local mode allows its demo users, and says so.
+      expect(out).toContain(
+        'Chat commands are allowed for: Slack U2147483697, DingTalk manager8502, Feishu ou_ec81f38d6e7fdce6132f4605f7a37319\n  (the local demo users;',
+      );
 
       const curl = readmeCurl().replaceAll('http://127.0.0.1:9000', url);
       const first = JSON.parse((await run('sh', ['-c', curl])).stdout) as ResponseBody;

@@ -3,7 +3,8 @@ import { ACTIONS, type FunctionName } from '../shared/actions.ts';
 import { parseConfig } from '../shared/config.ts';
 import { compileGlob } from '../shared/core/glob.ts';
 import { createPolicy } from '../shared/core/policy.ts';
-import type { AlertState } from '../shared/core/target.ts';
+import type { AlertState, Requester } from '../shared/core/target.ts';
+import { ConfigError } from '../shared/errors.ts';
 
 const policyFor = (name: FunctionName, env: Record<string, string> = {}) =>
   createPolicy(ACTIONS[name], parseConfig({ ALLOWED_INSTANCES: 'es-cn-prod-*,ls-cn-abc', ...env }).policy);
@@ -59,5 +60,82 @@ describe('Function: createPolicy', () => {
 
   it('rejects an unknown RESUME_ON', () => {
     expect(() => parseConfig({ RESUME_ON: 'sometimes' })).toThrow(/RESUME_ON/);
+  });
+});
+
+describe('Function: createPolicy, checkRequester', () => {
+  const chatPolicy = (name: FunctionName, env: Record<string, string> = {}) => {
+    const config = parseConfig({ ALLOWED_INSTANCES: '*', ...env });
+    return createPolicy(ACTIONS[name], config.policy, config.chat);
+  };
+  const slack = (command: string, userId = 'U1', placeId = 'C1'): Requester => ({
+    platform: 'slack',
+    userIds: [userId],
+    userName: 'steve',
+    placeId,
+    command,
+  });
+
+  it('refuses every chat command when no chat setting is given at all (fail closed)', () => {
+    const policy = createPolicy(ACTIONS['interrupt-elasticsearch-task'], parseConfig({}).policy);
+    expect(policy.checkRequester(slack('/es-interrupt'))).toMatchObject({ code: 'UserNotAllowed', status: 403 });
+    expect(policy.checkRequester({ platform: 'feishu', userIds: ['ou_1'] })?.reason).toBe(
+      'FEISHU_ALLOWED_USERS is not set, so every Feishu command is refused',
+    );
+  });
+
+  it.each<[string, Record<string, string>, Requester, string | undefined]>([
+    ['the function’s own command by an allowed user', { SLACK_ALLOWED_USERS: 'U1' }, slack('/es-interrupt'), undefined],
+    ['the command in another case', { SLACK_ALLOWED_USERS: 'U1' }, slack('/ES-Interrupt'), undefined],
+    ['another function’s command', { SLACK_ALLOWED_USERS: 'U1' }, slack('/es-resume'), 'WrongCommand'],
+    ['no command at all', { SLACK_ALLOWED_USERS: '*' }, { platform: 'slack', userIds: ['U1'] }, 'WrongCommand'],
+    ['a user not listed', { SLACK_ALLOWED_USERS: 'U2,U3' }, slack('/es-interrupt'), 'UserNotAllowed'],
+    ['a user with no ID', { SLACK_ALLOWED_USERS: 'U1' }, { ...slack('/es-interrupt'), userIds: [] }, 'UserNotAllowed'],
+    ['anyone with *', { SLACK_ALLOWED_USERS: '*' }, slack('/es-interrupt', 'U9'), undefined],
+    [
+      'a channel outside the list',
+      { SLACK_ALLOWED_USERS: 'U1', SLACK_ALLOWED_CHANNELS: 'C2' },
+      slack('/es-interrupt'),
+      'ChannelNotAllowed',
+    ],
+    [
+      'no channel while channels are listed',
+      { SLACK_ALLOWED_USERS: 'U1', SLACK_ALLOWED_CHANNELS: 'C2' },
+      { ...slack('/es-interrupt'), placeId: undefined },
+      'ChannelNotAllowed',
+    ],
+    [
+      'any channel with *',
+      { SLACK_ALLOWED_USERS: 'U1', SLACK_ALLOWED_CHANNELS: '*' },
+      slack('/es-interrupt'),
+      undefined,
+    ],
+    [
+      'a Feishu sender listed by a second ID',
+      { FEISHU_ALLOWED_USERS: 'on_2' },
+      { platform: 'feishu', userIds: ['ou_1', 'on_2'] },
+      undefined,
+    ],
+    [
+      'a DingTalk user listed for Slack only',
+      { SLACK_ALLOWED_USERS: 'manager8502' },
+      { platform: 'dingtalk', userIds: ['manager8502'] },
+      'UserNotAllowed',
+    ],
+  ])('interrupt-elasticsearch-task: %s', (_case, env, requester, code) => {
+    expect(chatPolicy('interrupt-elasticsearch-task', env).checkRequester(requester)?.code).toBe(code);
+  });
+
+  it('refuses a SLACK_COMMANDS that names another function’s command, as a configuration error', () => {
+    const policy = chatPolicy('interrupt-elasticsearch-task', {
+      SLACK_ALLOWED_USERS: '*',
+      SLACK_COMMANDS: '/es-interrupt,/es-resume',
+    });
+    expect(() => policy.checkRequester(slack('/es-interrupt'))).toThrow(ConfigError);
+    expect(() => policy.checkRequester(slack('/es-interrupt'))).toThrow(
+      /SLACK_COMMANDS: \/es-resume is the command of resume-elasticsearch-task/,
+    );
+    // Only Slack commands depend on it.
+    expect(policy.checkRequester({ platform: 'dingtalk', userIds: ['x'] })?.code).toBe('UserNotAllowed');
   });
 });

@@ -40,6 +40,10 @@ function signed(options: { secret?: string; timestamp?: number } = {}): Record<s
   };
 }
 
+/** The fixtures' sender (陈海超) and conversation (ES 值班群). */
+const STAFF_ID = 'manager8502';
+const CONVERSATION = 'cidk+FkxOGVmgZ9W1/Bfs8ZRQ==';
+
 const upstream = useEmulator();
 const { state } = upstream;
 
@@ -52,6 +56,7 @@ interface DingTalkReply {
 function setup(name: FunctionName = 'interrupt-elasticsearch-task', env: Env = {}) {
   const fn = wireFunction<DingTalkReply>(upstream.url, name, 'dingtalk', {
     DINGTALK_APP_SECRETS: `${ROTATED_SECRET},${APP_SECRET}`,
+    DINGTALK_ALLOWED_USERS: `${STAFF_ID},other0001`,
     ...env,
   });
   const post = (message: DingTalkMessage | string, headers: Record<string, string>) =>
@@ -72,7 +77,7 @@ describe('Function: interrupt-elasticsearch-task, dingtalk source', () => {
     const token = tokenFor('interrupt-elasticsearch-task', 'es-cn-demo-activating', message.msgId as string);
     expect(response.body.text?.content).toMatch(
       new RegExp(
-        `^interrupt-elasticsearch-task \\(InterruptElasticsearchTask\\): 1 applied\\n✅ es-cn-demo-activating: applied — clientToken ${token}; request \\S+$`,
+        `^interrupt-elasticsearch-task \\(InterruptElasticsearchTask\\): 1 applied\\n✅ es-cn-demo-activating: applied — clientToken ${token}; request \\S+\\nasked by 陈海超 \\(manager8502\\) in ES 值班群 \\(cidk\\+FkxOGVmgZ9W1/Bfs8ZRQ==\\)$`,
       ),
     );
     expect(state('es-cn-demo-activating')?.status).toBe('suspended');
@@ -248,7 +253,7 @@ describe('Function: cancel-migration-task, dingtalk source, against captured tim
       upstream.url,
       NAME,
       'dingtalk',
-      { DINGTALK_APP_SECRETS: APP_SECRET, ...env },
+      { DINGTALK_APP_SECRETS: APP_SECRET, DINGTALK_ALLOWED_USERS: STAFF_ID, ...env },
       {
         now: () => new Date(clock),
         invokerFor: () => ({
@@ -413,5 +418,58 @@ describe('Function: cancel-migration-task, dingtalk source, against captured tim
     delete message.robotCode;
     expect((await fn.post(message, signed())).status).toBe(200);
     expect(state(TARGET)?.migrating).toBe(false);
+  });
+});
+
+describe('Function: dingtalk source, who may act (DINGTALK_ALLOWED_USERS, DINGTALK_ALLOWED_CONVERSATIONS)', () => {
+  it('refuses every message while DINGTALK_ALLOWED_USERS is unset, naming the variable, with no call', async () => {
+    const { post, calls } = setup('interrupt-elasticsearch-task', { DINGTALK_ALLOWED_USERS: undefined });
+    const response = await post(fixture('message'), signed());
+    expect(response.status).toBe(200);
+    expect(response.body.text?.content).toContain(
+      'interrupt-elasticsearch-task (InterruptElasticsearchTask): DINGTALK_ALLOWED_USERS is not set, so every DingTalk command is refused',
+    );
+    expect(calls).toHaveLength(0);
+    expect(state('es-cn-demo-activating')?.history).toHaveLength(0);
+  });
+
+  it('refuses a sender who is not in the list, and one with no senderStaffId (outside the organisation)', async () => {
+    const { post, calls } = setup();
+    const stranger = fixture('message');
+    stranger.senderStaffId = 'intern042';
+    stranger.senderNick = '实习生';
+    const refused = await post(stranger, signed());
+    expect(refused.body.text?.content).toContain('实习生 (intern042) is not in DINGTALK_ALLOWED_USERS');
+    expect(refused.body.text?.content.split('\n').at(-1)).toBe(
+      `asked by 实习生 (intern042) in ES 值班群 (${CONVERSATION})`,
+    );
+    const external = fixture('message');
+    delete external.senderStaffId;
+    expect((await post(external, signed())).body.text?.content).toContain(
+      '陈海超 (no user ID) is not in DINGTALK_ALLOWED_USERS',
+    );
+    expect(calls).toHaveLength(0);
+    expect(state('es-cn-demo-activating')?.history).toHaveLength(0);
+  });
+
+  it('lets everyone act with DINGTALK_ALLOWED_USERS=*', async () => {
+    const { post } = setup('interrupt-elasticsearch-task', { DINGTALK_ALLOWED_USERS: '*' });
+    const message = fixture('message');
+    message.senderStaffId = 'anyone77';
+    expect((await post(message, signed())).body.text?.content).toContain('1 applied');
+    expect(state('es-cn-demo-activating')?.status).toBe('suspended');
+  });
+
+  it('refuses a conversation outside DINGTALK_ALLOWED_CONVERSATIONS, and acts in one inside it', async () => {
+    const { post, calls } = setup('interrupt-elasticsearch-task', { DINGTALK_ALLOWED_CONVERSATIONS: 'cidOnCall==' });
+    const refused = await post(fixture('message'), signed());
+    expect(refused.body.text?.content).toContain(
+      `conversation ES 值班群 (${CONVERSATION}) is not in DINGTALK_ALLOWED_CONVERSATIONS`,
+    );
+    expect(calls).toHaveLength(0);
+    const inside = setup('interrupt-elasticsearch-task', {
+      DINGTALK_ALLOWED_CONVERSATIONS: `cidOnCall==,${CONVERSATION}`,
+    });
+    expect((await inside.post(fixture('message'), signed())).body.text?.content).toContain('1 applied');
   });
 });

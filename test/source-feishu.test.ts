@@ -47,10 +47,21 @@ const { state } = upstream;
 type FeishuReply = Partial<ResponseBody> & { challenge?: string };
 
 const TOKEN_MODE: Env = { FEISHU_VERIFICATION_TOKENS: `${ROTATED_TOKEN},${VERIFICATION_TOKEN}` };
+/** Token mode where the operator accepted acting on the token alone. */
+const TOKEN_ONLY_ACTING: Env = { ...TOKEN_MODE, FEISHU_ALLOW_TOKEN_ONLY: 'true' };
 const ENCRYPT_MODE: Env = { FEISHU_ENCRYPT_KEYS: `${ROTATED_KEY},${ENCRYPT_KEY}` };
 
+/** The fixtures' sender: open_id, union_id, and (multi.json) user_id; and their chat. */
+const OPEN_ID = 'ou_ec81f38d6e7fdce6132f4605f7a37319';
+const UNION_ID = 'on_9d281063b0791d2e40548e25ce854886';
+const CHAT_ID = 'oc_b4cf4d73e02ea650e86c4d2122ce1ec0';
+
 const setup = (mode: Env, name: FunctionName = 'interrupt-elasticsearch-task', env: Env = {}) =>
-  wireFunction<FeishuReply>(upstream.url, name, 'feishu', { ...mode, ...env });
+  wireFunction<FeishuReply>(upstream.url, name, 'feishu', {
+    FEISHU_ALLOWED_USERS: `ou_someone_else,${OPEN_ID}`,
+    ...mode,
+    ...env,
+  });
 
 describe('Function: feishu URL verification', () => {
   it('answers the challenge in token mode when the token matches', async () => {
@@ -189,9 +200,9 @@ describe('Function: interrupt-elasticsearch-task, feishu source (encrypt mode)',
   });
 });
 
-describe('Function: interrupt-elasticsearch-task, feishu source (token mode)', () => {
+describe('Function: interrupt-elasticsearch-task, feishu source (token mode, FEISHU_ALLOW_TOKEN_ONLY=true)', () => {
   it('acts on a plaintext event whose header.token matches; a re-sent one changes nothing', async () => {
-    const { post } = setup(TOKEN_MODE);
+    const { post } = setup(TOKEN_ONLY_ACTING);
     const message = fixture('message');
     const first = await post(JSON.stringify(message), plain);
     expect(first.status).toBe(200);
@@ -203,14 +214,14 @@ describe('Function: interrupt-elasticsearch-task, feishu source (token mode)', (
   });
 
   it('accepts a rotated verification token', async () => {
-    const { post } = setup(TOKEN_MODE);
+    const { post } = setup(TOKEN_ONLY_ACTING);
     const message = fixture('message');
     (message.header as Json).token = ROTATED_TOKEN;
     expect((await post(JSON.stringify(message), plain)).status).toBe(200);
   });
 
   it('reads schema 1.0 message events, keyed by uuid', async () => {
-    const { post } = setup(TOKEN_MODE);
+    const { post } = setup(TOKEN_ONLY_ACTING);
     const v1 = fixture('message-v1');
     const response = await post(JSON.stringify(v1), plain);
     expect(response.body.results?.[0]).toMatchObject({
@@ -220,7 +231,7 @@ describe('Function: interrupt-elasticsearch-task, feishu source (token mode)', (
   });
 
   it('reads every instance of a rich-text (post) message; refusals and all, 200', async () => {
-    const { post } = setup(TOKEN_MODE);
+    const { post } = setup(TOKEN_ONLY_ACTING);
     const multi = fixture('multi');
     const response = await post(JSON.stringify(multi), plain);
     expect(response.status).toBe(200);
@@ -232,7 +243,7 @@ describe('Function: interrupt-elasticsearch-task, feishu source (token mode)', (
   });
 
   it('answers 200 (nothing to retry) when policy refuses every target', async () => {
-    const { post, calls } = setup(TOKEN_MODE, 'interrupt-elasticsearch-task', { ALLOWED_INSTANCES: undefined });
+    const { post, calls } = setup(TOKEN_ONLY_ACTING, 'interrupt-elasticsearch-task', { ALLOWED_INSTANCES: undefined });
     const response = await post(JSON.stringify(fixture('message')), plain);
     expect(response.status).toBe(200);
     expect(response.body.results?.[0]).toMatchObject({ outcome: 'refused', code: 'NotAllowed' });
@@ -240,7 +251,7 @@ describe('Function: interrupt-elasticsearch-task, feishu source (token mode)', (
   });
 
   it('answers other event types 200 with nothing done', async () => {
-    const { post, calls } = setup(TOKEN_MODE);
+    const { post, calls } = setup(TOKEN_ONLY_ACTING);
     const response = await post(JSON.stringify(fixture('bot-added')), plain);
     expect(response.status).toBe(200);
     expect(response.body.results).toEqual([]);
@@ -267,7 +278,7 @@ describe('Function: interrupt-elasticsearch-task, feishu source (token mode)', (
       },
     ],
   ])('answers an event with %s 200 (a re-send would not help) and no call', async (_case, event) => {
-    const { post, calls } = setup(TOKEN_MODE);
+    const { post, calls } = setup(TOKEN_ONLY_ACTING);
     const response = await post(JSON.stringify(event()), plain);
     expect(response.status).toBe(200);
     expect(response.body.error?.code).toBe('InvalidPayload');
@@ -293,9 +304,100 @@ describe('Function: interrupt-elasticsearch-task, feishu source (token mode)', (
     ],
     ['while nothing is configured (fail closed)', () => fixture('message'), { FEISHU_VERIFICATION_TOKENS: '' }],
   ])('refuses an event with %s with 401 and no upstream call', async (_case, event, env = {}) => {
-    const { post, calls } = setup(TOKEN_MODE, 'interrupt-elasticsearch-task', env);
+    const { post, calls } = setup(TOKEN_ONLY_ACTING, 'interrupt-elasticsearch-task', env);
     const response = await post(JSON.stringify(event()), plain);
     expect(response.status).toBe(401);
     expect(calls).toHaveLength(0);
+  });
+});
+
+describe('Function: feishu source, token-only acting is an explicit opt-in', () => {
+  // Attack (issue 10, part 3): the verification token sits in every event body, so whoever has seen
+  // one event (or the token) forged a command that acted.
+  it('refuses a forged event carrying the right token while FEISHU_ALLOW_TOKEN_ONLY is unset: nothing changes', async () => {
+    const { post, calls } = setup(TOKEN_MODE);
+    const forged = fixture('message');
+    (forged.header as Json).event_id = 'forged00000000000000000000000001';
+    const response = await post(JSON.stringify(forged), plain);
+    expect(response.status).toBe(401);
+    expect(response.body.error?.code).toBe('Unauthorized');
+    expect(calls).toHaveLength(0);
+    expect(state('es-cn-demo-activating')?.history).toHaveLength(0);
+
+    // The console's URL check still passes with the token alone: answering it acts on nothing.
+    expect((await post(JSON.stringify(fixture('challenge')), plain)).body).toEqual({ challenge: 'ajls384kdjx98XX' });
+    // And the legitimate, signed event acts.
+    const legitimate = setup({ ...ENCRYPT_MODE, ...TOKEN_MODE });
+    const body = JSON.stringify(fixture('message'));
+    expect((await legitimate.post(body, signed(body))).body.results?.[0]?.outcome).toBe('applied');
+    expect(state('es-cn-demo-activating')?.history).toHaveLength(1);
+  });
+
+  it('never lets the opt-in weaken a configured Encrypt Key: unsigned events stay refused', async () => {
+    const { post, calls } = setup({ ...ENCRYPT_MODE, ...TOKEN_ONLY_ACTING });
+    const response = await post(JSON.stringify(fixture('message')), plain);
+    expect(response.status).toBe(401);
+    expect(calls).toHaveLength(0);
+  });
+
+  it('refuses an invalid FEISHU_ALLOW_TOKEN_ONLY with a 500 naming it', async () => {
+    const { post } = setup(TOKEN_MODE, 'interrupt-elasticsearch-task', { FEISHU_ALLOW_TOKEN_ONLY: 'sure' });
+    const response = await post(JSON.stringify(fixture('message')), plain);
+    expect(response.status).toBe(500);
+    expect(response.body.error?.message).toContain('FEISHU_ALLOW_TOKEN_ONLY');
+  });
+});
+
+describe('Function: feishu source, who may act (FEISHU_ALLOWED_USERS, FEISHU_ALLOWED_CHATS)', () => {
+  const send = async (env: Env, event: Json = fixture('message')) => {
+    const fn = setup(ENCRYPT_MODE, 'interrupt-elasticsearch-task', env);
+    const body = JSON.stringify(event);
+    return { ...(await fn.post(body, signed(body))), calls: fn.calls };
+  };
+
+  it('refuses every message while FEISHU_ALLOWED_USERS is unset, naming the variable, with no call', async () => {
+    const response = await send({ FEISHU_ALLOWED_USERS: undefined });
+    expect(response.status).toBe(200);
+    expect(response.body.summary).toBe('FEISHU_ALLOWED_USERS is not set, so every Feishu command is refused');
+    expect(response.body.results?.[0]).toMatchObject({ outcome: 'refused', code: 'UserNotAllowed' });
+    expect(response.calls).toHaveLength(0);
+    expect(state('es-cn-demo-activating')?.history).toHaveLength(0);
+  });
+
+  it('refuses a sender none of whose IDs is in the list, and names them', async () => {
+    const response = await send({ FEISHU_ALLOWED_USERS: 'ou_someone_else' });
+    expect(response.body.summary).toBe(`${OPEN_ID} is not in FEISHU_ALLOWED_USERS`);
+    expect(response.body.requestedBy).toEqual({ userId: OPEN_ID, placeId: CHAT_ID });
+    expect(response.calls).toHaveLength(0);
+  });
+
+  it.each([
+    ['open_id', OPEN_ID],
+    ['union_id', UNION_ID],
+    ['user_id', '8d3f2b1a'],
+  ])('allows a sender listed by %s', async (_kind, id) => {
+    const response = await send({ FEISHU_ALLOWED_USERS: id }, fixture('multi'));
+    expect(response.body.results?.map((r) => r.outcome)).toEqual(['applied', 'applied', 'refused']);
+  });
+
+  it('lets everyone act with FEISHU_ALLOWED_USERS=*', async () => {
+    const event = fixture('message');
+    (((event.event as Json).sender as Json).sender_id as Json).open_id = 'ou_anyone';
+    expect((await send({ FEISHU_ALLOWED_USERS: '*' }, event)).body.results?.[0]?.outcome).toBe('applied');
+  });
+
+  it('reads the sender of a schema 1.0 event too', async () => {
+    const fn = setup(TOKEN_ONLY_ACTING, 'interrupt-elasticsearch-task', { FEISHU_ALLOWED_USERS: 'ou_someone_else' });
+    const response = await fn.post(JSON.stringify(fixture('message-v1')), plain);
+    expect(response.body.summary).toBe(`${OPEN_ID} is not in FEISHU_ALLOWED_USERS`);
+    expect(fn.calls).toHaveLength(0);
+  });
+
+  it('refuses a chat outside FEISHU_ALLOWED_CHATS, and acts in one inside it', async () => {
+    const refused = await send({ FEISHU_ALLOWED_CHATS: 'oc_oncall' });
+    expect(refused.body.summary).toBe(`chat ${CHAT_ID} is not in FEISHU_ALLOWED_CHATS`);
+    expect(refused.calls).toHaveLength(0);
+    const inside = await send({ FEISHU_ALLOWED_CHATS: `oc_oncall,${CHAT_ID}` });
+    expect(inside.body.results?.[0]?.outcome).toBe('applied');
   });
 });

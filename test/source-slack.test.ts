@@ -36,9 +36,14 @@ interface SlackReply {
   error?: { code: string; message: string };
 }
 
+/** The fixtures' user (steve) and channel (ops-es). */
+const USER = 'U2147483697';
+const CHANNEL = 'C2147483705';
+
 const setup = (name: FunctionName = 'interrupt-elasticsearch-task', env: Env = {}) =>
   wireFunction<SlackReply>(upstream.url, name, 'slack', {
     SLACK_SIGNING_SECRETS: `${ROTATED_SECRET},${SECRET}`,
+    SLACK_ALLOWED_USERS: `U0OTHERONE,${USER}`,
     ...env,
   });
 
@@ -228,10 +233,168 @@ describe('Function: interrupt-elasticsearch-task, slack source', () => {
     expect(state('es-cn-demo-activating')?.history).toHaveLength(0);
   });
 
+  it('names who asked, and where, at the end of the reply (the audit trail in the channel)', async () => {
+    const { post } = setup();
+    const body = form(fixture('command'));
+    const response = await post(body, signed(body));
+    expect(response.body.text?.split('\n').at(-1)).toBe(`asked by steve (\`${USER}\`) in ops-es (\`${CHANNEL}\`)`);
+  });
+
   it('refuses a JSON body with 415', async () => {
     const { post } = setup();
     const json = JSON.stringify(fixture('command'));
     const response = await post(json, { ...signed(json), 'content-type': 'application/json' });
     expect(response.status).toBe(415);
+  });
+});
+
+describe('Function: slack source, a command bound to its function', () => {
+  // Attack (issue 10, part 2): the signature covers the bytes, not the function they were sent to. A
+  // person's `/es-resume` was replayed to the interrupt function and undid the resume.
+  it('refuses the exact signed bytes of /es-resume replayed to interrupt-elasticsearch-task: nothing changes upstream', async () => {
+    const resume = setup('resume-elasticsearch-task');
+    const interrupt = setup('interrupt-elasticsearch-task');
+    const command = fixture('command');
+    command.command = '/es-resume';
+    command.text = 'es-cn-demo-suspended rollout fixed, go on';
+    const body = form(command);
+    const headers = signed(body);
+
+    // The legitimate request still succeeds: the resume is applied by its own function.
+    const legitimate = await resume.post(body, headers);
+    expect(legitimate.body.text).toMatch(/^resume-elasticsearch-task \(ResumeElasticsearchTask\): 1 applied\n/);
+    expect(state('es-cn-demo-suspended')?.status).toBe('activating');
+
+    const replayed = await interrupt.post(body, headers);
+    expect(replayed.status).toBe(200);
+    expect(replayed.body.text).toContain(
+      'interrupt-elasticsearch-task (InterruptElasticsearchTask): /es-resume is not a command of interrupt-elasticsearch-task, which answers /es-interrupt',
+    );
+    expect(replayed.body.text).toContain('🚫 `es-cn-demo-suspended`: refused — WrongCommand');
+    expect(interrupt.calls).toHaveLength(0);
+    expect(state('es-cn-demo-suspended')?.status).toBe('activating');
+    expect(state('es-cn-demo-suspended')?.history.map((h) => h.action)).toEqual(['ResumeElasticsearchTask']);
+  });
+
+  it.each<[FunctionName, string]>([
+    ['interrupt-elasticsearch-task', '/es-interrupt'],
+    ['resume-elasticsearch-task', '/es-resume'],
+    ['interrupt-logstash-task', '/ls-interrupt'],
+    ['resume-logstash-task', '/ls-resume'],
+    ['cancel-migration-task', '/es-cancel-migration'],
+  ])('binds %s to %s by default, and to no other default command', async (name, own) => {
+    const { post, calls } = setup(name, { DRY_RUN: 'true' });
+    const id = name.includes('logstash') ? 'ls-cn-demo-activating' : 'es-cn-demo-activating';
+    for (const other of ['/es-interrupt', '/es-resume', '/ls-interrupt', '/ls-resume', '/es-cancel-migration']) {
+      const command = fixture('command');
+      command.command = other;
+      command.text = id;
+      const body = form(command);
+      const response = await post(body, signed(body));
+      expect(response.status, other).toBe(200);
+      if (other === own) {
+        expect(response.body.text, other).toContain('1 dry-run');
+      } else {
+        expect(response.body.text, other).toContain(`${other} is not a command of ${name}, which answers ${own}`);
+      }
+    }
+    expect(calls).toHaveLength(0);
+  });
+
+  it('takes the function’s commands from SLACK_COMMANDS when set, and says so', async () => {
+    const { post } = setup('interrupt-elasticsearch-task', { SLACK_COMMANDS: '/prod-es-stop, /es-stop' });
+    const own = fixture('command');
+    own.command = '/prod-es-stop';
+    const ownBody = form(own);
+    expect((await post(ownBody, signed(ownBody))).body.text).toContain('1 applied');
+    const defaultOne = form(fixture('multi'));
+    const refused = await post(defaultOne, signed(defaultOne));
+    expect(refused.body.text).toContain(
+      '/es-interrupt is not a command of interrupt-elasticsearch-task, which answers /prod-es-stop, /es-stop (SLACK_COMMANDS)',
+    );
+    expect(state('es-cn-demo-migrating')?.history).toHaveLength(0);
+  });
+
+  it('refuses a SLACK_COMMANDS shared by every function (it names another’s command), with no call', async () => {
+    const { post, calls } = setup('interrupt-elasticsearch-task', {
+      SLACK_COMMANDS: '/es-interrupt,/es-resume,/ls-interrupt,/ls-resume,/es-cancel-migration',
+    });
+    const body = form(fixture('command'));
+    const response = await post(body, signed(body));
+    expect(response.status).toBe(200);
+    expect(response.body.text).toContain(
+      'nothing was done — invalid configuration: SLACK_COMMANDS: /es-resume is the command of resume-elasticsearch-task',
+    );
+    expect(calls).toHaveLength(0);
+  });
+
+  it('refuses an invalid SLACK_COMMANDS with a 500 naming it', async () => {
+    const { post } = setup('interrupt-elasticsearch-task', { SLACK_COMMANDS: 'es-interrupt' });
+    const body = form(fixture('command'));
+    const response = await post(body, signed(body));
+    expect(response.status).toBe(500);
+    expect(response.body.error?.message).toContain('SLACK_COMMANDS');
+  });
+});
+
+describe('Function: slack source, who may act (SLACK_ALLOWED_USERS, SLACK_ALLOWED_CHANNELS)', () => {
+  it.each<[string, Env]>([
+    ['unset', { SLACK_ALLOWED_USERS: undefined }],
+    ['empty', { SLACK_ALLOWED_USERS: '' }],
+  ])('refuses every command while SLACK_ALLOWED_USERS is %s, naming the variable, with no call', async (_case, env) => {
+    const { post, calls } = setup('interrupt-elasticsearch-task', env);
+    const body = form(fixture('command'));
+    const response = await post(body, signed(body));
+    expect(response.status).toBe(200);
+    expect(response.body.text).toContain(
+      'interrupt-elasticsearch-task (InterruptElasticsearchTask): SLACK_ALLOWED_USERS is not set, so every Slack command is refused',
+    );
+    expect(response.body.text).toContain('🚫 `es-cn-demo-activating`: refused — UserNotAllowed');
+    expect(calls).toHaveLength(0);
+    expect(state('es-cn-demo-activating')?.history).toHaveLength(0);
+  });
+
+  it('refuses a user who is not in the list, naming them and the variable, with no call', async () => {
+    const { post, calls } = setup();
+    const command = fixture('command');
+    command.user_id = 'U0MALLORY1';
+    command.user_name = 'mallory';
+    const body = form(command);
+    const response = await post(body, signed(body));
+    expect(response.status).toBe(200);
+    expect(response.body.text).toContain(
+      'interrupt-elasticsearch-task (InterruptElasticsearchTask): mallory (U0MALLORY1) is not in SLACK_ALLOWED_USERS',
+    );
+    expect(response.body.text?.split('\n').at(-1)).toBe('asked by mallory (`U0MALLORY1`) in ops-es (`C2147483705`)');
+    expect(calls).toHaveLength(0);
+    expect(state('es-cn-demo-activating')?.history).toHaveLength(0);
+  });
+
+  it('matches the signed user_id, never the display name a person chooses', async () => {
+    const { post, calls } = setup('interrupt-elasticsearch-task', { SLACK_ALLOWED_USERS: 'steve' });
+    const body = form(fixture('command'));
+    const response = await post(body, signed(body));
+    expect(response.body.text).toContain('steve (U2147483697) is not in SLACK_ALLOWED_USERS');
+    expect(calls).toHaveLength(0);
+  });
+
+  it('lets everyone act with SLACK_ALLOWED_USERS=*', async () => {
+    const { post } = setup('interrupt-elasticsearch-task', { SLACK_ALLOWED_USERS: '*' });
+    const command = fixture('command');
+    command.user_id = 'U0ANYONE99';
+    const body = form(command);
+    expect((await post(body, signed(body))).body.text).toContain('1 applied');
+    expect(state('es-cn-demo-activating')?.status).toBe('suspended');
+  });
+
+  it('refuses a command from a channel outside SLACK_ALLOWED_CHANNELS, and acts in one inside it', async () => {
+    const { post, calls } = setup('interrupt-elasticsearch-task', { SLACK_ALLOWED_CHANNELS: 'C0ONCALL01' });
+    const body = form(fixture('command'));
+    const refused = await post(body, signed(body));
+    expect(refused.body.text).toContain('channel ops-es (C2147483705) is not in SLACK_ALLOWED_CHANNELS');
+    expect(calls).toHaveLength(0);
+
+    const allowed = setup('interrupt-elasticsearch-task', { SLACK_ALLOWED_CHANNELS: `C0ONCALL01,${CHANNEL}` });
+    expect((await allowed.post(body, signed(body))).body.text).toContain('1 applied');
   });
 });

@@ -1,10 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { localContext } from '../local/fc-invoke.ts';
 import { DEFAULT_MAX_BODY_BYTES } from '../shared/config.ts';
 import { MAX_COMMAND_TEXT } from '../shared/sources/chat-command.ts';
 import { useEmulator, wireFunction } from './support/function-harness.ts';
-import { CHAT_SOURCES, MEDIA_TYPE, SECRETS, sendersEnv, sign } from './support/senders.ts';
+import { ACCOUNT_ID, CHAT_SOURCES, MEDIA_TYPE, SECRETS, sendersEnv, sign } from './support/senders.ts';
 
 /**
  * Issue 10, part 6: a signed 120 KB Slack text took 9.9 s (the edge-trimming regex and the
@@ -135,7 +134,8 @@ describe("Function: CloudMonitor's Java-map dimensions at MAX_BODY_BYTES", () =>
   it.each(shapes)('%s: answered at once, nothing called', async (_shape, dimensions) => {
     const fn = wireFunction(upstream.url, FN, 'cloudmonitor', sendersEnv());
     const fields = fixtureJson<Record<string, string>>('cloudmonitor/alert.json');
-    fields.userId = localContext(FN).accountId ?? '';
+    // The function's own account (sendersEnv sets FC_ACCOUNT_ID as FC does): past authentication, to the parser.
+    fields.userId = ACCOUNT_ID;
     fields.dimensions = '';
     const base = new URLSearchParams(fields).toString().length;
     // As large as fits once form-encoded (punctuation takes three bytes, a space one).

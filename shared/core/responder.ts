@@ -16,7 +16,7 @@ import { deriveClientToken } from './client-token.ts';
 import type { CommandEvent } from './command-event.ts';
 import { mapBounded } from './map-bounded.ts';
 import { createPolicy, type Policy } from './policy.ts';
-import { type ResponseBody, statusFor, summarize, type TargetResult } from './result.ts';
+import { type ResponseBody, requestedBy, statusFor, summarize, type TargetResult } from './result.ts';
 import { withRetries } from './retry.ts';
 import type { SourceEvent } from './target.ts';
 
@@ -141,7 +141,7 @@ export function createResponder(deps: {
   retry?: { baseDelayMs?: number; maxDelayMs?: number; minAttemptMs?: number };
 }): Responder {
   const { action, config, api } = deps;
-  const policy = createPolicy(action, config.policy);
+  const policy = createPolicy(action, config.policy, config.chat);
 
   const envelope = (source: string, results: TargetResult[], summary: string): ResponseBody => ({
     function: action.functionName,
@@ -263,9 +263,11 @@ export function createResponder(deps: {
   function plan(event: SourceEvent, logger: Logger): { planned: Planned[]; ignored: TargetResult[]; refusal?: string } {
     const { targets, ignored } = distinctTargets(event, config.region, policy);
     for (const r of ignored) logger.info('refused', { instanceId: r.instanceId, code: r.code, reason: r.message });
-    const eventRefusal = policy.checkEvent(targets.length);
+    // A chat command is first a person's request: who, where and through which command decide before any target.
+    const eventRefusal =
+      (event.requester && policy.checkRequester(event.requester)) || policy.checkEvent(targets.length);
     if (eventRefusal) {
-      logger.warn('refused', { reason: eventRefusal.reason, targets: targets.length });
+      logger.warn('refused', { code: eventRefusal.code, reason: eventRefusal.reason, targets: targets.length });
       const planned = targets.map(
         (t): TargetResult => ({
           instanceId: t.instanceId,
@@ -296,6 +298,7 @@ export function createResponder(deps: {
   function finish(source: string, event: SourceEvent, results: TargetResult[], summary?: string): ActOutcome {
     const body = envelope(source, results, summary ?? summarize(results));
     if (event.notes?.length) body.notes = event.notes;
+    if (event.requester) body.requestedBy = requestedBy(event.requester);
     return { status: statusFor(results), body };
   }
 

@@ -1,4 +1,5 @@
 import type { ApiCall } from '../elasticsearch/client.ts';
+import type { Requester } from './target.ts';
 
 export type Outcome = 'applied' | 'already' | 'dry-run' | 'accepted' | 'failed' | 'refused';
 
@@ -17,6 +18,24 @@ export interface TargetResult {
   call?: Pick<ApiCall, 'operation' | 'method' | 'path' | 'query'> | undefined;
 }
 
+/** Who asked for a chat command, for the reply and the audit trail. */
+export interface RequestedBy {
+  userId?: string | undefined;
+  userName?: string | undefined;
+  placeId?: string | undefined;
+  placeName?: string | undefined;
+}
+
+/** Who asked, as replies and log lines name them. */
+export function requestedBy(requester: Requester): RequestedBy {
+  return {
+    userId: requester.userIds[0],
+    userName: requester.userName,
+    placeId: requester.placeId,
+    placeName: requester.placeName,
+  };
+}
+
 export interface ResponseBody {
   function: string;
   operation: string;
@@ -29,6 +48,8 @@ export interface ResponseBody {
   notes?: string[] | undefined;
   /** Why the request was refused as a whole; a 404 also lists the functions or sources that exist. */
   error?: { code: string; message: string; functions?: readonly string[]; sources?: readonly string[] } | undefined;
+  /** Chat commands: who asked (their platform's user ID and name) and where. */
+  requestedBy?: RequestedBy | undefined;
 }
 
 /** HTTP status a refusal leads to when every target of an event is refused. */
@@ -38,6 +59,9 @@ const REFUSAL_STATUS: Record<string, number> = {
   NoRegion: 400,
   NotAllowed: 403,
   TooManyTargets: 403,
+  WrongCommand: 400,
+  UserNotAllowed: 403,
+  ChannelNotAllowed: 403,
 };
 
 const THROTTLED = /^(Throttling|Throttled|ServiceUnavailable|RequestTimeout|Timeout)/;

@@ -25,6 +25,25 @@ export interface EventItem {
   alertState?: AlertState | undefined;
 }
 
+export type ChatPlatform = 'slack' | 'dingtalk' | 'feishu';
+
+/**
+ * Who asked, as the chat platform signed it: the platform authenticates itself, not the person, so
+ * the policy decides whether this person, in this place, may act (SLACK_ALLOWED_USERS, …).
+ */
+export interface Requester {
+  platform: ChatPlatform;
+  /** Every ID the platform gives the sender (Feishu: open_id, user_id, union_id); the first is shown. */
+  userIds: string[];
+  /** Display name, for the audit trail only (people choose it): never matched. */
+  userName?: string | undefined;
+  /** Slack channel, DingTalk conversation or Feishu chat ID, and its name. */
+  placeId?: string | undefined;
+  placeName?: string | undefined;
+  /** Slack: the slash command the signed request carries. */
+  command?: string | undefined;
+}
+
 /** What a source makes of an authenticated request. */
 export interface SourceEvent {
   items: EventItem[];
@@ -34,4 +53,6 @@ export interface SourceEvent {
   notes?: string[] | undefined;
   /** Where a chat platform takes a later reply (Slack response_url, DingTalk sessionWebhook). */
   replyUrl?: string | undefined;
+  /** Chat commands: who asked, checked against the chat allow-lists before anything else. */
+  requester?: Requester | undefined;
 }

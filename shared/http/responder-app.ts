@@ -5,6 +5,7 @@ import type { ReplySender } from '../async/reply-sender.ts';
 import type { Credentials, ResponderConfig } from '../config.ts';
 import { commandEventSchema } from '../core/command-event.ts';
 import type { ActOutcome, Responder } from '../core/responder.ts';
+import { requestedBy } from '../core/result.ts';
 import {
   NotFoundError,
   PayloadError,
@@ -76,7 +77,8 @@ export function createResponderApp(options: ResponderAppOptions): Hono<Env> {
   /** A path segment as it may be echoed back: short, printable ASCII. */
   const echo = (segment: string) => segment.slice(0, 40).replace(/[^\x20-\x7e]/g, '?');
 
-  const childLogger = (c: Context<Env>, source: string) => requestLog(logger, { requestId: c.env?.requestId, source });
+  const childLogger = (c: Context<Env>, source: string, keys: Record<string, unknown> = {}) =>
+    requestLog(logger, { ...keys, requestId: c.env?.requestId, source });
 
   /**
    * Every 401 answers the same bytes, whatever failed; the log line says which check did (no
@@ -187,12 +189,16 @@ export function createResponderApp(options: ResponderAppOptions): Hono<Env> {
     let outcome: ActOutcome;
     try {
       const event = source.parse(request);
-      log.info('received', { targets: event.items.length, reason: event.reason });
+      // From here on every line of a chat command names who asked: the audit trail of a person's action.
+      const eventLog = event.requester
+        ? childLogger(c, sourceName, { requestedBy: requestedBy(event.requester) })
+        : log;
+      eventLog.info('received', { targets: event.items.length, reason: event.reason });
       if (handOff?.sources.includes(sourceName)) {
         outcome = await responder.handOff(event, {
           source: sourceName,
           credentials: c.env?.credentials,
-          logger: log,
+          logger: eventLog,
           invokerFor: handOff.invokerFor,
           replyUrl: event.replyUrl,
         });
@@ -202,7 +208,7 @@ export function createResponderApp(options: ResponderAppOptions): Hono<Env> {
         outcome = await responder.act(event, {
           source: sourceName,
           credentials: c.env?.credentials,
-          logger: log,
+          logger: eventLog,
           deadline,
         });
       }

@@ -1,4 +1,4 @@
-import type { ResponseBody, TargetResult } from '../core/result.ts';
+import type { RequestedBy, ResponseBody, TargetResult } from '../core/result.ts';
 import { INSTANCE_ID_PATTERN } from '../core/target.ts';
 import { PayloadError } from '../errors.ts';
 
@@ -73,6 +73,20 @@ export function parseCommandText(text: string): ChatCommand {
   return { instanceIds: [...instanceIds], reason: rest.join(' ').slice(0, MAX_REASON) };
 }
 
+/**
+ * A platform's user or place IDs as they may be matched against an allow-list: present, of sane
+ * length and printable; anything else is no ID at all (never truncated into another one).
+ */
+export function chatIds(...values: Array<string | null | undefined>): string[] {
+  return values.filter((v): v is string => typeof v === 'string' && /^[\x21-\x7e]{1,128}$/.test(v));
+}
+
+/** A display name for replies and logs: people choose it, so it is shortened and never matched. */
+export function chatName(value: string | null | undefined): string | undefined {
+  const name = value?.trim().slice(0, 80);
+  return name ? name : undefined;
+}
+
 /** The help text a chat user gets when a command names no instance. */
 export function usageText(invocation: string): string {
   return `name at least one instance: ${invocation} es-cn-… [ls-cn-… …] [reason]. IDs are es-… (Elasticsearch) or ls-… (Logstash); the other words are recorded as the reason.`;
@@ -137,5 +151,14 @@ export function replyText(body: ResponseBody, format: ReplyFormat): string {
   ];
   if (body.results.length > MAX_LINES) lines.push(`… and ${body.results.length - MAX_LINES} more`);
   for (const note of body.notes ?? []) lines.push(`note: ${style.text(note)}`);
+  if (body.requestedBy) lines.push(requestedByLine(body.requestedBy, style));
   return lines.join('\n');
+}
+
+/** `asked by steve (U…) in ops-es (C…)`: the audit trail, in the channel itself. */
+function requestedByLine(by: RequestedBy, { text, code }: Style): string {
+  const named = (name: string | undefined, id: string | undefined) =>
+    name && id ? `${text(name)} (${code(id)})` : id ? code(id) : text(name ?? 'unknown');
+  const place = by.placeId || by.placeName ? ` in ${named(by.placeName, by.placeId)}` : '';
+  return `asked by ${named(by.userName, by.userId)}${place}`;
 }

@@ -6,7 +6,7 @@ import { createReplayGuard } from '../auth/replay-guard.ts';
 import type { ResponderConfig } from '../config.ts';
 import type { SourceEvent } from '../core/target.ts';
 import { PayloadError } from '../errors.ts';
-import { MAX_COMMAND_IDS, parseCommandText, replyText, usageText } from './chat-command.ts';
+import { chatIds, chatName, MAX_COMMAND_IDS, parseCommandText, replyText, usageText } from './chat-command.ts';
 import { bodyText, EVENT_KEY_PATTERN, parseJson, validate } from './payload.ts';
 import { CHAT_DEADLINE_MS, type InboundRequest, type Source } from './source.ts';
 
@@ -147,6 +147,14 @@ export function createDingTalkSource(config: ResponderConfig): Source {
         reason: `${reason ? `${reason} ` : ''}(DingTalk, ${who} in ${where})`.slice(0, 1000),
         items: instanceIds.map((instanceId) => ({ instanceId, eventKey })),
         replyUrl: webhookValid ? message.sessionWebhook : undefined,
+        // The policy checks the person (senderStaffId) against DINGTALK_ALLOWED_USERS, the conversation against its list.
+        requester: {
+          platform: 'dingtalk',
+          userIds: chatIds(message.senderStaffId),
+          userName: chatName(message.senderNick),
+          placeId: chatIds(message.conversationId)[0],
+          placeName: chatName(message.conversationTitle),
+        },
       };
     },
     render(body, status) {

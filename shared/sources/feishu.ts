@@ -3,9 +3,9 @@ import { AUTHENTICATED, type AuthResult, rejected } from '../auth/auth-result.ts
 import { matchesAny } from '../auth/constant-time.ts';
 import { checkLarkSignature, larkDecrypt } from '../auth/feishu-signature.ts';
 import type { ResponderConfig } from '../config.ts';
-import type { SourceEvent } from '../core/target.ts';
+import type { Requester, SourceEvent } from '../core/target.ts';
 import { PayloadError, UnauthorizedError } from '../errors.ts';
-import { MAX_COMMAND_IDS, parseCommandText, replyText, usageText } from './chat-command.ts';
+import { chatIds, MAX_COMMAND_IDS, parseCommandText, replyText, usageText } from './chat-command.ts';
 import { bodyText, EVENT_KEY_PATTERN, validate } from './payload.ts';
 import type { InboundRequest, Source } from './source.ts';
 import { CHAT_DEADLINE_MS } from './source.ts';
@@ -83,7 +83,13 @@ const v2MessageSchema = z.looseObject({
   }),
   sender: z.optional(
     z.looseObject({
-      sender_id: z.optional(z.looseObject({ open_id: z.nullish(z.string()), user_id: z.nullish(z.string()) })),
+      sender_id: z.optional(
+        z.looseObject({
+          open_id: z.nullish(z.string()),
+          user_id: z.nullish(z.string()),
+          union_id: z.nullish(z.string()),
+        }),
+      ),
     }),
   ),
 });
@@ -97,6 +103,8 @@ const v1Schema = z.looseObject({
     text: z.optional(z.string().check(z.maxLength(100_000))),
     text_without_at_bot: z.optional(z.string().check(z.maxLength(100_000))),
     open_id: z.optional(z.string()),
+    union_id: z.optional(z.string()),
+    employee_id: z.optional(z.string()),
     open_chat_id: z.optional(z.string()),
   }),
 });
@@ -119,15 +127,18 @@ function messageText(type: string, content: string): string {
   throw new PayloadError(`a ${type} message names no instance; ${usageText('@bot')}`);
 }
 
-function command(text: string, eventKey: string, context: string): SourceEvent {
+function command(text: string, eventKey: string, requester: Requester): SourceEvent {
   const { instanceIds, reason } = parseCommandText(text);
   if (instanceIds.length === 0) throw new PayloadError(usageText('@bot'));
   if (instanceIds.length > MAX_COMMAND_IDS) {
     throw new PayloadError(`the message names ${instanceIds.length} instances; at most ${MAX_COMMAND_IDS}`);
   }
+  const who = requester.userIds[0] ?? 'unknown user';
   return {
-    reason: `${reason ? `${reason} ` : ''}(Feishu, ${context})`.slice(0, 1000),
+    reason: `${reason ? `${reason} ` : ''}(Feishu, ${who} in ${requester.placeId ?? 'a chat'})`.slice(0, 1000),
     items: instanceIds.map((instanceId) => ({ instanceId, eventKey })),
+    // The policy checks the sender's IDs against FEISHU_ALLOWED_USERS and the chat against FEISHU_ALLOWED_CHATS.
+    requester,
   };
 }
 
@@ -137,15 +148,18 @@ function command(text: string, eventKey: string, context: string): SourceEvent {
  * Authentication, with Encrypt Keys configured (FEISHU_ENCRYPT_KEYS): every event must carry
  * `X-Lark-Signature` = hex SHA-256(timestamp + nonce + encryptKey + rawBody) with a
  * `X-Lark-Request-Timestamp` within five minutes; `{"encrypt": …}` bodies are decrypted
- * (AES-256-CBC, key SHA-256(encryptKey), IV the first 16 bytes). Without one, the verification
- * token (FEISHU_VERIFICATION_TOKENS; `header.token` in schema 2.0, `token` in 1.0) is compared.
+ * (AES-256-CBC, key SHA-256(encryptKey), IV the first 16 bytes). Without one, events are refused
+ * (401) unless FEISHU_ALLOW_TOKEN_ONLY=true: then the verification token (FEISHU_VERIFICATION_TOKENS;
+ * `header.token` in schema 2.0, `token` in 1.0) is compared, and a captured event can be forged
+ * at will, for as long as the token is valid.
  *
  * URL verification (`{"challenge", "token", "type": "url_verification"}`, encrypted when an
  * Encrypt Key is set) is not signed: the official SDKs answer it before checking signatures
  * (oapi-sdk-go's dispatcher verifies the signature only when the request is not a challenge). It
  * is authenticated by its token when verification tokens are configured, else by having been
  * decrypted with a configured Encrypt Key; the handshake answers `{"challenge": …}` and such a
- * request can never reach the command parser.
+ * request can never reach the command parser. So the console can verify the URL with the token
+ * alone (FEISHU_ALLOW_TOKEN_ONLY unset): answering a challenge acts on nothing.
  *
  * Event key: `feishu:<header.event_id>` (schema 2.0) or `feishu:<uuid>` (1.0); Feishu re-sends an
  * event with the same ID, so the same tokens. Only `im.message.receive_v1` (and 1.0 `message`)
@@ -161,6 +175,7 @@ export function createFeishuSource(secrets: ResponderConfig['secrets']): Source 
   const replyBase = secrets.feishuApp?.openApiBase;
   const encryptKeys = secrets.feishuEncryptKeys;
   const tokens = secrets.feishuVerificationTokens;
+  const allowTokenOnly = secrets.feishuAllowTokenOnly;
   const decoded = new WeakMap<InboundRequest, Decoded>();
   // Events (not challenges) that passed a signature or token check; parse refuses the rest.
   const verified = new WeakSet<InboundRequest>();
@@ -181,6 +196,8 @@ export function createFeishuSource(secrets: ResponderConfig['secrets']): Source 
           ? AUTHENTICATED
           : rejected('an unencrypted url_verification, and FEISHU_VERIFICATION_TOKENS is not set');
       }
+      // The token is a static value in every event body: anyone who has seen one event can forge any
+      // other. It authenticates events only when the operator accepts that (FEISHU_ALLOW_TOKEN_ONLY).
       const result =
         encryptKeys.length > 0
           ? checkLarkSignature(
@@ -193,7 +210,11 @@ export function createFeishuSource(secrets: ResponderConfig['secrets']): Source 
               encryptKeys,
               Math.floor(request.receivedAt.getTime() / 1000),
             )
-          : checkToken(token, tokens);
+          : allowTokenOnly
+            ? checkToken(token, tokens)
+            : rejected(
+                'an event with no X-Lark-Signature to check: FEISHU_ENCRYPT_KEYS is not set, and FEISHU_ALLOW_TOKEN_ONLY is not true',
+              );
       if (result.ok) verified.add(request);
       return result;
     },
@@ -217,12 +238,12 @@ export function createFeishuSource(secrets: ResponderConfig['secrets']): Source 
           return { items: [], notes: [`a ${event.header.event_type} event is not a command; nothing was done`] };
         }
         const { message, sender } = validate(v2MessageSchema, event.event, 'Feishu event.event');
-        const who = sender?.sender_id?.user_id || sender?.sender_id?.open_id || 'unknown user';
-        const event2 = command(
-          messageText(message.message_type, message.content),
-          eventKey,
-          `${who} in ${message.chat_id ?? 'a chat'}`,
-        );
+        const ids = sender?.sender_id;
+        const event2 = command(messageText(message.message_type, message.content), eventKey, {
+          platform: 'feishu',
+          userIds: chatIds(ids?.open_id, ids?.user_id, ids?.union_id),
+          placeId: chatIds(message.chat_id)[0],
+        });
         // With the bot's app credentials configured, the async outcome is posted as a reply to the message.
         if (replyBase && message.message_id) {
           event2.replyUrl = `${replyBase}/open-apis/im/v1/messages/${message.message_id}/reply`;
@@ -237,11 +258,11 @@ export function createFeishuSource(secrets: ResponderConfig['secrets']): Source 
         if (event.msg_type !== undefined && event.msg_type !== 'text') {
           throw new PayloadError(`a ${event.msg_type} message names no instance; ${usageText('@bot')}`);
         }
-        return command(
-          event.text_without_at_bot ?? event.text ?? '',
-          `feishu:${uuid}`,
-          `${event.open_id ?? 'unknown user'} in ${event.open_chat_id ?? 'a chat'}`,
-        );
+        return command(event.text_without_at_bot ?? event.text ?? '', `feishu:${uuid}`, {
+          platform: 'feishu',
+          userIds: chatIds(event.open_id, event.employee_id, event.union_id),
+          placeId: chatIds(event.open_chat_id)[0],
+        });
       }
       throw new PayloadError('not a Feishu event: expected schema 2.0 or an event_callback');
     },

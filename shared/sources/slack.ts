@@ -3,7 +3,7 @@ import { checkSlackSignature } from '../auth/slack-signature.ts';
 import type { ResponderConfig } from '../config.ts';
 import type { SourceEvent } from '../core/target.ts';
 import { PayloadError, UnauthorizedError } from '../errors.ts';
-import { MAX_COMMAND_IDS, parseCommandText, replyText, usageText } from './chat-command.ts';
+import { chatIds, chatName, MAX_COMMAND_IDS, parseCommandText, replyText, usageText } from './chat-command.ts';
 import { bodyText, EVENT_KEY_PATTERN } from './payload.ts';
 import type { InboundRequest, Source } from './source.ts';
 import { CHAT_DEADLINE_MS } from './source.ts';
@@ -90,6 +90,15 @@ export function createSlackSource(secrets: ResponderConfig['secrets']): Source {
         reason: `${reason ? `${reason} ` : ''}(${command} by ${who} in ${where})`.slice(0, 1000),
         items: instanceIds.map((instanceId) => ({ instanceId, eventKey })),
         replyUrl: responseUrl,
+        // Signed by Slack: the policy checks the command against this function's and the person against SLACK_ALLOWED_USERS.
+        requester: {
+          platform: 'slack',
+          userIds: chatIds(fields.get('user_id')),
+          userName: chatName(fields.get('user_name')),
+          placeId: chatIds(fields.get('channel_id'))[0],
+          placeName: chatName(fields.get('channel_name')),
+          command: fields.get('command')?.slice(0, 64),
+        },
       };
     },
     render(body, status) {

@@ -1,7 +1,14 @@
 import { createCipheriv, createHash, randomBytes } from 'node:crypto';
 import fc from 'fast-check';
 import type { SourceName } from '../../shared/sources/source-names.ts';
-import { allConfiguredSecrets, DINGTALK_ROBOT_CODES, deliveryBody, SECRETS } from './senders.ts';
+import {
+  ACCOUNT_ID,
+  allConfiguredSecrets,
+  CHAT_USERS,
+  DINGTALK_ROBOT_CODES,
+  deliveryBody,
+  SECRETS,
+} from './senders.ts';
 
 /**
  * fast-check arbitraries of hostile requests, per sender: bodies (arbitrary bytes, invalid UTF-8,
@@ -284,8 +291,19 @@ const dimensions = fc.oneof(
   { weight: 1, arbitrary: fc.integer({ min: 1, max: 3000 }).map((n) => `${'['.repeat(n)}${']'.repeat(n)}`) },
 );
 
+/** Mostly the function's own account; else another account, a near miss, or anything. */
+const cloudMonitorUserId = fc.oneof(
+  { weight: 8, arbitrary: fc.constant(ACCOUNT_ID) },
+  {
+    weight: 2,
+    arbitrary: fc.constantFrom('5550001112223334', `${ACCOUNT_ID}0`, ACCOUNT_ID.slice(1), '', 'null', ' '),
+  },
+  { weight: 1, arbitrary: hostileString },
+);
+
 const cloudMonitorFields = fc.record(
   {
+    userId: cloudMonitorUserId,
     alertState: fc.oneof(
       fc.constantFrom(
         'ALERT',
@@ -312,13 +330,37 @@ const cloudMonitorFields = fc.record(
     alertName: hostileString,
     triggerLevel: hostileString,
   },
-  { requiredKeys: [] },
+  { requiredKeys: ['userId'] },
 );
+
+/** Mostly the fixtures' allowed person; else someone else, a near miss, or anything. */
+const chatUser = (allowed: string) =>
+  fc.oneof(
+    { weight: 5, arbitrary: fc.constant(allowed) },
+    { weight: 2, arbitrary: fc.constantFrom('U0MALLORY1', `${allowed} `, allowed.toLowerCase(), '*', '') },
+    { weight: 1, arbitrary: hostileString },
+  );
 
 const slackFields = fc.record(
   {
     token: hostileString,
-    command: fc.oneof(fc.constant('/es-interrupt'), hostileString),
+    // This function's command, every other function's, and anything.
+    command: fc.oneof(
+      { weight: 4, arbitrary: fc.constant('/es-interrupt') },
+      {
+        weight: 2,
+        arbitrary: fc.constantFrom(
+          '/es-resume',
+          '/ls-interrupt',
+          '/ls-resume',
+          '/es-cancel-migration',
+          '/ES-INTERRUPT',
+        ),
+      },
+      { weight: 1, arbitrary: hostileString },
+    ),
+    user_id: chatUser(CHAT_USERS.slack),
+    channel_id: fc.oneof(fc.constant('C2147483705'), hostileString),
     text: chatText,
     trigger_id: fc.oneof(fc.constant('13345224609.738474920.8088930838d'), hostileString),
     user_name: hostileString,
@@ -363,6 +405,11 @@ const dingTalkMessage = fc.record(
     ),
     sessionWebhookExpiredTime: fc.oneof(fc.integer(), fc.double(), hostileJson),
     senderNick: hostileJson,
+    senderStaffId: fc.oneof(
+      { weight: 3, arbitrary: chatUser(CHAT_USERS.dingtalk) },
+      { weight: 1, arbitrary: hostileJson },
+    ),
+    conversationId: hostileJson,
     conversationTitle: hostileJson,
   },
   { requiredKeys: ['robotCode'] },
@@ -395,7 +442,22 @@ const feishuV2 = fc.record({
           },
           { requiredKeys: [] },
         ),
-        sender: hostileJson,
+        sender: fc.oneof(
+          {
+            weight: 3,
+            arbitrary: fc.record({
+              sender_id: fc.record(
+                {
+                  open_id: chatUser(CHAT_USERS.feishu),
+                  user_id: fc.oneof(fc.constant(null), hostileString),
+                  union_id: fc.oneof(fc.constant('on_9d281063b0791d2e40548e25ce854886'), hostileJson),
+                },
+                { requiredKeys: [] },
+              ),
+            }),
+          },
+          { weight: 1, arbitrary: hostileJson },
+        ),
       },
       { requiredKeys: [] },
     ),
@@ -414,6 +476,7 @@ const feishuV1 = fc.record({
         msg_type: fc.oneof(fc.constant('text'), hostileJson),
         text_without_at_bot: fc.oneof(chatText, hostileJson),
         text: hostileJson,
+        open_id: fc.oneof({ weight: 3, arbitrary: chatUser(CHAT_USERS.feishu) }, { weight: 1, arbitrary: hostileJson }),
       },
       { requiredKeys: [] },
     ),
@@ -446,6 +509,7 @@ const feishuBody: fc.Arbitrary<Body> = fc.oneof(
         kind: 'feishu-encrypted',
         // Decrypting with a configured key authenticates a challenge when it also has the token.
         credential: key !== 'not-the-encrypt-key',
+        plain: v,
       })),
   },
   {
@@ -466,6 +530,8 @@ export interface Body {
   kind: string;
   /** The body itself carries a credential (a Feishu verification token, or a Feishu push encrypted with a configured key). */
   credential?: boolean;
+  /** An encrypted Feishu push: what it decrypts to. */
+  plain?: unknown;
 }
 
 function json(value: unknown, kind: string): Body {
@@ -502,11 +568,19 @@ function structuredFor(source: SourceName): fc.Arbitrary<Body> {
     case 'cloudmonitor':
       return fc.oneof(
         cloudMonitorFields.map((f) => form(f, 'cloudmonitor-form')),
-        cloudMonitorFields.map((f) => form({ ...f, alertState: 'ALERT', ruleId: 'r', timestamp: '1' }, 'cm-alert')),
+        // Twice as likely: callbacks that get past authentication (the account named) to the parser.
+        {
+          weight: 2,
+          arbitrary: fc
+            .tuple(cloudMonitorFields, cloudMonitorUserId)
+            .map(([f, userId]) => form({ ...f, userId, alertState: 'ALERT', ruleId: 'r', timestamp: '1' }, 'cm-alert')),
+        },
         // Keyed by a hostile alertName: what CloudMonitor documents has no ruleId.
-        cloudMonitorFields.map(({ ruleId: _, ...f }) =>
-          form({ ...f, alertState: 'ALERT', timestamp: '1' }, 'cm-no-rule'),
-        ),
+        fc
+          .tuple(cloudMonitorFields, cloudMonitorUserId)
+          .map(([{ ruleId: _, ...f }, userId]) =>
+            form({ ...f, userId, alertState: 'ALERT', timestamp: '1' }, 'cm-no-rule'),
+          ),
         rawForm,
       );
     case 'slack':
@@ -518,6 +592,63 @@ function structuredFor(source: SourceName): fc.Arbitrary<Body> {
       return withPlants(dingTalkMessage).map((v) => json(v, 'dingtalk'));
     case 'feishu':
       return feishuBody;
+  }
+}
+
+/**
+ * A valid delivery naming the allowed instance in which only what binds it varies: the Slack
+ * command and person, the DingTalk and Feishu person, the CloudMonitor account. Each gets a fresh
+ * event key, so a refusal cannot hide behind a token that already acted.
+ */
+function boundFields(source: SourceName): fc.Arbitrary<Body> | undefined {
+  const fresh = fc.stringMatching(/^[0-9a-f]{16}$/);
+  switch (source) {
+    case 'cloudmonitor': {
+      const template = deliveryBody(source, ALLOWED);
+      return fc.tuple(cloudMonitorUserId, fresh).map(([userId, key]) => {
+        const fields = new URLSearchParams(template);
+        fields.set('userId', userId);
+        fields.set('transId', key);
+        fields.delete('timestamp');
+        return { bytes: utf8(fields.toString()), kind: 'bound-account' };
+      });
+    }
+    case 'slack': {
+      const template = deliveryBody(source, ALLOWED);
+      return fc
+        .tuple(
+          slackFields.map((f) => f.command ?? '/es-interrupt'),
+          chatUser(CHAT_USERS.slack),
+          fresh,
+        )
+        .map(([command, userId, key]) => {
+          const fields = new URLSearchParams(template);
+          fields.set('command', String(command));
+          fields.set('user_id', userId);
+          fields.set('trigger_id', `1.${key}`);
+          return { bytes: utf8(fields.toString()), kind: 'bound-person' };
+        });
+    }
+    case 'dingtalk': {
+      const template = JSON.parse(deliveryBody(source, ALLOWED)) as Record<string, unknown>;
+      return fc
+        .tuple(fc.oneof(chatUser(CHAT_USERS.dingtalk), hostileJson), fresh)
+        .map(([senderStaffId, key]) => json({ ...template, senderStaffId, msgId: `msg${key}` }, 'bound-person'));
+    }
+    case 'feishu': {
+      const template = JSON.parse(deliveryBody(source, ALLOWED)) as {
+        header: Record<string, unknown>;
+        event: { sender: { sender_id: Record<string, unknown> } };
+      };
+      return fc.tuple(chatUser(CHAT_USERS.feishu), fresh).map(([openId, key]) => {
+        const event = structuredClone(template);
+        event.header.event_id = key;
+        event.event.sender.sender_id = { open_id: openId, union_id: 'on_not_listed', user_id: null };
+        return json(event, 'bound-person');
+      });
+    }
+    default:
+      return undefined;
   }
 }
 
@@ -542,6 +673,7 @@ function templateFor(source: SourceName, filler: string): string {
       });
     case 'cloudmonitor':
       return new URLSearchParams({
+        userId: ACCOUNT_ID,
         alertState: 'ALERT',
         ruleId: 'r',
         timestamp: '1',
@@ -549,12 +681,18 @@ function templateFor(source: SourceName, filler: string): string {
         alertName: filler,
       }).toString();
     case 'slack':
-      return new URLSearchParams({ trigger_id: '1.2.3', text: `es-cn-demo-activating ${filler}` }).toString();
+      return new URLSearchParams({
+        command: '/es-interrupt',
+        user_id: CHAT_USERS.slack,
+        trigger_id: '1.2.3',
+        text: `es-cn-demo-activating ${filler}`,
+      }).toString();
     case 'dingtalk':
       return JSON.stringify({
         msgtype: 'text',
         msgId: 'm1',
         robotCode: DINGTALK_ROBOT_CODES[1],
+        senderStaffId: CHAT_USERS.dingtalk,
         text: { content: `es-cn-demo-activating ${filler}` },
       });
     case 'feishu':
@@ -563,6 +701,7 @@ function templateFor(source: SourceName, filler: string): string {
         header: { event_id: 'e1', event_type: 'im.message.receive_v1', token: SECRETS.feishuToken[1] },
         event: {
           message: { message_type: 'text', content: JSON.stringify({ text: `es-cn-demo-activating ${filler}` }) },
+          sender: { sender_id: { open_id: CHAT_USERS.feishu } },
         },
       });
   }
@@ -573,7 +712,7 @@ const FORM_SOURCES: readonly SourceName[] = ['cloudmonitor', 'slack'];
 function deepFor(source: SourceName, depth: number, open: string, close: string): string {
   const deep = `${open.repeat(depth)}1${close.repeat(depth)}`;
   const field = source === 'slack' ? 'text' : 'dimensions';
-  return `alertState=ALERT&ruleId=r&timestamp=1&trigger_id=1.2&${field}=${encodeURIComponent(deep)}`;
+  return `userId=${ACCOUNT_ID}&command=%2Fes-interrupt&user_id=${CHAT_USERS.slack}&alertState=ALERT&ruleId=r&timestamp=1&trigger_id=1.2&${field}=${encodeURIComponent(deep)}`;
 }
 
 type JsonPath = Array<string | number>;
@@ -655,9 +794,11 @@ export function hostileBody(source: SourceName, limit: number): fc.Arbitrary<Bod
         kind: 'invalid-utf8',
       };
     });
+  const bound = boundFields(source);
   return fc.oneof(
     { weight: 8, arbitrary: structured },
     { weight: 4, arbitrary: nearlyValid(source) },
+    ...(bound ? [{ weight: 2, arbitrary: bound }] : []),
     { weight: 1, arbitrary: fc.uint8Array({ maxLength: 600 }).map((bytes) => ({ bytes, kind: 'bytes' })) },
     {
       weight: 1,
@@ -674,8 +815,12 @@ export function hostileBody(source: SourceName, limit: number): fc.Arbitrary<Bod
 // Credentials, headers and the envelope
 // ---------------------------------------------------------------------------------------------
 
-/** `replayed` (DingTalk only): a valid pair that already came with another body. */
-export type AuthKind = 'none' | 'garbage' | 'valid' | 'valid-alt' | 'stale' | 'wrong-secret' | 'replayed';
+/**
+ * `replayed` (DingTalk only): a valid pair that already came with another body. `untimed`: the
+ * sender's valid signature with its timestamp left out (Grafana: the HMAC of the body alone, valid
+ * forever); every timed scheme must refuse it, Grafana unless GRAFANA_ALLOW_UNTIMED.
+ */
+export type AuthKind = 'none' | 'garbage' | 'valid' | 'valid-alt' | 'stale' | 'wrong-secret' | 'replayed' | 'untimed';
 
 /** Secrets of every other sender: presented to this one they must not work. */
 export function otherSecrets(source: SourceName): string[] {
@@ -962,6 +1107,7 @@ export function hostileHttp(fn: string, source: SourceName, limit: number): fc.A
       'stale',
       'wrong-secret',
       ...(source === 'dingtalk' ? (['replayed'] as const) : []),
+      'untimed',
     ),
     garbage: garbageCredentials(source),
     extraHeaders: fc.oneof(
