@@ -100,6 +100,13 @@ beforeAll(async () => {
 const dingTalkBody = (changes: Record<string, unknown>) =>
   JSON.stringify({ ...JSON.parse(deliveryBody('dingtalk', 'es-cn-demo-activating')), ...changes });
 
+/** A CloudMonitor callback naming a demo instance, its fields edited. */
+const cloudMonitorBody = (edit: (fields: URLSearchParams) => void) => {
+  const fields = new URLSearchParams(deliveryBody('cloudmonitor', 'es-cn-demo-activating'));
+  edit(fields);
+  return fields.toString();
+};
+
 const NONE = 'none';
 type Case = [label: string, reason: RegExp, request: () => RawHttpRequest, handler?: typeof NONE];
 
@@ -180,6 +187,11 @@ const CASES: Record<SourceName, Case[]> = {
       /^bearer token mismatch$/,
       () => delivery('grafana', { alternative: true, wrongSecret: true }),
     ],
+    [
+      'a signature without its timestamp',
+      /^no timestamp header: a signature of the body alone never expires \(set a timestamp header in the contact point, or GRAFANA_ALLOW_UNTIMED=true\)$/,
+      () => delivery('grafana', { untimed: true }),
+    ],
   ],
   cloudmonitor: [
     [
@@ -206,6 +218,28 @@ const CASES: Record<SourceName, Case[]> = {
         delivery('cloudmonitor', {}, (r) => {
           r.sourceIp = '203.0.113.9';
         }),
+    ],
+    [
+      'another account',
+      /^userId 5550001112223334 is not the function's account$/,
+      () =>
+        delivery(
+          'cloudmonitor',
+          {},
+          () => {},
+          cloudMonitorBody((f) => f.set('userId', '5550001112223334')),
+        ),
+    ],
+    [
+      'no account named',
+      /^no single userId in the callback, and the function's account is known$/,
+      () =>
+        delivery(
+          'cloudmonitor',
+          {},
+          () => {},
+          cloudMonitorBody((f) => f.delete('userId')),
+        ),
     ],
   ],
   slack: [
@@ -336,5 +370,27 @@ describe('Function: outsideWindow', () => {
     ],
   ])('sent %d, now %d, ±%d ms: %s', (sent, now, tolerance, expected) => {
     expect(outsideWindow(sent, now, tolerance)).toBe(expected);
+  });
+});
+
+describe('Function: a 401 of feishu configured with a verification token only', () => {
+  it('says the event has no signature to check, and which variables decide', async () => {
+    const handler = createFunctionHandler(FN, { env: env({ FEISHU_ENCRYPT_KEYS: undefined }), api });
+    upstreamCalls.length = 0;
+    const { value, text } = await captureOutput(async () =>
+      httpAnswer(await handler(fcHttpEvent(delivery('feishu')), stsContext('fc-feishu-token-only'))),
+    );
+    expect(value.status).toBe(401);
+    const refused = outputLines(text)
+      .map((line) => JSON.parse(line) as Record<string, unknown>)
+      .filter((line) => line.message === 'refused');
+    expect(refused).toEqual([
+      expect.objectContaining({
+        code: 'Unauthorized',
+        reason:
+          'an event with no X-Lark-Signature to check: FEISHU_ENCRYPT_KEYS is not set, and FEISHU_ALLOW_TOKEN_ONLY is not true',
+      }),
+    ]);
+    expect(upstreamCalls).toEqual([]);
   });
 });
