@@ -1,16 +1,9 @@
 import type { HttpBindings } from '@hono/node-server';
 import { type Context, Hono } from 'hono';
-import { ACTIONS, API_VERSION } from '../shared/actions.ts';
 import { Acs3Verifier } from './acs3-verifier.ts';
-import {
-  type ApiReply,
-  apiError,
-  ControlPlane,
-  type InstanceKind,
-  type Operation,
-  type SeedInstance,
-} from './control-plane.ts';
+import { type ApiReply, apiError, ControlPlane, type SeedInstance } from './control-plane.ts';
 import type { EmulatorCredential } from './credentials.ts';
+import { ACTION_ROUTES, DESCRIBE_ROUTES, ES_API_VERSION } from './es-api-table.ts';
 import { FaultInjector, type Faults, THROTTLE_RETRY_AFTER_MS, validateFaults } from './faults.ts';
 import { DEMO_INSTANCES, parseSeedInstances } from './seed.ts';
 import { wireTarget } from './wire-target.ts';
@@ -121,7 +114,7 @@ export function createEmulator(options: EmulatorOptions): Emulator {
       );
     }
     const version = c.req.header('x-acs-version');
-    if (version !== API_VERSION) {
+    if (version !== ES_API_VERSION) {
       return send(apiError('InvalidVersion', 400, `Specified parameter Version is not valid: ${version ?? '(none)'}.`));
     }
 
@@ -140,23 +133,25 @@ export function createEmulator(options: EmulatorOptions): Emulator {
     return decision.outcome === 'dropResponse' ? cutConnection(c) : send(reply);
   }
 
-  for (const spec of Object.values(ACTIONS)) {
-    const operation = spec.operation as Operation;
-    app.post(`/openapi/${spec.resource}/:instanceId/actions/${spec.verb}`, (c) =>
+  for (const { path, operation } of ACTION_ROUTES) {
+    app.post(path, (c) =>
       apiCall(c, operation, (query, regionId) => {
         const { clientToken, ...params } = query;
-        return controlPlane.apply({ operation, instanceId: c.req.param('instanceId'), clientToken, params, regionId });
+        return controlPlane.apply({
+          operation,
+          instanceId: c.req.param('instanceId') ?? '',
+          clientToken,
+          params,
+          regionId,
+        });
       }),
     );
   }
-
-  const describeRoutes: [string, string, InstanceKind][] = [
-    ['instances', 'DescribeInstance', 'elasticsearch'],
-    ['logstashes', 'DescribeLogstash', 'logstash'],
-  ];
-  for (const [resource, operation, kind] of describeRoutes) {
-    app.get(`/openapi/${resource}/:instanceId`, (c) =>
-      apiCall(c, operation, (_query, regionId) => controlPlane.describe(kind, c.req.param('instanceId'), regionId)),
+  for (const { path, operation, kind } of DESCRIBE_ROUTES) {
+    app.get(path, (c) =>
+      apiCall(c, operation, (_query, regionId) =>
+        controlPlane.describe(kind, c.req.param('instanceId') ?? '', regionId),
+      ),
     );
   }
 

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createEmulator } from '../emulator/app.ts';
 import { emulatorCredentialsFromEnv, LOCAL_EMULATOR_CREDENTIALS } from '../emulator/credentials.ts';
+import { ACTION_ROUTES, ES_API_VERSION } from '../emulator/es-api-table.ts';
 import { FaultInjector, mulberry32, parseFaults } from '../emulator/faults.ts';
 import { DEMO_INSTANCES, INSTANCE_ID, loadSeedFile, parseSeedInstances, seedFromEnv } from '../emulator/seed.ts';
 import { ACTIONS, API_VERSION, actionPath } from '../shared/actions.ts';
@@ -341,5 +342,28 @@ describe('Function: emulatorCredentialsFromEnv', () => {
 
   it('refuses half a pair', () => {
     expect(() => emulatorCredentialsFromEnv({ ALIBABA_CLOUD_ACCESS_KEY_ID: 'AK' })).toThrow(/both/);
+  });
+});
+
+describe('Function: the emulator routes from its own table of the documented API', () => {
+  it('serves every product action at the path and operation the API reference gives', () => {
+    // The product's paths must be ones the independent table names, with the same operation.
+    for (const spec of Object.values(ACTIONS)) {
+      const route = ACTION_ROUTES.find((r) => r.path === `/openapi/${spec.resource}/:instanceId/actions/${spec.verb}`);
+      expect(route?.operation, spec.functionName).toBe(spec.operation);
+    }
+    expect(ES_API_VERSION).toBe(API_VERSION);
+  });
+
+  it.each([
+    ['/openapi/instances/es-cn-demo-activating/actions/cancel', 'CancelTask'],
+    ['/openapi/instance/es-cn-demo-activating/actions/interrupt', 'InterruptElasticsearchTask'],
+    ['/openapi/logstash/ls-cn-demo-activating/actions/resume', 'ResumeLogstashTask'],
+  ])('answers a path the API does not have (%s) with 404, whatever the signed action', async (path, action) => {
+    const emulator = newEmulator();
+    const response = await apiRequest(emulator, { path, action });
+    expect(response.status).toBe(404);
+    expect(((await response.json()) as { Code: string }).Code).toBe('InvalidApi.NotFound');
+    expect(emulator.controlPlane.snapshot().instances.every((i) => i.history.length === 0)).toBe(true);
   });
 });
