@@ -1,0 +1,247 @@
+import {
+  type ClaimResult,
+  checkMember,
+  checkRecord,
+  checkWindow,
+  EXPIRY_FIELD,
+  type FlipResult,
+  flipMember,
+  namespacedKeys,
+  type StateStore,
+  type StoredRecord,
+  type StoreOptions,
+} from './store.ts';
+
+/**
+ * The state store in one process: local mode's, shared by the five functions it runs. The same
+ * semantics as the Redis adapter's scripts (redis-scripts.ts), step for step: each operation runs
+ * to its end without yielding, which is what makes it atomic here. Keys expire as Redis keys do
+ * (a TTL per key, swept at most once a minute), so nothing grows without bound.
+ * Longer than 200 lines on purpose: one file, in the order of redis-scripts.ts, so the two are
+ * read and changed side by side.
+ */
+
+type SortedSet = Map<string, number>;
+type Value = { type: 'zset'; members: SortedSet } | { type: 'hash'; fields: StoredRecord };
+interface Slot {
+  value: Value;
+  expiresAt: number;
+}
+
+const SWEEP_EVERY_MS = 60_000;
+
+/** Members by score, then by member, as Redis orders a sorted set. */
+function ordered(set: SortedSet): Array<[string, number]> {
+  return [...set.entries()].sort((a, b) => a[1] - b[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+}
+
+const directionOf = (member: string): string => member.slice(0, 1);
+
+/** Changes of direction between consecutive entries (in time order). */
+function countFlips(entries: ReadonlyArray<[string, number]>): number {
+  let flips = 0;
+  for (let i = 1; i < entries.length; i++) {
+    if (directionOf((entries[i] as [string, number])[0]) !== directionOf((entries[i - 1] as [string, number])[0]))
+      flips++;
+  }
+  return flips;
+}
+
+export function createEmbeddedStore(options: StoreOptions = {}): StateStore {
+  const clock = options.clock ?? Date.now;
+  const keyOf = namespacedKeys(options.namespace);
+  const slots = new Map<string, Slot>();
+  let nextSweep = 0;
+
+  function live(key: string, now: number): Slot | undefined {
+    if (now >= nextSweep) {
+      for (const [k, slot] of slots) if (slot.expiresAt <= now) slots.delete(k);
+      nextSweep = now + SWEEP_EVERY_MS;
+    }
+    const slot = slots.get(key);
+    if (slot && slot.expiresAt <= now) {
+      slots.delete(key);
+      return undefined;
+    }
+    return slot;
+  }
+
+  function zset(key: string, now: number): SortedSet {
+    const slot = live(key, now);
+    if (!slot) return new Map();
+    if (slot.value.type !== 'zset') throw new TypeError(`${key} does not hold a sorted set`);
+    return slot.value.members;
+  }
+
+  /** Stores the set back, expiring `extraMs` after its highest score (an empty set is deleted). */
+  function storeZset(key: string, members: SortedSet, extraMs: number, now: number): void {
+    if (members.size === 0) {
+      slots.delete(key);
+      return;
+    }
+    const last = Math.max(...members.values());
+    slots.set(key, { value: { type: 'zset', members }, expiresAt: Math.max(now + 1, last + extraMs) });
+  }
+
+  const removeUpTo = (members: SortedSet, max: number) => {
+    for (const [m, score] of members) if (score <= max) members.delete(m);
+  };
+
+  /**
+   * A budget's two sets, having forgotten what left the window (when `windowMs` is given) and the
+   * pending claims whose caller never settled them (a crash): the first step of every budget
+   * operation, as FORGET in redis-scripts.ts.
+   */
+  function budget(key: string, now: number, windowMs: number | undefined) {
+    const counted = zset(keyOf(key), now);
+    const pending = zset(keyOf(`${key}:pending`), now);
+    if (windowMs !== undefined) removeUpTo(counted, now - windowMs);
+    for (const [m, expiresAt] of pending) {
+      if (expiresAt <= now) {
+        counted.delete(m);
+        pending.delete(m);
+      }
+    }
+    return { counted, pending };
+  }
+
+  return {
+    kind: 'embedded',
+
+    async claim(key, member, opts) {
+      checkMember(member);
+      checkWindow(opts);
+      const now = clock();
+      const { counted, pending } = budget(key, now, opts.windowMs);
+      let result: ClaimResult;
+      const count = counted.size;
+      if (counted.has(member)) {
+        result = { granted: true, duplicate: true, count };
+      } else if (opts.enforce && count >= opts.limit) {
+        const leaving = ordered(counted)[count - opts.limit] as [string, number];
+        result = { granted: false, duplicate: false, count, freesAt: leaving[1] + opts.windowMs };
+      } else {
+        counted.set(member, now);
+        pending.set(member, now + opts.pendingMs);
+        result = { granted: true, duplicate: false, count: count + 1 };
+      }
+      storeZset(keyOf(key), counted, opts.windowMs, now);
+      storeZset(keyOf(`${key}:pending`), pending, opts.windowMs, now);
+      return result;
+    },
+
+    async commit(key, member, windowMs) {
+      checkMember(member);
+      const now = clock();
+      const { counted, pending } = budget(key, now, windowMs);
+      pending.delete(member);
+      if (!counted.has(member)) counted.set(member, now);
+      storeZset(keyOf(key), counted, windowMs, now);
+      storeZset(keyOf(`${key}:pending`), pending, windowMs, now);
+    },
+
+    async release(key, member) {
+      checkMember(member);
+      const now = clock();
+      const { counted, pending } = budget(key, now, undefined);
+      const released = pending.delete(member);
+      if (released) counted.delete(member);
+      // As ZREM does: the keys keep their TTLs, and go when empty.
+      for (const [k, set] of [
+        [keyOf(key), counted],
+        [keyOf(`${key}:pending`), pending],
+      ] as const) {
+        if (set.size === 0) slots.delete(k);
+      }
+      return released;
+    },
+
+    async admitFlip(key, entry, opts) {
+      checkMember(entry.member);
+      checkWindow(opts);
+      const now = clock();
+      const logKey = keyOf(key);
+      const log = zset(logKey, now);
+      removeUpTo(log, now - opts.windowMs);
+      const entries = ordered(log);
+      const flips = countFlips(entries);
+      const member = flipMember(entry);
+      let result: FlipResult;
+      if (log.has(member)) {
+        result = { granted: true, duplicate: true, flips };
+      } else if (flips >= opts.limit) {
+        // The oldest entries leave the window one by one: when do the flips fall below the limit?
+        let left = flips;
+        let clearsAt = 0;
+        for (let i = 0; i + 1 < entries.length; i++) {
+          const [m, score] = entries[i] as [string, number];
+          if (directionOf(m) !== directionOf((entries[i + 1] as [string, number])[0])) left--;
+          if (left < opts.limit) {
+            clearsAt = score + opts.windowMs;
+            break;
+          }
+        }
+        result = { granted: false, duplicate: false, flips, clearsAt };
+      } else {
+        log.set(member, now);
+        result = { granted: true, duplicate: false, flips: countFlips(ordered(log)) };
+      }
+      storeZset(logKey, log, opts.windowMs, now);
+      return result;
+    },
+
+    async dropFlip(key, entry, windowMs) {
+      checkMember(entry.member);
+      const now = clock();
+      const logKey = keyOf(key);
+      const log = zset(logKey, now);
+      removeUpTo(log, now - windowMs);
+      const dropped = log.delete(flipMember(entry));
+      if (log.size === 0) slots.delete(logKey);
+      return dropped;
+    },
+
+    async getRecord(key) {
+      const now = clock();
+      const slot = live(keyOf(key), now);
+      if (!slot) return undefined;
+      if (slot.value.type !== 'hash') throw new TypeError(`${key} does not hold a record`);
+      const { [EXPIRY_FIELD]: expiresAt, ...fields } = slot.value.fields;
+      if (Number(expiresAt) <= now) {
+        slots.delete(keyOf(key));
+        return undefined;
+      }
+      return fields;
+    },
+
+    async putRecord(key, fields, ttlMs) {
+      checkRecord(fields, ttlMs);
+      const now = clock();
+      slots.set(keyOf(key), {
+        value: { type: 'hash', fields: { ...fields, [EXPIRY_FIELD]: String(now + ttlMs) } },
+        expiresAt: now + ttlMs,
+      });
+    },
+
+    async deleteRecord(key, _deadline, match) {
+      const now = clock();
+      const slot = live(keyOf(key), now);
+      if (slot?.value.type !== 'hash') return false;
+      if (Number(slot.value.fields[EXPIRY_FIELD]) <= now) {
+        slots.delete(keyOf(key));
+        return false;
+      }
+      if (match && slot.value.fields[match.field] !== match.value) return false;
+      slots.delete(keyOf(key));
+      return true;
+    },
+
+    async deleteKey(key) {
+      slots.delete(keyOf(key));
+    },
+
+    async close() {
+      slots.clear();
+    },
+  };
+}

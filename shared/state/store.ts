@@ -1,0 +1,167 @@
+import { ResponderError } from '../errors.ts';
+
+/**
+ * The state-store port: the few atomic operations the guardrails need, each implemented by both
+ * adapters with the same semantics (the contract suite runs against both):
+ * - `redis-store.ts`: Redis protocol (Alibaba Cloud Tair / ApsaraDB for Redis), one Lua script per
+ *   operation, so each is atomic across every function instance;
+ * - `embedded-store.ts`: in one process (local mode), atomic because each operation runs without
+ *   yielding.
+ *
+ * Time is the caller's clock (`clock`, epoch ms; FC instances are NTP-synchronised): every expiry
+ * the semantics depend on is decided against it, so the two adapters, and tests with a fake clock,
+ * agree. Every key also carries a TTL on the server, so nothing grows without bound.
+ *
+ * `deadline` (epoch ms, real time, like the responder's deadlines) bounds how long an operation may
+ * take; a store that is down, slow or past the deadline rejects with {@link StateStoreUnavailable}.
+ */
+export interface StateStore {
+  readonly kind: 'redis' | 'embedded';
+  /**
+   * Claims one unit of a sliding-window budget for `member`. A member already counted is granted
+   * again (`duplicate`) without counting twice. A claim stays pending until committed or released;
+   * a pending claim never settled (a crash) is forgotten after `pendingMs`.
+   */
+  claim(key: string, member: string, options: ClaimOptions, deadline: number): Promise<ClaimResult>;
+  /** Keeps `member` counted until it leaves the window (counted at `now` if it was forgotten). */
+  commit(key: string, member: string, windowMs: number, deadline: number): Promise<void>;
+  /** Forgets a pending claim (a committed one stays); true when one was released. */
+  release(key: string, member: string, deadline: number): Promise<boolean>;
+  /**
+   * Admits one automatic action into a per-instance log of directions, unless the flips (changes
+   * of direction between consecutive actions within the window) already reach the limit. Actions
+   * of the same millisecond are ordered by member, as a Redis sorted set orders them.
+   */
+  admitFlip(key: string, entry: FlipEntry, options: FlipOptions, deadline: number): Promise<FlipResult>;
+  /** Removes an admitted action whose call made no change; true when it was there (in the window). */
+  dropFlip(key: string, entry: FlipEntry, windowMs: number, deadline: number): Promise<boolean>;
+  /** A record (string fields), or undefined when absent or expired. */
+  getRecord(key: string, deadline: number): Promise<StoredRecord | undefined>;
+  /** Replaces the whole record; it expires after `ttlMs`. */
+  putRecord(key: string, fields: StoredRecord, ttlMs: number, deadline: number): Promise<void>;
+  /** Deletes the record, only if `match.field` holds `match.value` when given; true when deleted. */
+  deleteRecord(key: string, deadline: number, match?: RecordMatch): Promise<boolean>;
+  /** Deletes whatever the key holds (a flip log, a record). */
+  deleteKey(key: string, deadline: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface ClaimOptions {
+  /** Units in any window; at the limit, an enforced claim is refused. */
+  limit: number;
+  windowMs: number;
+  /** How long a claim may stay pending before it is forgotten (a crash between claim and call). */
+  pendingMs: number;
+  /** False: counted even past the limit, never refused (a person decided). */
+  enforce: boolean;
+}
+
+export interface ClaimResult {
+  granted: boolean;
+  /** The member was already counted: nothing was added. */
+  duplicate: boolean;
+  /** Units counted in the window, this claim included when granted. */
+  count: number;
+  /** When refused: the time (epoch ms) by which the window holds fewer than `limit` units. */
+  freesAt?: number | undefined;
+}
+
+export type FlipDirection = 'stop' | 'resume';
+
+export interface FlipEntry {
+  /** Unique per action (the clientToken): a retry is admitted again without a second entry. */
+  member: string;
+  direction: FlipDirection;
+}
+
+/** How an entry is stored in a flip log: its direction's letter, then its member. */
+export const flipMember = (entry: FlipEntry): string => `${entry.direction === 'stop' ? 's' : 'r'}:${entry.member}`;
+
+export interface FlipOptions {
+  limit: number;
+  windowMs: number;
+}
+
+export interface FlipResult {
+  granted: boolean;
+  duplicate: boolean;
+  /** Flips in the window: with this action when granted, before it when refused. */
+  flips: number;
+  /** When refused: the time (epoch ms) at which the flips in the window fall below the limit. */
+  clearsAt?: number | undefined;
+}
+
+export type StoredRecord = Record<string, string>;
+
+export interface RecordMatch {
+  field: string;
+  value: string;
+}
+
+/** Options both adapters take. */
+export interface StoreOptions {
+  /** Epoch ms; default Date.now. */
+  clock?: (() => number) | undefined;
+  /** Key namespace, a Redis hash tag: `{<namespace>}:<key>` keeps every key in one cluster slot. */
+  namespace?: string | undefined;
+}
+
+export const DEFAULT_NAMESPACE = 'es-responder';
+
+const NAMESPACE_PATTERN = /^[A-Za-z0-9_.:-]{1,64}$/;
+const KEY_PATTERN = /^[A-Za-z0-9_.:-]{1,200}$/;
+const MEMBER_PATTERN = /^[\x21-\x7e]{1,200}$/;
+/** The field that holds a record's expiry; callers may not use it. */
+export const EXPIRY_FIELD = '_expiresAt';
+
+/** Checks the namespace once, and returns how a logical key becomes a stored one. */
+export function namespacedKeys(namespace = DEFAULT_NAMESPACE): (key: string) => string {
+  if (!NAMESPACE_PATTERN.test(namespace)) throw new TypeError('namespace must be 1-64 of A-Z a-z 0-9 _ . : -');
+  return (key) => {
+    if (!KEY_PATTERN.test(key)) throw new TypeError(`invalid state key: ${JSON.stringify(key.slice(0, 40))}`);
+    return `{${namespace}}:${key}`;
+  };
+}
+
+/** Programmer errors, thrown before anything reaches a store. */
+export function checkMember(member: string): void {
+  if (!MEMBER_PATTERN.test(member)) throw new TypeError('a member must be 1-200 printable ASCII characters');
+}
+
+export function checkWindow(options: { limit: number; windowMs: number }): void {
+  if (!Number.isInteger(options.limit) || options.limit < 1) throw new TypeError('limit must be a positive integer');
+  if (!Number.isInteger(options.windowMs) || options.windowMs < 1) throw new TypeError('windowMs must be positive');
+}
+
+export function checkRecord(fields: StoredRecord, ttlMs: number): void {
+  if (!Number.isInteger(ttlMs) || ttlMs < 1) throw new TypeError('ttlMs must be a positive integer');
+  for (const field of Object.keys(fields)) {
+    if (field === EXPIRY_FIELD || !KEY_PATTERN.test(field)) throw new TypeError(`invalid record field: ${field}`);
+  }
+}
+
+export type UnavailableReason = 'timeout' | 'unreachable' | 'error';
+
+/**
+ * The store could not answer within the deadline: the action that needed it is refused with 503,
+ * so the sender retries. `detail` (for logs only) is the cause without credentials.
+ */
+export class StateStoreUnavailable extends ResponderError {
+  constructor(
+    readonly reason: UnavailableReason,
+    readonly detail: string,
+  ) {
+    super(
+      503,
+      'StateStoreUnavailable',
+      reason === 'timeout'
+        ? 'the state store did not answer in time'
+        : reason === 'unreachable'
+          ? 'the state store cannot be reached'
+          : 'the state store failed',
+    );
+  }
+}
+
+export const isStateStoreUnavailable = (error: unknown): error is StateStoreUnavailable =>
+  error instanceof StateStoreUnavailable;
