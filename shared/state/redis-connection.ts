@@ -89,13 +89,17 @@ export function createRedisRunner(options: RedisRunnerOptions): RedisRunner {
     client.on('error', () => {});
     // The handshake (AUTH, SELECT, CLIENT SETINFO) has no timeout once sent: a server that accepts
     // and never answers must not hold the connection attempt open for ever.
-    const giveUp = setTimeout(() => client.destroy(), options.connectTimeoutMs);
+    let gaveUp = false;
+    const giveUp = setTimeout(() => {
+      gaveUp = true;
+      client.destroy();
+    }, options.connectTimeoutMs);
     giveUp.unref();
     try {
       await client.connect();
     } catch (error) {
       client.destroy();
-      throw error;
+      throw gaveUp ? new TimedOut(`no answer to the connection within ${options.connectTimeoutMs} ms`) : error;
     } finally {
       clearTimeout(giveUp);
     }
@@ -155,7 +159,10 @@ export function createRedisRunner(options: RedisRunnerOptions): RedisRunner {
         // A command cut off or a broken connection: the next operation starts on a fresh one.
         if (reason !== 'error') client?.destroy();
         const where = client ? 'command' : 'connect';
-        const detail = reason === 'timeout' ? `no answer within ${budget} ms (${where})` : describeCause(error);
+        const detail =
+          reason !== 'timeout'
+            ? describeCause(error)
+            : (error as Error).message || `no answer within ${budget} ms (${where})`;
         throw new StateStoreUnavailable(reason, detail);
       } finally {
         clearTimeout(timer);

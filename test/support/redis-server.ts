@@ -62,10 +62,15 @@ interface Started {
   exited: Promise<void>;
 }
 
-async function launch(bin: string, port: number, dir: string): Promise<Started | 'port-taken'> {
+async function launch(
+  bin: string,
+  port: number,
+  dir: string,
+  extra: readonly string[],
+): Promise<Started | 'port-taken'> {
   const child = spawn(
     bin,
-    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir],
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, ...extra],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
@@ -84,13 +89,14 @@ async function launch(bin: string, port: number, dir: string): Promise<Started |
   throw new Error(`redis-server did not start:\n${output.slice(-2000)}`);
 }
 
-export async function startRedis(bin: string): Promise<RunningRedis> {
+/** `extra`: more redis-server arguments, e.g. `['--requirepass', '…']`. */
+export async function startRedis(bin: string, extra: readonly string[] = []): Promise<RunningRedis> {
   const dir = mkdtempSync(join(tmpdir(), 'redis-test-'));
   let port = 0;
   let started: Started | undefined;
   for (let attempt = 0; attempt < 5 && !started; attempt++) {
     port = await freePort();
-    const result = await launch(bin, port, dir);
+    const result = await launch(bin, port, dir, extra);
     if (result !== 'port-taken') started = result;
   }
   if (!started) throw new Error('redis-server found no free port in 5 attempts');
@@ -111,7 +117,7 @@ export async function startRedis(bin: string): Promise<RunningRedis> {
     pause: () => current.child.kill('SIGSTOP'),
     resume: () => current.child.kill('SIGCONT'),
     restart: async () => {
-      const result = await launch(bin, port, dir);
+      const result = await launch(bin, port, dir, extra);
       if (result === 'port-taken') throw new Error(`port ${port} was taken while redis-server was down`);
       current = result;
     },

@@ -1,0 +1,226 @@
+import { type FlipDirection, StateStoreUnavailable } from '../state/store.ts';
+import {
+  GUARDRAIL_STATUS,
+  type GuardDecision,
+  type GuardedAction,
+  type GuardRefusal,
+  type GuardRequest,
+  type GuardrailCode,
+  type Guardrails,
+  type GuardrailsOptions,
+  type GuardTicket,
+  type InterruptionRecord,
+  type Settlement,
+} from './guardrail-types.ts';
+import * as say from './messages.ts';
+
+export * from './guardrail-types.ts';
+
+/**
+ * The guardrails across events, on the state-store port. Per target, around its one call:
+ *
+ *   decide(request) ──refused──▶ a result with the refusal's code and status; no call
+ *        │ allowed (a ticket)
+ *        ▼
+ *   the call (or dry run) ──▶ settle(ticket, what the call did)
+ *
+ * - Ownership: an alert's interrupt that applied is recorded as ours; a resolved alert resumes only
+ *   an interruption recorded as ours (RESUME_ONLY_OWN). A person's interrupt replaces the record
+ *   with theirs, a resume that took effect clears it. Records expire after OWNERSHIP_TTL_MS.
+ * - Budget: every change started by an alert claims one unit of FLEET_CHANGE_BUDGET, keyed by its
+ *   clientToken (a retry never counts twice). A person's change is counted, never refused; a
+ *   resumption of our own interruption is neither counted nor refused.
+ * - Flap guard: automatic actions are logged per instance; past FLAP_GUARD flips in the window
+ *   they are refused until the window passes or a person acts (which clears the log).
+ * - Each store operation is atomic; where a decision takes two (flip, then budget), a refusal by
+ *   the second undoes the first, so the only effect of a race is a brief, conservative refusal.
+ *
+ * A person's command is never refused by the guardrails, not even when the store is down: a person
+ * decided, and the note says what could not be recorded. An alert's action that needs the store
+ * when it is down is refused with StateStoreUnavailable (503: the sender retries).
+ */
+
+/**
+ * How long an interruption stays recorded as ours. An instance may stay suspended through a long
+ * incident (a weekend); past a week a resolved alert no longer resumes it: a person does. Bounded,
+ * so no key outlives the instances it names.
+ */
+export const OWNERSHIP_TTL_MS = 7 * 86_400_000;
+
+const BUDGET_KEY = 'budget';
+const flapKey = (instanceId: string) => `flap:${instanceId}`;
+const ownKey = (instanceId: string) => `own:${instanceId}`;
+const directionOf = (action: GuardedAction): FlipDirection => (action === 'resume' ? 'resume' : 'stop');
+
+/** A TargetResult's outcome as a settlement. */
+export function settlementOf(result: { outcome: string; retryable?: boolean | undefined }): Settlement {
+  if (result.outcome === 'applied') return 'applied';
+  if (result.outcome === 'already') return 'already';
+  if (result.outcome === 'failed' && result.retryable) return 'unknown';
+  return 'not-made';
+}
+
+function asRecord(fields: Record<string, string> | undefined): InterruptionRecord | undefined {
+  if (!fields?.clientToken || (fields.by !== 'alert' && fields.by !== 'person')) return undefined;
+  return {
+    instanceId: fields.instanceId ?? '',
+    functionName: fields.functionName ?? '',
+    clientToken: fields.clientToken,
+    eventKey: fields.eventKey ?? '',
+    source: fields.source ?? '',
+    by: fields.by,
+    at: fields.at ?? '',
+  };
+}
+
+export function createGuardrails(options: GuardrailsOptions): Guardrails {
+  const { store, config } = options;
+  const clock = options.clock ?? Date.now;
+  if (!Number.isInteger(options.pendingClaimMs) || options.pendingClaimMs < 1000) {
+    throw new TypeError('pendingClaimMs must be a whole number of ms, at least 1000');
+  }
+  const claimOptions = (enforce: boolean) => ({ ...config.budget, pendingMs: options.pendingClaimMs, enforce });
+  const refuse = (code: GuardrailCode, message: string, detail?: string): GuardRefusal => ({
+    allowed: false,
+    code,
+    status: GUARDRAIL_STATUS[code],
+    retryable: code === 'StateStoreUnavailable',
+    message,
+    ...(detail === undefined ? {} : { detail }),
+  });
+
+  const interruption = async (instanceId: string, deadline: number) =>
+    asRecord(await store.getRecord(ownKey(instanceId), deadline));
+
+  /** Undoes a step of a decision that will not go ahead; a store failure leaves it to expire. */
+  const undo = (step: Promise<unknown>) => step.catch(() => undefined);
+
+  async function decideAlert(request: GuardRequest, deadline: number): Promise<GuardDecision> {
+    const entry = { member: request.clientToken, direction: directionOf(request.action) };
+    let flip: GuardTicket['flip'] = 'none';
+    try {
+      let record: InterruptionRecord | undefined;
+      if (request.action === 'resume') {
+        record = await interruption(request.instanceId, deadline);
+        if (record?.by !== 'alert' && config.resumeOnlyOwn)
+          return refuse('NotInterruptedByResponder', say.notOurs(record));
+      }
+      const own = record?.by === 'alert';
+      const flipped = await store.admitFlip(flapKey(request.instanceId), entry, config.flap, deadline);
+      if (!flipped.granted) return refuse('Flapping', say.flapping(config, flipped, clock()));
+      flip = flipped.duplicate ? 'duplicate' : 'new';
+      if (own) {
+        const ticket = { request, claim: 'none', flip, endsInterruption: record?.clientToken } as const;
+        return { allowed: true, ticket, ownResumption: true, notes: [say.OWN_RESUMPTION] };
+      }
+      const claim = await store.claim(BUDGET_KEY, request.clientToken, claimOptions(true), deadline);
+      if (!claim.granted) {
+        if (flip === 'new')
+          await undo(store.dropFlip(flapKey(request.instanceId), entry, config.flap.windowMs, deadline));
+        return refuse('ChangeBudgetExhausted', say.budgetExhausted(config, claim, clock()));
+      }
+      const ticket = { request, claim: claim.duplicate ? 'duplicate' : 'new', flip } as const;
+      return { allowed: true, ticket, ownResumption: false, notes: [] };
+    } catch (error) {
+      if (!(error instanceof StateStoreUnavailable)) throw error;
+      if (flip === 'new')
+        await undo(store.dropFlip(flapKey(request.instanceId), entry, config.flap.windowMs, deadline));
+      return refuse('StateStoreUnavailable', say.STORE_UNAVAILABLE, `${error.reason}: ${error.detail}`);
+    }
+  }
+
+  async function decidePerson(request: GuardRequest, deadline: number): Promise<GuardDecision> {
+    try {
+      const claim = await store.claim(BUDGET_KEY, request.clientToken, claimOptions(false), deadline);
+      const ticket = { request, claim: claim.duplicate ? 'duplicate' : 'new', flip: 'none' } as const;
+      return { allowed: true, ticket, ownResumption: false, notes: [say.personCounted(config, claim)] };
+    } catch (error) {
+      if (!(error instanceof StateStoreUnavailable)) throw error;
+      return {
+        allowed: true,
+        ticket: { request, claim: 'none', flip: 'none' },
+        ownResumption: false,
+        notes: [say.PERSON_UNCOUNTED],
+      };
+    }
+  }
+
+  async function record(request: GuardRequest, deadline: number): Promise<void> {
+    const fields: Record<keyof InterruptionRecord, string> = {
+      instanceId: request.instanceId,
+      functionName: request.functionName,
+      clientToken: request.clientToken,
+      eventKey: request.eventKey,
+      source: request.source,
+      by: request.actor,
+      at: new Date(clock()).toISOString(),
+    };
+    await store.putRecord(ownKey(request.instanceId), fields, OWNERSHIP_TTL_MS, deadline);
+  }
+
+  async function settleSteps(ticket: GuardTicket, settlement: Settlement, deadline: number): Promise<void> {
+    const { request } = ticket;
+    const made = settlement === 'applied' || settlement === 'unknown';
+    const tookEffect = settlement === 'applied' || settlement === 'already';
+    if (ticket.claim !== 'none' && made)
+      await store.commit(BUDGET_KEY, request.clientToken, config.budget.windowMs, deadline);
+    if (ticket.claim === 'new' && !made) await store.release(BUDGET_KEY, request.clientToken, deadline);
+    if (ticket.flip === 'new' && !made) {
+      const entry = { member: request.clientToken, direction: directionOf(request.action) };
+      await store.dropFlip(flapKey(request.instanceId), entry, config.flap.windowMs, deadline);
+    }
+    if (request.actor === 'person' && settlement !== 'not-made') {
+      // A person acted: the flap guard starts over.
+      await store.deleteKey(flapKey(request.instanceId), deadline);
+    }
+    if (request.action === 'interrupt') {
+      const ours = request.actor === 'alert' && settlement === 'applied';
+      // A person's interrupt, even of an instance already suspended, makes the interruption theirs.
+      const theirs = request.actor === 'person' && settlement !== 'not-made';
+      if (ours || theirs) await record(request, deadline);
+    } else if (request.action === 'resume' && tookEffect) {
+      const match = ticket.endsInterruption ? { field: 'clientToken', value: ticket.endsInterruption } : undefined;
+      await store.deleteRecord(ownKey(request.instanceId), deadline, match);
+    }
+  }
+
+  return {
+    config,
+    decide: (request, deadline) =>
+      request.actor === 'alert' ? decideAlert(request, deadline) : decidePerson(request, deadline),
+
+    async settle(ticket, settlement, deadline) {
+      try {
+        await settleSteps(ticket, settlement, deadline);
+        return { stored: true };
+      } catch (error) {
+        if (!(error instanceof StateStoreUnavailable)) throw error;
+        return {
+          stored: false,
+          warning: settleWarning(ticket, settlement),
+          detail: `${error.reason}: ${error.detail}`,
+        };
+      }
+    },
+
+    interruption,
+    ownsInterruption: async (instanceId, deadline) => (await interruption(instanceId, deadline))?.by === 'alert',
+    async ownedAmong(instanceIds, deadline) {
+      const records = await Promise.all(instanceIds.map((id) => interruption(id, deadline)));
+      return new Set(instanceIds.filter((_, i) => records[i]?.by === 'alert'));
+    },
+  };
+}
+
+function settleWarning(ticket: GuardTicket, settlement: Settlement): string {
+  const { action, actor } = ticket.request;
+  const base = 'the state store did not answer while recording the outcome';
+  if (action === 'interrupt' && actor === 'alert' && settlement === 'applied') {
+    return `${base}: this interruption is not recorded as ours, so a resolved alert will not resume it (a person can)`;
+  }
+  if (action === 'interrupt' && actor === 'person') {
+    return `${base}: an earlier interruption by an alert may still be recorded, so a resolved alert could resume this instance`;
+  }
+  if (action === 'resume') return `${base}: the interruption record was not cleared (it expires by itself)`;
+  return `${base}: the budget claim will be settled by its expiry`;
+}

@@ -1,0 +1,403 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseGuardrailConfig } from '../shared/guardrails/config.ts';
+import {
+  createGuardrails,
+  type GuardDecision,
+  type GuardPass,
+  type GuardRequest,
+  type Guardrails,
+  OWNERSHIP_TTL_MS,
+  type Settlement,
+  settlementOf,
+} from '../shared/guardrails/guardrails.ts';
+import { createEmbeddedStore } from '../shared/state/embedded-store.ts';
+import { createRedisStore } from '../shared/state/redis-store.ts';
+import { type StateStore, StateStoreUnavailable } from '../shared/state/store.ts';
+import { findRedisServer, type RunningRedis, startRedis, warnRedisMissing } from './support/redis-server.ts';
+
+/**
+ * The guardrail decisions (ownership, fleet change budget, flap guard) on both stores, with a fake
+ * clock: the scenarios of issue 12 (a group of resolved alerts resuming only what we interrupted,
+ * an alert storm stopping at the budget, a flapping alert stopping after the guard's limit), retries,
+ * failures, crashes, people acting, and a store that does not answer.
+ */
+
+const bin = findRedisServer();
+if (!bin) warnRedisMissing('THE GUARDRAIL DECISIONS');
+
+let redis: RunningRedis | undefined;
+beforeAll(async () => {
+  if (bin) redis = await startRedis(bin);
+});
+const stores: StateStore[] = [];
+afterAll(async () => {
+  await Promise.all(stores.map((s) => s.close()));
+  await redis?.stop();
+});
+
+const T0 = Date.UTC(2025, 0, 6, 3, 0, 0);
+const MIN = 60_000;
+const soon = () => Date.now() + 5000;
+
+type Factory = (clock: () => number) => StateStore;
+const factories: Array<[string, Factory]> = [
+  ['embedded', (clock) => createEmbeddedStore({ clock })],
+  ['redis', (clock) => createRedisStore({ url: (redis as RunningRedis).url, clock, namespace: `g-${randomUUID()}` })],
+];
+
+function setup(factory: Factory, env: Record<string, string> = {}) {
+  let now = T0;
+  const clock = () => now;
+  const store = factory(clock);
+  stores.push(store);
+  const guard = createGuardrails({ store, config: parseGuardrailConfig(env), pendingClaimMs: 40_000, clock });
+  return { guard, store, advance: (ms: number) => (now += ms) };
+}
+
+let serial = 0;
+/** A request as the pipeline would make it; each call a new episode (token) unless one is given. */
+function req(
+  instanceId: string,
+  action: GuardRequest['action'],
+  actor: GuardRequest['actor'],
+  clientToken = `tok-${++serial}`,
+): GuardRequest {
+  const fn = action === 'cancel' ? 'cancel-migration-task' : `${action}-elasticsearch-task`;
+  return {
+    instanceId,
+    functionName: fn,
+    action,
+    actor,
+    clientToken,
+    eventKey: `${actor === 'alert' ? 'alertmanager' : 'slack'}:${clientToken}`,
+    source: actor === 'alert' ? 'alertmanager' : 'slack',
+  };
+}
+
+function passed(decision: GuardDecision): GuardPass {
+  if (!decision.allowed) throw new Error(`refused ${decision.code}: ${decision.message}`);
+  return decision;
+}
+
+/** decide, then settle as the call would have ended; the decision. */
+async function act(guard: Guardrails, request: GuardRequest, settlement: Settlement = 'applied') {
+  const decision = await guard.decide(request, soon());
+  if (decision.allowed) expect(await guard.settle(decision.ticket, settlement, soon())).toEqual({ stored: true });
+  return decision;
+}
+
+describe.each(factories)('Function: createGuardrails on the %s store', (name, factory) => {
+  const skip = name === 'redis' && !bin;
+
+  describe.skipIf(skip)('ownership (RESUME_ONLY_OWN)', () => {
+    it('resumes the 5 instances of a 6-alert group that alerts of ours interrupted, and refuses the sixth', async () => {
+      const { guard } = setup(factory);
+      const ours = ['es-cn-1', 'es-cn-2', 'es-cn-3', 'es-cn-4', 'es-cn-5'];
+      for (const id of ours) passed(await act(guard, req(id, 'interrupt', 'alert')));
+      const group = [...ours, 'es-cn-6'];
+      expect([...(await guard.ownedAmong(group, soon()))].sort()).toEqual(ours);
+      const decisions = await Promise.all(group.map((id) => guard.decide(req(id, 'resume', 'alert'), soon())));
+      for (const d of decisions.slice(0, 5)) expect(d).toMatchObject({ allowed: true, ownResumption: true });
+      expect(decisions[5]).toMatchObject({
+        allowed: false,
+        code: 'NotInterruptedByResponder',
+        status: 200,
+        retryable: false,
+      });
+      expect((decisions[5] as { message: string }).message).toContain('no interruption of it by an alert of ours');
+      for (const d of decisions.slice(0, 5)) await guard.settle(passed(d).ticket, 'applied', soon());
+      // Resumed: the interruptions are over, nothing of ours is left to resume.
+      expect(await guard.ownedAmong(group, soon())).toEqual(new Set());
+    });
+
+    it('records what an alert interrupted: instance, function, clientToken, event key, time', async () => {
+      const { guard } = setup(factory);
+      const request = req('es-cn-rec', 'interrupt', 'alert', 'ies1-abc');
+      await act(guard, request);
+      expect(await guard.interruption('es-cn-rec', soon())).toEqual({
+        instanceId: 'es-cn-rec',
+        functionName: 'interrupt-elasticsearch-task',
+        clientToken: 'ies1-abc',
+        eventKey: 'alertmanager:ies1-abc',
+        source: 'alertmanager',
+        by: 'alert',
+        at: new Date(T0).toISOString(),
+      });
+      expect(await guard.ownsInterruption('es-cn-rec', soon())).toBe(true);
+    });
+
+    it("never resumes a person's interruption from an alert, and says who interrupted it", async () => {
+      const { guard } = setup(factory);
+      await act(guard, req('es-cn-p', 'interrupt', 'alert'));
+      // A person interrupts it too (it is already suspended: 'already'): the interruption is theirs now.
+      await act(guard, req('es-cn-p', 'interrupt', 'person'), 'already');
+      expect(await guard.ownsInterruption('es-cn-p', soon())).toBe(false);
+      const refused = await guard.decide(req('es-cn-p', 'resume', 'alert'), soon());
+      expect(refused).toMatchObject({ allowed: false, code: 'NotInterruptedByResponder' });
+      expect((refused as { message: string }).message).toContain('by a person (slack');
+      // A person may resume it, and that clears the record.
+      passed(await act(guard, req('es-cn-p', 'resume', 'person')));
+      expect(await guard.interruption('es-cn-p', soon())).toBeUndefined();
+    });
+
+    it('does not record an interrupt that did not apply, nor one that may have', async () => {
+      const { guard } = setup(factory);
+      for (const settlement of ['already', 'not-made', 'unknown'] as const) {
+        await act(guard, req(`es-cn-${settlement}`, 'interrupt', 'alert'), settlement);
+        expect(await guard.ownsInterruption(`es-cn-${settlement}`, soon())).toBe(false);
+      }
+    });
+
+    it('keeps the record when our resume may not have happened, and clears it when the instance already runs', async () => {
+      const { guard } = setup(factory);
+      await act(guard, req('es-cn-r', 'interrupt', 'alert'));
+      await act(guard, req('es-cn-r', 'resume', 'alert'), 'unknown');
+      expect(await guard.ownsInterruption('es-cn-r', soon())).toBe(true);
+      await act(guard, req('es-cn-r', 'resume', 'alert'), 'already');
+      expect(await guard.ownsInterruption('es-cn-r', soon())).toBe(false);
+    });
+
+    it('clears only the interruption it resumed: a newer one recorded meanwhile stays', async () => {
+      const { guard } = setup(factory);
+      await act(guard, req('es-cn-n', 'interrupt', 'alert'));
+      const resume = passed(await guard.decide(req('es-cn-n', 'resume', 'alert'), soon()));
+      // Meanwhile a new episode interrupts it again (recorded under its own token).
+      await act(guard, req('es-cn-n', 'interrupt', 'alert'));
+      const newer = await guard.interruption('es-cn-n', soon());
+      await guard.settle(resume.ticket, 'applied', soon());
+      expect(await guard.interruption('es-cn-n', soon())).toEqual(newer);
+    });
+
+    it('forgets an interruption after OWNERSHIP_TTL_MS (7 days): then a person resumes it', async () => {
+      const { guard, advance } = setup(factory);
+      await act(guard, req('es-cn-old', 'interrupt', 'alert'));
+      advance(OWNERSHIP_TTL_MS - 1);
+      expect(await guard.ownsInterruption('es-cn-old', soon())).toBe(true);
+      advance(1);
+      expect(await guard.ownsInterruption('es-cn-old', soon())).toBe(false);
+    });
+
+    it('with RESUME_ONLY_OWN=false resumes any instance, counting it toward the budget when not ours', async () => {
+      const { guard } = setup(factory, { RESUME_ONLY_OWN: 'false', FLEET_CHANGE_BUDGET: '1/10m' });
+      const notOurs = passed(await guard.decide(req('es-cn-x', 'resume', 'alert'), soon()));
+      expect(notOurs).toMatchObject({ ownResumption: false, ticket: { claim: 'new' } });
+      expect(await guard.decide(req('es-cn-y', 'resume', 'alert'), soon())).toMatchObject({
+        allowed: false,
+        code: 'ChangeBudgetExhausted',
+      });
+    });
+  });
+
+  describe.skipIf(skip)('the fleet change budget (FLEET_CHANGE_BUDGET)', () => {
+    it('stops an alert storm at the budget and says when it frees up', async () => {
+      const { guard, advance } = setup(factory);
+      for (let i = 0; i < 10; i++) {
+        passed(await act(guard, req(`es-cn-storm-${i}`, i % 2 ? 'cancel' : 'interrupt', 'alert')));
+        advance(30_000);
+      }
+      const refused = await guard.decide(req('es-cn-storm-10', 'interrupt', 'alert'), soon());
+      expect(refused).toMatchObject({ allowed: false, code: 'ChangeBudgetExhausted', status: 200, retryable: false });
+      expect((refused as { message: string }).message).toContain(
+        'FLEET_CHANGE_BUDGET=10/10m is spent (10 changes started in the window); it frees up by 2025-01-06T03:10:00Z (in 5m)',
+      );
+      advance(5 * MIN);
+      passed(await guard.decide(req('es-cn-storm-10', 'interrupt', 'alert'), soon()));
+    });
+
+    it('counts a person past the budget without refusing, and says so; never refuses a resumption of ours', async () => {
+      const { guard } = setup(factory, { FLEET_CHANGE_BUDGET: '2/10m' });
+      await act(guard, req('es-cn-a', 'interrupt', 'alert'));
+      await act(guard, req('es-cn-b', 'interrupt', 'alert'));
+      const person = passed(await guard.decide(req('es-cn-c', 'interrupt', 'person'), soon()));
+      expect(person.notes).toEqual([
+        "counted toward the fleet change budget (3 of 2/10m, over the budget); a person's command is never refused by it",
+      ]);
+      const own = passed(await guard.decide(req('es-cn-a', 'resume', 'alert'), soon()));
+      expect(own).toMatchObject({ ownResumption: true, ticket: { claim: 'none' } });
+    });
+
+    it('never counts a retry or a duplicate delivery (same clientToken) twice', async () => {
+      const { guard } = setup(factory, { FLEET_CHANGE_BUDGET: '2/10m' });
+      const token = 'ies1-retried';
+      passed(await act(guard, req('es-cn-a', 'interrupt', 'alert', token), 'unknown'));
+      const retry = passed(await act(guard, req('es-cn-a', 'interrupt', 'alert', token)));
+      expect(retry.ticket).toMatchObject({ claim: 'duplicate', flip: 'duplicate' });
+      passed(await act(guard, req('es-cn-b', 'interrupt', 'alert')));
+      expect(await guard.decide(req('es-cn-c', 'interrupt', 'alert'), soon())).toMatchObject({ allowed: false });
+    });
+
+    it('releases the claim of a call that made no change, and keeps that of a call that may have', async () => {
+      const { guard, advance } = setup(factory, { FLEET_CHANGE_BUDGET: '1/10m' });
+      await act(guard, req('es-cn-a', 'interrupt', 'alert'), 'not-made');
+      await act(guard, req('es-cn-b', 'interrupt', 'alert'), 'already');
+      passed(await act(guard, req('es-cn-c', 'interrupt', 'alert'), 'unknown'));
+      advance(40_000);
+      expect(await guard.decide(req('es-cn-d', 'interrupt', 'alert'), soon())).toMatchObject({
+        allowed: false,
+        code: 'ChangeBudgetExhausted',
+      });
+    });
+
+    it('lets the claim of a crash between claim and call lapse after the pending time, never leaking the budget', async () => {
+      const { guard, advance } = setup(factory, { FLEET_CHANGE_BUDGET: '1/10m' });
+      passed(await guard.decide(req('es-cn-a', 'interrupt', 'alert'), soon()));
+      expect(await guard.decide(req('es-cn-b', 'interrupt', 'alert'), soon())).toMatchObject({ allowed: false });
+      advance(40_000);
+      passed(await guard.decide(req('es-cn-b', 'interrupt', 'alert'), soon()));
+    });
+
+    it('lets only as many concurrent decisions through as the budget holds', async () => {
+      const { guard } = setup(factory, { FLEET_CHANGE_BUDGET: '5/10m' });
+      const decisions = await Promise.all(
+        Array.from({ length: 20 }, (_, i) => guard.decide(req(`es-cn-c${i}`, 'interrupt', 'alert'), soon())),
+      );
+      expect(decisions.filter((d) => d.allowed)).toHaveLength(5);
+      expect(decisions.filter((d) => !d.allowed && d.code === 'ChangeBudgetExhausted')).toHaveLength(15);
+    });
+
+    it('leaves no flap-guard trace of an action the budget refused', async () => {
+      const { guard, store } = setup(factory, { FLEET_CHANGE_BUDGET: '1/10m', FLAP_GUARD: '1/30m' });
+      await act(guard, req('es-cn-a', 'interrupt', 'alert'));
+      expect(await guard.decide(req('es-cn-b', 'interrupt', 'alert'), soon())).toMatchObject({ allowed: false });
+      const probe = await store.admitFlip(
+        'flap:es-cn-b',
+        { member: 'probe', direction: 'resume' },
+        { limit: 1, windowMs: 30 * MIN },
+        soon(),
+      );
+      expect(probe).toMatchObject({ granted: true, flips: 0 });
+    });
+  });
+
+  describe.skipIf(skip)('the flap guard (FLAP_GUARD)', () => {
+    it('stops a flapping alert after 3 flips, until a person acts', async () => {
+      const { guard, advance } = setup(factory);
+      const flips: GuardRequest['action'][] = ['interrupt', 'resume', 'interrupt', 'resume'];
+      for (const action of flips) {
+        passed(await act(guard, req('es-cn-f', action, 'alert')));
+        advance(5_000);
+      }
+      const refused = await guard.decide(req('es-cn-f', 'interrupt', 'alert'), soon());
+      expect(refused).toMatchObject({ allowed: false, code: 'Flapping', status: 200, retryable: false });
+      expect((refused as { message: string }).message).toContain(
+        'flipped between interrupt and resume 3 times within 30m (FLAP_GUARD=3/30m)',
+      );
+      expect((refused as { message: string }).message).toContain(
+        'until a person acts from chat, or until 2025-01-06T03:30:00Z',
+      );
+      // A person acts from chat: the guard starts over.
+      await act(guard, req('es-cn-f', 'resume', 'person'), 'already');
+      passed(await guard.decide(req('es-cn-f', 'interrupt', 'alert'), soon()));
+    });
+
+    it('lets automatic actions through again once the window has passed', async () => {
+      const { guard, advance } = setup(factory, { FLAP_GUARD: '1/10m' });
+      await act(guard, req('es-cn-w', 'interrupt', 'alert'));
+      advance(MIN);
+      await act(guard, req('es-cn-w', 'resume', 'alert'));
+      expect(await guard.decide(req('es-cn-w', 'interrupt', 'alert'), soon())).toMatchObject({ code: 'Flapping' });
+      advance(9 * MIN);
+      passed(await guard.decide(req('es-cn-w', 'interrupt', 'alert'), soon()));
+    });
+
+    it('does not count actions that changed nothing (already, refused for good, dry run)', async () => {
+      const { guard } = setup(factory, { FLAP_GUARD: '1/30m' });
+      await act(guard, req('es-cn-q', 'interrupt', 'alert'), 'already');
+      await act(guard, req('es-cn-q', 'resume', 'alert'), 'not-made');
+      await act(guard, req('es-cn-q', 'interrupt', 'alert'));
+      passed(await act(guard, req('es-cn-q', 'resume', 'alert')));
+    });
+
+    it('refuses even a resumption of ours while flapping: the instance stays as it is', async () => {
+      const { guard, advance } = setup(factory, { FLAP_GUARD: '2/30m' });
+      for (const action of ['interrupt', 'resume', 'interrupt'] as const) {
+        await act(guard, req('es-cn-s', action, 'alert'));
+        advance(1000);
+      }
+      expect(await guard.ownsInterruption('es-cn-s', soon())).toBe(true);
+      expect(await guard.decide(req('es-cn-s', 'resume', 'alert'), soon())).toMatchObject({ code: 'Flapping' });
+    });
+  });
+
+  describe.skipIf(skip)('a dry run', () => {
+    it('reports the decisions but records nothing', async () => {
+      const { guard } = setup(factory, { FLEET_CHANGE_BUDGET: '1/10m', FLAP_GUARD: '1/30m' });
+      await act(guard, req('es-cn-d', 'interrupt', 'alert'), 'not-made');
+      await act(guard, req('es-cn-d', 'interrupt', 'person'), 'not-made');
+      expect(await guard.interruption('es-cn-d', soon())).toBeUndefined();
+      passed(await act(guard, req('es-cn-e', 'interrupt', 'alert')));
+    });
+  });
+});
+
+/** A store whose every operation fails as a store that is down does. */
+function downStore(): StateStore {
+  const fail = async (): Promise<never> => {
+    throw new StateStoreUnavailable('unreachable', 'Error: connect ECONNREFUSED 10.0.0.8:6379');
+  };
+  return {
+    kind: 'redis',
+    claim: fail,
+    commit: fail,
+    release: fail,
+    admitFlip: fail,
+    dropFlip: fail,
+    getRecord: fail,
+    putRecord: fail,
+    deleteRecord: fail,
+    deleteKey: fail,
+    close: async () => {},
+  };
+}
+
+describe('Function: createGuardrails when the store does not answer', () => {
+  const guard = createGuardrails({ store: downStore(), config: parseGuardrailConfig({}), pendingClaimMs: 40_000 });
+
+  it.each(['interrupt', 'resume', 'cancel'] as const)(
+    'refuses an alert-driven %s with StateStoreUnavailable, 503',
+    async (action) => {
+      const decision = await guard.decide(req('es-cn-1', action, 'alert'), soon());
+      expect(decision).toMatchObject({ allowed: false, code: 'StateStoreUnavailable', status: 503, retryable: true });
+      const { message, detail } = decision as { message: string; detail: string };
+      expect(message).not.toContain('10.0.0.8');
+      expect(detail).toContain('unreachable');
+    },
+  );
+
+  it("lets a person's command through, saying it was not counted", async () => {
+    const decision = passed(await guard.decide(req('es-cn-1', 'interrupt', 'person'), soon()));
+    expect(decision.notes).toEqual([
+      'the state store did not answer: this command was not counted toward the fleet change budget',
+    ]);
+    const settled = await guard.settle(decision.ticket, 'applied', soon());
+    expect(settled).toMatchObject({
+      stored: false,
+      warning: expect.stringContaining('a resolved alert could resume this instance'),
+    });
+  });
+
+  it('rejects ownership reads with StateStoreUnavailable', async () => {
+    await expect(guard.ownsInterruption('es-cn-1', soon())).rejects.toBeInstanceOf(StateStoreUnavailable);
+    await expect(guard.ownedAmong(['es-cn-1'], soon())).rejects.toBeInstanceOf(StateStoreUnavailable);
+  });
+});
+
+describe('Function: settlementOf', () => {
+  it.each([
+    [{ outcome: 'applied' }, 'applied'],
+    [{ outcome: 'already' }, 'already'],
+    [{ outcome: 'dry-run' }, 'not-made'],
+    [{ outcome: 'refused' }, 'not-made'],
+    [{ outcome: 'failed', retryable: false }, 'not-made'],
+    [{ outcome: 'failed', retryable: true }, 'unknown'],
+  ])('maps %o to %s', (result, settlement) => {
+    expect(settlementOf(result)).toBe(settlement);
+  });
+
+  it('refuses a pending time too short to outlive a call', () => {
+    expect(() =>
+      createGuardrails({ store: downStore(), config: parseGuardrailConfig({}), pendingClaimMs: 10 }),
+    ).toThrow('pendingClaimMs');
+  });
+});
