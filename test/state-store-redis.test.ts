@@ -215,6 +215,18 @@ describe.skipIf(!bin)('Function: createRedisStore against a real redis-server', 
     }
   });
 
+  it("connects with a Tair custom account's password form, <account>:<password>, percent-encoded in the URL", async () => {
+    // Tair and ApsaraDB for Redis take a custom account as the single AUTH password `<account>:<password>`.
+    const own = await startRedis(bin as string, ['--requirepass', 'responder:Rp829dl']);
+    try {
+      const store = storeFor(`redis://:responder%3ARp829dl@127.0.0.1:${own.port}`);
+      await store.putRecord('own:x', { by: 'alert' }, 60_000, soon());
+      expect(await store.getRecord('own:x', soon())).toEqual({ by: 'alert' });
+    } finally {
+      await own.stop();
+    }
+  });
+
   it('refuses every operation after close', async () => {
     const store = storeFor(redis.url);
     await store.getRecord('own:x', soon());
