@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../shared/errors.ts';
 import { GUARDRAIL_ENV_VARS, parseDuration, parseGuardrailConfig, parseRate } from '../shared/guardrails/config.ts';
 import { formatDuration, formatWhen } from '../shared/guardrails/messages.ts';
+import { openStateStore } from '../shared/guardrails/open-store.ts';
+import { createEmbeddedStore } from '../shared/state/embedded-store.ts';
 
 describe('Function: parseDuration', () => {
   it.each([
@@ -128,5 +130,19 @@ describe('Function: formatDuration and formatWhen', () => {
     expect(formatWhen(Date.UTC(2025, 0, 6, 3, 10, 0, 1), Date.UTC(2025, 0, 6, 3, 5, 50))).toBe(
       '2025-01-06T03:10:01Z (in 4m 11s)',
     );
+  });
+});
+
+describe('Function: openStateStore', () => {
+  it('opens the Redis store when STATE_STORE_URL is set, without connecting', async () => {
+    const store = openStateStore(parseGuardrailConfig({ STATE_STORE_URL: 'redis://127.0.0.1:1/0' }));
+    expect(store?.kind).toBe('redis');
+    await store?.close();
+  });
+
+  it("uses local mode's embedded store otherwise, and none on Function Compute", () => {
+    const embedded = createEmbeddedStore();
+    expect(openStateStore(parseGuardrailConfig({}), { embedded })).toBe(embedded);
+    expect(openStateStore(parseGuardrailConfig({}))).toBeUndefined();
   });
 });
