@@ -93,8 +93,49 @@ resources:
     expect(spec({ ROLE: 'r', A: 'x' }).resources.f?.props.environmentVariables).toEqual({ A: 'x' });
   });
 
+  it.each([
+    ['neither is exported', {}, ''],
+    ["only the shared one is (the function's own is '')", { SHARED: 's', OWN: '' }, 's'],
+    ['both are: its own wins', { SHARED: 's', OWN: 'o' }, 'o'],
+    ['only its own is', { OWN: 'o' }, 'o'],
+  ])("resolves a nested env('OWN', env('SHARED', '')) when %s", (_, env, value) => {
+    const props = spec({ ROLE: 'r', ...env }, `    A: \${env('OWN', env( "SHARED" , ''))}`).resources.f?.props;
+    expect(props?.environmentVariables).toEqual({ A: value });
+  });
+
+  it('evaluates the inner env first, as Serverless Devs does: a nested env without a default fails the deploy', () => {
+    expect(() => spec({ ROLE: 'r', OWN: 'o' }, `    A: \${env('OWN', env('SHARED'))}`)).toThrow(
+      "env('SHARED') not found",
+    );
+    // A default that is an undefined var is no default (devs-compile's isNil).
+    expect(() => spec({ ROLE: 'r' }, `    A: \${env('OWN', vars.missing)}`)).toThrow("env('OWN') not found");
+    expect(
+      spec({ ROLE: 'r', OWN: 'o' }, `    A: \${env('OWN', vars.missing)}`).resources.f?.props.environmentVariables,
+    ).toEqual({ A: 'o' });
+  });
+
+  it('expands YAML merge keys, a key of the mapping itself winning over the merged one', () => {
+    const text = `edition: 3.0.0
+name: t
+vars:
+  shared: &shared
+    A: \${env('A', 'a')}
+    B: \${env('B', 'b')}
+resources:
+  f:
+    component: fc3
+    props:
+      environmentVariables:
+        <<: *shared
+        B: \${env('F_B', env('B', 'b'))}
+`;
+    expect(resolveSpec({ F_B: 'own' }, text).resources.f?.props.environmentVariables).toEqual({ A: 'a', B: 'own' });
+  });
+
   it('refuses an expression it does not model', () => {
     expect(() => spec({ ROLE: 'r' }, `    A: \${config('AccountID')}`)).toThrow(/does not model/);
+    expect(() => spec({ ROLE: 'r' }, `    A: \${env('A', '') || 'x'}`)).toThrow(/does not model/);
+    expect(() => spec({ ROLE: 'r' }, `    A: \${env(vars.name)}`)).toThrow(/does not model/);
   });
 });
 

@@ -99,6 +99,28 @@ describe('Function: the environment block of s.yaml', () => {
     expect(asJson, `as a JSON map: ${asJson} bytes`).toBeLessThan(FC_ENV_LIMIT);
   });
 
+  it.each(FUNCTION_NAMES)(
+    'stays under 4 KB for %s when every function has its own secrets, mid-rotation, for every sender',
+    (name) => {
+      // The shared values above, and for every function its own value of every credential variable.
+      const perFunction = Object.fromEntries(
+        FUNCTION_NAMES.flatMap((fn) =>
+          names
+            .filter((key) => /_(SECRETS|TOKENS|KEYS)$|^DINGTALK_ROBOT_CODES$|^FEISHU_APP_(ID|SECRET)$/.test(key))
+            .map((key) => [`${fn.toUpperCase().replaceAll('-', '_')}_${key}`, realistic(key, '')]),
+        ),
+      );
+      const own = resolveSpec({ RESPONDER_ROLE_ARN: role, ...values, ...perFunction });
+      const env = own.resources[name]?.props.environmentVariables ?? {};
+      const prefix = `${name.toUpperCase().replaceAll('-', '_')}_`;
+      expect(env.GRAFANA_HMAC_SECRETS).toBe(perFunction[`${prefix}GRAFANA_HMAC_SECRETS`]);
+      expect(env.SLACK_SIGNING_SECRETS?.split(',')).toHaveLength(2);
+      const keysAndValues = Object.entries(env).reduce((sum, [key, value]) => sum + bytes(key) + bytes(value), 0);
+      expect(keysAndValues, `keys + values: ${keysAndValues} bytes`).toBeLessThan(FC_ENV_LIMIT);
+      expect(bytes(JSON.stringify(env))).toBeLessThan(FC_ENV_LIMIT);
+    },
+  );
+
   it("keeps the configuration when the unused senders' lines are dropped (README's remedy)", () => {
     // A deploy for Alertmanager alone: every other sender's variables are ''.
     const env = resolveSpec({ RESPONDER_ROLE_ARN: role, ALERTMANAGER_BEARER_TOKENS: hex(32) }).resources[

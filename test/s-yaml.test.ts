@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { FUNCTION_NAMES } from '../shared/actions.ts';
 import { CONFIG_ENV_VARS } from '../shared/config.ts';
+import { SOURCE_SECRET_VARIABLES } from '../shared/sources/source-names.ts';
 
 interface Trigger {
   triggerName: string;
@@ -38,6 +39,18 @@ const PROVIDED_BY_FC = [
   'ALIBABA_CLOUD_SECURITY_TOKEN',
 ];
 const LOGGER_VARS = ['POWERTOOLS_LOG_LEVEL'];
+/**
+ * Every sender's secrets, and what names the robot or app they belong to: each function may carry
+ * its own (a request signed for one function opens no other), falling back to the shared variable.
+ */
+const PER_FUNCTION = [
+  ...Object.values(SOURCE_SECRET_VARIABLES).flat(),
+  'DINGTALK_ROBOT_CODES',
+  'FEISHU_APP_ID',
+  'FEISHU_APP_SECRET',
+];
+/** `cancel-migration-task` → `CANCEL_MIGRATION_TASK`: the prefix of a function's own variables. */
+const prefixOf = (name: string) => name.toUpperCase().replaceAll('-', '_');
 /** A Serverless Devs reference such as `${vars.region}`, spelled out as s.yaml has it. */
 const vars = (name: string) => `$\{vars.${name}}`;
 
@@ -81,9 +94,23 @@ describe('File: s.yaml', () => {
     expect(Object.keys(env).sort()).toEqual([...expected, ...LOGGER_VARS].sort());
     for (const [key, value] of Object.entries(env)) {
       // Every value comes from the deploying shell, never a literal secret.
-      expect(value, key).toMatch(new RegExp(`^\\$\\{env\\('${key}'(, '[^']*')?\\)\\}$`));
+      if (PER_FUNCTION.includes(key)) {
+        expect(value, key).toBe(`$\{env('${prefixOf(name)}_${key}', env('${key}', ''))}`);
+      } else {
+        expect(value, key).toMatch(new RegExp(`^\\$\\{env\\('${key}'(, '[^']*')?\\)\\}$`));
+      }
       expect(key.startsWith('FC_'), key).toBe(false);
     }
+  });
+
+  it('shares every variable but the credentials through one block, merged into each function', () => {
+    const functions = FUNCTION_NAMES.map((name) => spec.resources[name]?.props.environmentVariables ?? {});
+    const shared = Object.keys(functions[0] ?? {}).filter((key) => !PER_FUNCTION.includes(key));
+    for (const env of functions) {
+      for (const key of shared) expect(env[key], key).toBe(functions[0]?.[key]);
+    }
+    // The merge key itself (`<<: *environment`), as Serverless Devs' YAML loader reads it too.
+    expect(file.match(/^ {8}<<: \*environment$/gm)).toHaveLength(FUNCTION_NAMES.length);
   });
 
   it('has an example timer trigger whose payload is a valid generic payload', async () => {

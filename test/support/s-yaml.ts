@@ -11,8 +11,13 @@ import type { Env } from '../../shared/config.ts';
  * non-empty, else `d` (so an exported `X=''` also gives the default); `${env('X')}` with X unset or
  * empty fails the deploy ("env('X') not found"); `${vars.a.b}` reads the resolved `vars`; a result
  * that still holds `${…}` is resolved again; a key whose value resolves to null/undefined is dropped
- * (parse-spec's getInputs). YAML anchors and aliases are expanded by the YAML parser. Any other
- * expression throws, so s.yaml cannot start using one this resolver does not model.
+ * (parse-spec's getInputs). The text between `${` and the first `}` is a JavaScript expression there,
+ * so calls nest and their arguments are evaluated first: `${env('A', env('B', ''))}` is A, else B,
+ * else '', and `${env('A', env('B'))}` fails without B even when A is set; a default of `vars.x` that
+ * is undefined fails like no default (devs-compile's `isNil`). YAML anchors, aliases and merge keys
+ * (`<<:`, which js-yaml's default schema, the loader of `@serverless-devs/utils`, expands) are
+ * expanded by the YAML parser. Any other expression throws, so s.yaml cannot start using one this
+ * resolver does not model.
  */
 
 export const S_YAML_TEXT = readFileSync(new URL('../../s.yaml', import.meta.url), 'utf8');
@@ -49,28 +54,65 @@ export interface ResolvedSpec {
 
 const WHOLE = /^\$\{([^{}]*)\}$/;
 const ANY = /\$\{([^{}]*)\}/g;
-const ENV_CALL = /^env\(\s*(['"])([^'"]*)\1\s*(?:,\s*(['"])([^'"]*)\3\s*)?\)$/;
-const VARS_PATH = /^vars((?:\.[A-Za-z_][A-Za-z0-9_-]*)+)$/;
+/** One token of an expression: a quoted string, a name path (`env`, `vars.a.b`), or punctuation. */
+const TOKEN = /\s*(?:(['"])([^'"]*)\1|([A-Za-z_][A-Za-z0-9_-]*(?:\.[A-Za-z_][A-Za-z0-9_-]*)*)|([(),]))/y;
 
+type Token = { kind: 'string' | 'name' | 'punct'; text: string };
+
+function tokenize(expression: string): Token[] {
+  const tokens: Token[] = [];
+  TOKEN.lastIndex = 0;
+  while (TOKEN.lastIndex < expression.trimEnd().length) {
+    const at = TOKEN.lastIndex;
+    const match = TOKEN.exec(expression);
+    if (!match) throw new Error(`s.yaml uses \${${expression}}, which this resolver does not model (at ${at})`);
+    if (match[1] !== undefined) tokens.push({ kind: 'string', text: match[2] ?? '' });
+    else if (match[3] !== undefined) tokens.push({ kind: 'name', text: match[3] });
+    else tokens.push({ kind: 'punct', text: match[4] ?? '' });
+  }
+  return tokens;
+}
+
+/** Evaluates `'text'`, `vars.a.b` and `env(expr[, expr])` (arguments first, as JavaScript does). */
 function evaluate(expression: string, shell: Env, vars: Record<string, unknown>): unknown {
-  const text = expression.trim();
-  const env = ENV_CALL.exec(text);
-  if (env) {
-    const [, , name = '', quote, fallback] = env;
-    const value = shell[name];
-    if (value) return value;
-    if (quote !== undefined) return fallback;
-    throw new Error(`env('${name}') not found`);
-  }
-  const path = VARS_PATH.exec(text);
-  if (path) {
-    let value: unknown = vars;
-    for (const key of (path[1] ?? '').slice(1).split('.')) {
-      value = typeof value === 'object' && value !== null ? (value as Record<string, unknown>)[key] : undefined;
+  const tokens = tokenize(expression);
+  let i = 0;
+  const unmodelled = () => new Error(`s.yaml uses \${${expression.trim()}}, which this resolver does not model`);
+  const expect = (text: string) => {
+    if (tokens[i]?.text !== text || tokens[i]?.kind !== 'punct') throw unmodelled();
+    i++;
+  };
+  function value(): unknown {
+    const token = tokens[i++];
+    if (!token) throw unmodelled();
+    if (token.kind === 'string') return token.text;
+    if (token.kind === 'name' && token.text === 'env') {
+      expect('(');
+      const args = [value()];
+      if (tokens[i]?.text === ',') {
+        i++;
+        args.push(value());
+      }
+      expect(')');
+      const [name, fallback] = args;
+      if (typeof name !== 'string') throw unmodelled();
+      const found = shell[name];
+      if (found) return found;
+      if (fallback !== undefined && fallback !== null) return fallback;
+      throw new Error(`env('${name}') not found`);
     }
-    return value;
+    if (token.kind === 'name' && token.text.startsWith('vars.')) {
+      let found: unknown = vars;
+      for (const key of token.text.split('.').slice(1)) {
+        found = typeof found === 'object' && found !== null ? (found as Record<string, unknown>)[key] : undefined;
+      }
+      return found;
+    }
+    throw unmodelled();
   }
-  throw new Error(`s.yaml uses \${${text}}, which this resolver does not model`);
+  const result = value();
+  if (i !== tokens.length) throw unmodelled();
+  return result;
 }
 
 function resolveString(value: string, shell: Env, vars: Record<string, unknown>, depth = 0): unknown {
