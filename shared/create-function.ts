@@ -1,10 +1,11 @@
 import { Hono } from 'hono';
 import { actionFor, type FunctionName } from './actions.ts';
+import { type ChatReplier, createChatReplier } from './async/chat-replier.ts';
 import { createFc2Invoker } from './async/fc2-invoker.ts';
 import { createFc3Invoker } from './async/fc3-invoker.ts';
-import { withFeishuTenantToken } from './async/feishu-reply-auth.ts';
+import { createFeishuTenantToken } from './async/feishu-reply-auth.ts';
 import type { AsyncInvoker } from './async/invoker.ts';
-import { createHttpsReplySender, type ReplySender } from './async/reply-sender.ts';
+import { createHttpsReplySender, type ReplyRequestFn, type ReplySender } from './async/reply-sender.ts';
 import { type AsyncInvokeConfig, type Credentials, DEFAULT_MAX_BODY_BYTES, type Env, parseConfig } from './config.ts';
 import { createResponder } from './core/responder.ts';
 import { createElasticsearchClient, type ElasticsearchApi } from './elasticsearch/client.ts';
@@ -15,11 +16,23 @@ import { createResponderApp } from './http/responder-app.ts';
 import { createRootLogger } from './logger.ts';
 import { createSources } from './sources/index.ts';
 
-/** Chat reports over HTTPS; replies into Feishu chats carry the bot's tenant token. */
-function cloudReplySender(config: ReturnType<typeof parseConfig>): ReplySender {
-  const https = createHttpsReplySender({ timeoutMs: config.upstreamTimeoutMs });
+/**
+ * Chat reports, each only where its source may report: over HTTPS, a Feishu reply with the bot's
+ * tenant token on the URL built from the message ID. Through `capture` (local mode) nothing is
+ * authenticated: no token is fetched, so the app secret never reaches what captures the replies.
+ */
+function chatReplier(
+  config: ReturnType<typeof parseConfig>,
+  capture: ReplySender | undefined,
+  request: ReplyRequestFn | undefined,
+): ChatReplier {
   const app = config.secrets.feishuApp;
-  return app ? withFeishuTenantToken(https, app) : https;
+  if (capture) return createChatReplier({ sender: capture, feishu: app && { openApiBase: app.openApiBase } });
+  const https = createHttpsReplySender({ timeoutMs: config.upstreamTimeoutMs, request });
+  return createChatReplier({
+    sender: https,
+    feishu: app && { openApiBase: app.openApiBase, tenantToken: createFeishuTenantToken(https, app) },
+  });
 }
 
 /**
@@ -66,8 +79,13 @@ export interface FunctionOptions {
   now?: () => Date;
   /** Replaces the hand-off's invoker (tests). */
   invokerFor?: (credentials: Credentials) => AsyncInvoker;
-  /** Replaces the HTTPS chat reply sender (local mode captures replies instead). */
+  /**
+   * Replaces the HTTPS chat reply sender (local mode captures replies instead); no credential is
+   * ever given to it.
+   */
   replySender?: ReplySender;
+  /** Replaces `https.request` under the HTTPS chat reply sender (tests see every request it makes). */
+  replyRequest?: ReplyRequestFn;
 }
 
 /**
@@ -111,7 +129,7 @@ export function createFunctionHandler(name: FunctionName, options: FunctionOptio
     now: options.now,
     // Hand-off only when the FC coordinates are configured; otherwise every source runs synchronously.
     handOff: invokerFor ? { sources: config.async.sources, invokerFor } : undefined,
-    replySender: options.replySender ?? cloudReplySender(config),
+    replier: chatReplier(config, options.replySender, options.replyRequest),
   });
   return createFcHandler(app, { functionName: name, maxBodyBytes: config.maxBodyBytes });
 }

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { withFeishuTenantToken } from '../shared/async/feishu-reply-auth.ts';
+import { createFeishuTenantToken } from '../shared/async/feishu-reply-auth.ts';
 import { ReplyError, type ReplySender } from '../shared/async/reply-sender.ts';
 
-const REPLY = 'https://open.feishu.cn/open-apis/im/v1/messages/om_abc123/reply';
+const APP = { appId: 'cli_a1', appSecret: 'app-secret', openApiBase: 'https://open.feishu.cn' };
 const TOKEN_URL = 'https://open.feishu.cn/open-apis/auth/v3/tenant_access_token/internal';
 
 /** A sender that records every post and answers the token request. */
@@ -11,53 +11,53 @@ function recording(tokenAnswer: unknown = { code: 0, tenant_access_token: 't-1',
   const sender: ReplySender = {
     async send(url, body, headers) {
       posts.push({ url, body, headers });
-      return url === TOKEN_URL ? tokenAnswer : { code: 0 };
+      return tokenAnswer;
     },
   };
   return { sender, posts };
 }
 
-describe('Function: withFeishuTenantToken', () => {
-  it('fetches a tenant token with the app credentials and replies with it', async () => {
+describe('Function: createFeishuTenantToken', () => {
+  it('fetches a tenant token with the app credentials, from the token API on the configured base', async () => {
     const { sender, posts } = recording();
-    await withFeishuTenantToken(sender, { appId: 'cli_a1', appSecret: 'app-secret' }).send(REPLY, { msg_type: 'text' });
+    expect(await createFeishuTenantToken(sender, APP)()).toBe('t-1');
     expect(posts).toEqual([
       { url: TOKEN_URL, body: { app_id: 'cli_a1', app_secret: 'app-secret' }, headers: undefined },
-      { url: REPLY, body: { msg_type: 'text' }, headers: { authorization: 'Bearer t-1' } },
     ]);
+  });
+
+  it('asks Lark when the base is Lark’s', async () => {
+    const { sender, posts } = recording();
+    await createFeishuTenantToken(sender, { ...APP, openApiBase: 'https://open.larksuite.com' })();
+    expect(posts[0]?.url).toBe('https://open.larksuite.com/open-apis/auth/v3/tenant_access_token/internal');
   });
 
   it('reuses the token until shortly before it expires', async () => {
     let now = 0;
     const { sender, posts } = recording();
-    const replier = withFeishuTenantToken(sender, { appId: 'a', appSecret: 's' }, () => now);
-    await replier.send(REPLY, {});
+    const token = createFeishuTenantToken(sender, APP, () => now);
+    await token();
     now = 60_000;
-    await replier.send(REPLY, {});
-    expect(posts.filter((p) => p.url === TOKEN_URL)).toHaveLength(1);
+    await token();
+    expect(posts).toHaveLength(1);
     now = (7200 - 299) * 1000;
-    await replier.send(REPLY, {});
-    expect(posts.filter((p) => p.url === TOKEN_URL)).toHaveLength(2);
-  });
-
-  it('leaves other reply URLs untouched', async () => {
-    const { sender, posts } = recording();
-    await withFeishuTenantToken(sender, { appId: 'a', appSecret: 's' }).send('https://hooks.slack.com/commands/x', {
-      text: 'hi',
-    });
-    expect(posts).toEqual([{ url: 'https://hooks.slack.com/commands/x', body: { text: 'hi' }, headers: undefined }]);
+    await token();
+    expect(posts).toHaveLength(2);
   });
 
   it('fails with a retryable ReplyError when Feishu issues no token', async () => {
     const { sender } = recording({ code: 10003, msg: 'invalid param' });
-    const error = await withFeishuTenantToken(sender, { appId: 'a', appSecret: 's' })
-      .send(REPLY, {})
-      .catch((e: unknown) => e);
+    const error = await createFeishuTenantToken(sender, APP)().catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ReplyError);
     expect(error).toMatchObject({ code: 'ReplyFailed', retryable: true });
   });
 
-  it('checks its options once', () => {
-    expect(() => withFeishuTenantToken(recording().sender, { appId: '', appSecret: 's' })).toThrow(TypeError);
+  it.each([
+    ['no app ID', { ...APP, appId: '' }],
+    ['no app secret', { ...APP, appSecret: '' }],
+    ['a base that is not https://<host>', { ...APP, openApiBase: 'https://open.feishu.cn/x?' }],
+    ['a plain-http base', { ...APP, openApiBase: 'http://open.feishu.cn' }],
+  ])('checks its options once: %s', (_, app) => {
+    expect(() => createFeishuTenantToken(recording().sender, app)).toThrow(TypeError);
   });
 });

@@ -45,7 +45,7 @@ function recordingInvoker(answer: (event: object, id: string) => Promise<AsyncIn
 const event = (ids: string[], eventKey = 'slack:1.2.3') => ({
   items: ids.map((instanceId) => ({ instanceId, eventKey })),
   reason: 'rollout stuck',
-  replyUrl: 'https://hooks.slack.com/commands/T1/2/abc',
+  reply: { url: 'https://hooks.slack.com/commands/T1/2/abc' },
 });
 
 describe('Function: responder.handOff', () => {
@@ -57,7 +57,7 @@ describe('Function: responder.handOff', () => {
       credentials,
       logger,
       invokerFor,
-      replyUrl: 'https://hooks.slack.com/commands/T1/2/abc',
+      reply: { url: 'https://hooks.slack.com/commands/T1/2/abc' },
     });
     expect(outcome.status).toBe(202);
     expect(outcome.body.results.map((r) => [r.instanceId, r.outcome])).toEqual([
@@ -72,6 +72,29 @@ describe('Function: responder.handOff', () => {
     expect(command.reply).toEqual({ url: 'https://hooks.slack.com/commands/T1/2/abc' });
     const tokens = outcome.body.results.filter((r) => r.outcome === 'accepted').map((r) => r.clientToken as string);
     expect(id).toBe(handOffIdFor(tokens));
+  });
+
+  it.each([
+    ['slack', { url: 'https://hooks.slack.com/commands/T1/2/abc' }, true],
+    ['slack', { url: 'https://open.feishu.cn/open-apis/im/v1/messages/om_x1/reply' }, false],
+    ['slack', { url: 'https://hooks.slack.com/services/T1/B2/xyz' }, false],
+    ['slack', { messageId: 'om_x1' }, false],
+    ['dingtalk', { url: 'https://oapi.dingtalk.com/robot/sendBySession?session=c0ffee' }, true],
+    ['dingtalk', { url: 'https://hooks.slack.com/commands/T1/2/abc' }, false],
+    ['feishu', { messageId: 'om_x1' }, true],
+    ['feishu', { url: 'https://open.feishu.cn/open-apis/im/v1/messages/om_x1/reply' }, false],
+    ['generic', { url: 'https://hooks.slack.com/commands/T1/2/abc' }, false],
+  ])('puts into a %s command only a reply target of its own platform: %j', async (source, reply, kept) => {
+    const responder = createResponder({ action: ACTION, config, api });
+    const { invoked, invokerFor } = recordingInvoker(async () => ({ status: 'accepted' }));
+    const outcome = await responder.handOff(
+      { items: [{ instanceId: 'es-cn-ok-1', eventKey: `${source}:1` }] },
+      { source, credentials, logger, invokerFor, reply },
+    );
+    const command = invoked[0]?.command as CommandEvent;
+    expect(commandEventSchema.safeParse(command).success).toBe(true);
+    expect(command.reply).toEqual(kept ? reply : undefined);
+    expect(outcome.body.results[0]?.message?.includes('the outcome will be posted here')).toBe(kept);
   });
 
   it('tells every target of a duplicate that it runs once', async () => {

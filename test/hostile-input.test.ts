@@ -1,7 +1,11 @@
+import { createServer, request as httpRequest, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import fc from 'fast-check';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DEMO_INSTANCES } from '../emulator/seed.ts';
+import type { ReplyRequestFn } from '../shared/async/reply-sender.ts';
 import type { Env } from '../shared/config.ts';
+import type { ResponseBody } from '../shared/core/result.ts';
 import { createFunctionHandler } from '../shared/create-function.ts';
 import type { FcHandler } from '../shared/fc/adapter.ts';
 import type { FcContext } from '../shared/fc/events.ts';
@@ -11,6 +15,7 @@ import { cloudEnv, countingFetch } from './support/function-harness.ts';
 import {
   ALLOWED,
   type AuthKind,
+  FOREIGN_SLACK_REPLY_URLS,
   type HostileHttp,
   hostileHttp,
   hostileId,
@@ -51,7 +56,13 @@ import {
 const FN = 'interrupt-elasticsearch-task';
 const LIMIT = 16_384;
 const RUNS = Number(process.env.HOSTILE_RUNS ?? 1000);
-const SECRET_TEXTS = allConfiguredSecrets();
+/** The bot's app credentials of the hand-off handler, and the tenant token its stand-in Feishu issues. */
+const FEISHU_APP = {
+  id: 'cli_hostile0000000001',
+  secret: 'hostile-feishu-app-secret-3f9a0c7e',
+  token: 't-hostile-tenant',
+};
+const SECRET_TEXTS = [...allConfiguredSecrets(), FEISHU_APP.secret, FEISHU_APP.token];
 
 let upstream: StartedEmulator;
 const calls: string[] = [];
@@ -61,6 +72,20 @@ const onRejection = (reason: unknown) => rejections.push(reason);
 
 /** Commands the functions in hand-off mode queued (instead of invoking FC). */
 const handedOff: object[] = [];
+
+/**
+ * Every request the hand-off handler's real HTTPS reply sender makes (its URL and authorization),
+ * sent on to a local stand-in for Slack, DingTalk and Feishu that accepts everything and issues
+ * tenant tokens.
+ */
+const outbound: Array<{ url: string; authorization?: string }> = [];
+let chatStandIn: Server;
+const toChatStandIn: ReplyRequestFn = (url, options) => {
+  const headers = (options.headers ?? {}) as Record<string, string>;
+  outbound.push({ url: url.href, ...(headers.authorization ? { authorization: headers.authorization } : {}) });
+  const { port } = chatStandIn.address() as AddressInfo;
+  return httpRequest({ ...options, host: '127.0.0.1', port, path: `${url.pathname}${url.search}`, agent: false });
+};
 
 function makeHandler(env: Env = {}, options: { handOff?: boolean } = {}): FcHandler {
   return createFunctionHandler(FN, {
@@ -85,11 +110,17 @@ function makeHandler(env: Env = {}, options: { handOff?: boolean } = {}): FcHand
       ...env,
     },
     fetch: countingFetch(calls),
-    replySender: {
-      send: async (url) => {
-        replies.push(url);
-      },
-    },
+    // The hand-off handler reports through the cloud's own reply path (token and all); the others
+    // must never report anything.
+    ...(options.handOff
+      ? { replyRequest: toChatStandIn }
+      : {
+          replySender: {
+            send: async (url: string) => {
+              replies.push(url);
+            },
+          },
+        }),
   });
 }
 
@@ -103,6 +134,15 @@ const seed = [{ instanceId: ALLOWED, status: 'activating' as const, migrating: f
 beforeAll(async () => {
   process.on('unhandledRejection', onRejection);
   upstream = await startEmulator({ instances: seed });
+  chatStandIn = createServer((req, res) => {
+    req.resume();
+    req.on('end', () =>
+      res
+        .writeHead(200, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ code: 0, tenant_access_token: FEISHU_APP.token, expire: 7200 })),
+    );
+  });
+  await new Promise<void>((resolve) => chatStandIn.listen(0, '127.0.0.1', resolve));
   handlers.main = makeHandler();
   // Verification token only: it answers the URL check, but acts only with the explicit opt-in.
   handlers.feishuToken = makeHandler({ FEISHU_ENCRYPT_KEYS: '' });
@@ -112,16 +152,22 @@ beforeAll(async () => {
   handlers.roomy = makeHandler({ MAX_BODY_BYTES: String(4 * 1024 * 1024) });
   handlers.allowAll = makeHandler({ ALLOWED_INSTANCES: '*' });
   // Chat senders hand their work to an async invocation of the same function (ASYNC_SOURCES default).
-  handlers.handOff = makeHandler({ ASYNC_SOURCES: 'slack,dingtalk,feishu' }, { handOff: true });
+  handlers.handOff = makeHandler(
+    { ASYNC_SOURCES: 'slack,dingtalk,feishu', FEISHU_APP_ID: FEISHU_APP.id, FEISHU_APP_SECRET: FEISHU_APP.secret },
+    { handOff: true },
+  );
 });
 
 afterAll(async () => {
   process.off('unhandledRejection', onRejection);
   await upstream?.close();
+  chatStandIn?.closeAllConnections();
+  await new Promise((resolve) => chatStandIn?.close(resolve));
   expect(rejections, 'unhandled rejections during the file').toEqual([]);
 });
 
 beforeEach(() => {
+  outbound.splice(0);
   upstream.emulator.reset(seed);
   upstream.emulator.setFaults({});
 });
@@ -245,6 +291,57 @@ function expectBoundToRobot(seen: Buffer, commands: object[], label: string) {
   }
 }
 
+/** Slack's response_url as its docs and real commands show it (written here, apart from the code). */
+const SLACK_RESPONSE_URL = /^https:\/\/hooks\.slack\.com\/commands(?:\/[A-Za-z0-9_-]+){2,4}$/;
+const FEISHU_TOKEN_URL = 'https://open.feishu.cn/open-apis/auth/v3/tenant_access_token/internal';
+
+/** The response_url of a Slack form body, read as the source reads it; undefined when there is none or no form. */
+function slackResponseUrl(seen: Buffer): string | undefined {
+  try {
+    return new URLSearchParams(new TextDecoder('utf-8', { fatal: true }).decode(seen)).get('response_url') ?? undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+type QueuedCommand = { source?: string; reply?: { url?: string; messageId?: string } };
+
+/** A queued command carries a report target only of its own platform's shape (Feishu: a message ID, never a URL). */
+function expectOwnReplyTarget(command: QueuedCommand, label: string) {
+  if (command.reply === undefined) return;
+  const own: Record<string, unknown> = {
+    slack: { url: expect.stringMatching(SLACK_RESPONSE_URL) },
+    dingtalk: { url: expect.stringMatching(SESSION_WEBHOOK) },
+    feishu: { messageId: expect.stringMatching(/^om_[A-Za-z0-9_-]+$/) },
+  };
+  expect(
+    command.source && own[command.source],
+    `a ${command.source} command carries a report target (${label})`,
+  ).toBeDefined();
+  expect(command.reply, label).toEqual(own[command.source as string]);
+}
+
+/**
+ * What running a command sent: only to its own report target, without credentials; for Feishu the
+ * token request to the token API of the configured base, and the token only on the reply URL built
+ * from the message ID.
+ */
+function expectReportsOnlyToOwnTarget(command: QueuedCommand, sent: typeof outbound, label: string) {
+  if (command.reply === undefined) expect(sent, label).toEqual([]);
+  for (const request of sent) {
+    if (command.source === 'feishu' && request.url === FEISHU_TOKEN_URL) {
+      expect(request.authorization, label).toBeUndefined();
+    } else if (command.source === 'feishu') {
+      expect(request, label).toEqual({
+        url: `https://open.feishu.cn/open-apis/im/v1/messages/${command.reply?.messageId}/reply`,
+        authorization: `Bearer ${FEISHU_APP.token}`,
+      });
+    } else {
+      expect(request, label).toEqual({ url: command.reply?.url });
+    }
+  }
+}
+
 const VALID: readonly AuthKind[] = ['valid', 'valid-alt'];
 
 /** Which handler a request went to: what authenticates a Feishu event differs between them. */
@@ -359,7 +456,16 @@ async function sendHostile(which: HandlerName, source: SourceName, r: HostileHtt
   }
   // Every DingTalk answer after authentication is a rendered 200 (refusals before it are 401, 404, 413, 415).
   if (source === 'dingtalk' && answer.status === 200) expectBoundToRobot(seen, commands, label);
-  for (const command of commands) {
+  // A signed Slack command whose response_url is not Slack's own never acts, is never handed off.
+  const responseUrl = source === 'slack' ? slackResponseUrl(seen) : undefined;
+  if (responseUrl !== undefined && !SLACK_RESPONSE_URL.test(responseUrl)) {
+    expect(answer.status, label).not.toBe(200);
+    expect(answer.calls, label).toEqual([]);
+    expect(commands, label).toEqual([]);
+  }
+  for (const command of commands as QueuedCommand[]) {
+    expectOwnReplyTarget(command, label);
+    const sentBefore = outbound.length;
     // "accepted" promises that the queued command runs: the same function must accept it.
     let ran: unknown;
     try {
@@ -371,8 +477,10 @@ async function sendHostile(which: HandlerName, source: SourceName, r: HostileHtt
     const refusal = (ran as { error?: { code?: string; message?: string } }).error;
     if (refusal?.code === 'InvalidPayload')
       stats.droppedHandOffs.push(`${refusal.message} ← ${JSON.stringify(command)}`);
+    expectReportsOnlyToOwnTarget(command, outbound.splice(sentBefore), label);
     replies.splice(0);
   }
+  expect(outbound.splice(0), `a report outside a command (${label})`).toEqual([]);
   if (!authenticated) {
     const sslCheck = source === 'slack' && answer.status === 200 && answer.text === '{}';
     if (!sslCheck) expect([400, 401, 404, 413, 415], label).toContain(answer.status);
@@ -400,6 +508,7 @@ async function expectStillServing(handler: FcHandler, source: SourceName) {
     };
     expect(ran.results.map((r) => r.outcome)).toEqual(['applied']);
     replies.splice(0);
+    outbound.splice(0);
   } else {
     expect(answer.text).toMatch(/applied/);
   }
@@ -956,37 +1065,43 @@ describe('Hostile input: prototype-pollution keys', () => {
 });
 
 describe('Hostile input: the async hand-off of chat commands', () => {
-  it('a command answered "accepted" is one the function then runs, whatever reply URL the sender gave', async () => {
-    const refused: string[] = [];
-    const cases: Array<[SourceName, (body: string) => string]> = [
-      ...['not a url', 'hooks.slack.com/commands/1/2', `https://hooks.slack.com/${'x'.repeat(2100)}`].map(
-        (url): [SourceName, (body: string) => string] => [
-          'slack',
-          (body) => {
-            const fields = new URLSearchParams(body);
-            fields.set('response_url', url);
-            return fields.toString();
-          },
-        ],
-      ),
-    ];
-    for (const [source, mutate] of cases) {
+  it('slack: a response_url that is not a Slack response URL is refused before anything is handed off', async () => {
+    for (const url of [...FOREIGN_SLACK_REPLY_URLS, 'not a url', `https://hooks.slack.com/${'x'.repeat(2100)}`]) {
+      handedOff.splice(0);
+      const fields = new URLSearchParams(deliveryBody('slack', ALLOWED));
+      fields.set('response_url', url);
+      const answer = await send(handlers.handOff, signedRequest('slack', fields.toString()));
+      checkAnswer(answer);
+      expect(answer.status, url).toBe(401);
+      expect(answer.calls).toEqual([]);
+      expect(handedOff.splice(0)).toEqual([]);
+    }
+    expect(outbound.splice(0)).toEqual([]);
+  });
+
+  it.each(CHAT_SOURCES)(
+    '%s: a command answered "accepted" runs and reports only to its own platform',
+    async (source) => {
       upstream.emulator.reset(seed);
       handedOff.splice(0);
-      const body = mutate(deliveryBody(source, ALLOWED));
+      let body = deliveryBody(source, ALLOWED);
+      // The fixture's session webhook has expired: one still valid, as DingTalk sends it.
+      if (source === 'dingtalk') {
+        body = JSON.stringify({ ...JSON.parse(body), sessionWebhookExpiredTime: Date.now() + 60_000 });
+      }
       const answer = await send(handlers.handOff, signedRequest(source, body));
       checkAnswer(answer);
       expect(answer.text).toMatch(/accepted/);
-      const [command] = handedOff.splice(0);
-      expect(command).toBeDefined();
-      const ran = (await handlers.handOff(Buffer.from(JSON.stringify(command)), context())) as {
-        error?: { code: string; message: string };
-      };
-      replies.splice(0);
-      if (ran.error) refused.push(`${source}: ${ran.error.message}`);
-    }
-    expect(refused, 'accepted, then dropped by the command handler').toEqual([]);
-  });
+      const [command] = handedOff.splice(0) as QueuedCommand[];
+      expect(command?.reply).toBeDefined();
+      expectOwnReplyTarget(command as QueuedCommand, source);
+      const ran = (await handlers.handOff(Buffer.from(JSON.stringify(command)), context())) as ResponseBody;
+      expect(ran.results.map((r) => r.outcome)).toEqual(['applied']);
+      const sent = outbound.splice(0);
+      expect(sent.length).toBeGreaterThan(0);
+      expectReportsOnlyToOwnTarget(command as QueuedCommand, sent, source);
+    },
+  );
 
   it('dingtalk: a sessionWebhook that is not a session webhook is refused before anything is handed off', async () => {
     for (const url of [

@@ -3,42 +3,37 @@ import { ReplyError, type ReplySender } from './reply-sender.ts';
 export interface FeishuApp {
   appId: string;
   appSecret: string;
+  /** The configured open API base (`https://open.feishu.cn` or `https://open.larksuite.com`). */
+  openApiBase: string;
 }
 
-/** A reply into a Feishu/Lark chat goes through the message API, which wants a tenant access token. */
-const isMessageApi = (url: URL) =>
-  (url.hostname === 'open.feishu.cn' || url.hostname === 'open.larksuite.com') &&
-  url.pathname.startsWith('/open-apis/im/');
-
 /**
- * Wraps a reply sender so that posts to Feishu's message API carry `Authorization: Bearer
- * <tenant_access_token>`, fetched with the bot's app credentials and cached until shortly before
- * it expires (Feishu issues them for about two hours). Other URLs pass through untouched.
+ * The bot's tenant access token, which Feishu's message API wants as `Authorization: Bearer`:
+ * fetched with the app credentials from the token API on the configured base (a URL built here,
+ * never one a sender gave), and cached until shortly before it expires (Feishu issues them for
+ * about two hours). The caller attaches it only to the reply URL it builds itself.
  */
-export function withFeishuTenantToken(sender: ReplySender, app: FeishuApp, now: () => number = Date.now): ReplySender {
+export function createFeishuTenantToken(
+  sender: ReplySender,
+  app: FeishuApp,
+  now: () => number = Date.now,
+): () => Promise<string> {
   if (!app.appId || !app.appSecret) throw new TypeError('a Feishu app ID and secret are required');
-  let cached: { origin: string; token: string; expiresAt: number } | undefined;
+  if (!/^https:\/\/[a-z0-9.-]+$/.test(app.openApiBase)) throw new TypeError('openApiBase must be https://<host>');
+  const tokenUrl = `${app.openApiBase}/open-apis/auth/v3/tenant_access_token/internal`;
+  let cached: { token: string; expiresAt: number } | undefined;
 
-  async function token(origin: string): Promise<string> {
-    if (cached && cached.origin === origin && cached.expiresAt > now()) return cached.token;
-    const answer = (await sender.send(`${origin}/open-apis/auth/v3/tenant_access_token/internal`, {
-      app_id: app.appId,
-      app_secret: app.appSecret,
-    })) as { tenant_access_token?: unknown; expire?: unknown } | undefined;
+  return async () => {
+    if (cached && cached.expiresAt > now()) return cached.token;
+    const answer = (await sender.send(tokenUrl, { app_id: app.appId, app_secret: app.appSecret })) as
+      | { tenant_access_token?: unknown; expire?: unknown }
+      | undefined;
     const issued = answer?.tenant_access_token;
     if (typeof issued !== 'string' || issued.length === 0) {
       throw new ReplyError('ReplyFailed', 'Feishu issued no tenant access token', { retryable: true });
     }
     const seconds = typeof answer?.expire === 'number' ? answer.expire : 7200;
-    cached = { origin, token: issued, expiresAt: now() + Math.max(0, seconds - 300) * 1000 };
+    cached = { token: issued, expiresAt: now() + Math.max(0, seconds - 300) * 1000 };
     return issued;
-  }
-
-  return {
-    async send(url, body, headers) {
-      const target = new URL(url);
-      if (!isMessageApi(target)) return sender.send(url, body, headers);
-      return sender.send(url, body, { ...headers, authorization: `Bearer ${await token(target.origin)}` });
-    },
   };
 }

@@ -2,10 +2,10 @@ import type { ClientRequest, IncomingMessage } from 'node:http';
 import { request as httpsRequest, type RequestOptions } from 'node:https';
 
 /**
- * Reports an outcome to chat once the async work is done: Slack `response_url`, DingTalk
- * `sessionWebhook`, Feishu/Lark reply webhooks. The URL comes from a verified payload, but we
- * still post only over https to an allow-list of hosts; anything else is refused before any
- * connection is made.
+ * The transport of chat reports: a JSON POST over https. Which URL a report of each source may go
+ * to is decided before it gets here (chat-replier.ts, reply-target.ts: each platform's own reply
+ * shape only); this is the second line: https only, to an allow-list of the chat platforms' hosts,
+ * anything else refused before any connection is made.
  */
 
 export interface ReplySender {

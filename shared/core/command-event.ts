@@ -1,4 +1,5 @@
 import * as z from 'zod/mini';
+import { FEISHU_MESSAGE_ID } from '../async/reply-target.ts';
 import { EVENT_KEY_PATTERN } from '../sources/payload.ts';
 import { SOURCE_NAMES } from '../sources/source-names.ts';
 import { instanceIdSchema, regionIdSchema } from './target.ts';
@@ -23,8 +24,17 @@ export const commandEventSchema = z.strictObject({
       }),
     )
     .check(z.minLength(1)),
-  /** Where to report the outcome: the chat platform's reply URL (Slack response_url, DingTalk sessionWebhook). */
-  reply: z.optional(z.strictObject({ url: z.string().check(z.url(), z.maxLength(2048)) })),
+  /**
+   * Where to report the outcome: the chat platform's reply URL (Slack response_url, DingTalk
+   * sessionWebhook), or the Feishu message to reply to (the URL is built from its ID, never carried).
+   * Whether `source` may report there is checked again when the report is posted (reply-target.ts).
+   */
+  reply: z.optional(
+    z.union([
+      z.strictObject({ url: z.string().check(z.url(), z.maxLength(2048)) }),
+      z.strictObject({ messageId: z.string().check(z.regex(FEISHU_MESSAGE_ID)) }),
+    ]),
+  ),
 });
 
 export type CommandEvent = z.infer<typeof commandEventSchema>;

@@ -6,7 +6,7 @@ import {
   type InvokeErrorCode,
   isInvokeError,
 } from '../async/invoker.ts';
-import { checkReplyUrl } from '../async/reply-sender.ts';
+import { type ReplyTarget, replyTargetFor } from '../async/reply-target.ts';
 import type { Credentials, ResponderConfig } from '../config.ts';
 import { ApiError } from '../elasticsearch/api-error.ts';
 import type { ApiCall, ElasticsearchApi } from '../elasticsearch/client.ts';
@@ -47,8 +47,8 @@ export interface Responder {
     event: SourceEvent,
     context: Omit<ActContext, 'deadline'> & {
       invokerFor: (credentials: Credentials) => AsyncInvoker;
-      /** Where the command reports its outcome (a chat platform's reply URL). */
-      replyUrl?: string | undefined;
+      /** Where the command reports its outcome (a chat platform's reply URL, or the Feishu message). */
+      reply?: ReplyTarget | undefined;
     },
   ): Promise<ActOutcome>;
   /** The shape of every response, for errors raised before any target is considered. */
@@ -245,20 +245,6 @@ export function createResponder(deps: {
 
   type Planned = TargetResult | Runnable;
 
-  /**
-   * A reply URL goes into the command only when a reply could be posted to it: a malformed one
-   * would make the queued command invalid, and an accepted change must never be dropped for a report.
-   */
-  function reportable(url: string | undefined): url is string {
-    if (url === undefined || url.length > 2048) return false;
-    try {
-      checkReplyUrl(url);
-      return true;
-    } catch {
-      return false;
-    }
-  }
-
   /** Targets → policy → tokens, without any call: shared by the direct path and the hand-off. */
   function plan(event: SourceEvent, logger: Logger): { planned: Planned[]; ignored: TargetResult[]; refusal?: string } {
     const { targets, ignored } = distinctTargets(event, config.region, policy);
@@ -331,7 +317,7 @@ export function createResponder(deps: {
     base: Omit<CommandEvent, 'targets'>,
     batch: Runnable[],
     logger: Logger,
-    replyUrl: string | undefined,
+    reports: boolean,
   ): Promise<TargetResult[]> {
     const targets = batch.map(({ target: { instanceId, regionId, eventKey } }) => ({ instanceId, regionId, eventKey }));
     const handOffId = handOffIdFor(batch.map((p) => p.clientToken));
@@ -345,7 +331,7 @@ export function createResponder(deps: {
       const message =
         result.status === 'duplicate'
           ? `${action.operation} was already handed off for this event; it runs once`
-          : `${action.operation} is under way${replyUrl ? '; the outcome will be posted here' : ''}`;
+          : `${action.operation} is under way${reports ? '; the outcome will be posted here' : ''}`;
       // One line per target, with its instance and token: the audit trail of the hand-off.
       for (const b of bases) {
         logger.info('accepted', {
@@ -398,7 +384,7 @@ export function createResponder(deps: {
       return finish(source, event, [...done, ...ignored]);
     },
 
-    async handOff(event, { source, credentials, logger, invokerFor, replyUrl }) {
+    async handOff(event, { source, credentials, logger, invokerFor, reply }) {
       const { planned, ignored, refusal } = plan(event, logger);
       if (refusal) return finish(source, event, [...(planned as TargetResult[]), ...ignored], refusal);
       const runnable = planned.filter((p): p is Runnable => 'target' in p);
@@ -407,19 +393,22 @@ export function createResponder(deps: {
         for (const p of runnable) byInstance.set(p.target.instanceId, dryRun(p.target, p.clientToken, logger));
       } else if (runnable.length > 0) {
         const invoker = invokerFor(credentialsOrThrow(credentials));
+        // Only a target this source may report to goes into the command (and never a malformed
+        // one, which would make the queued command invalid: an accepted change is never dropped for a report).
+        const target = replyTargetFor(source, reply);
         const base: Omit<CommandEvent, 'targets'> = {
           responderCommand: 1,
           function: action.functionName,
           source: source as CommandEvent['source'],
           ...(event.reason ? { reason: event.reason.slice(0, 1000) } : {}),
-          ...(reportable(replyUrl) ? { reply: { url: replyUrl } } : {}),
+          ...(target ? { reply: target } : {}),
         };
         // One command for the whole event (several only for hundreds of targets), under an ID
         // derived from its targets' tokens: a retried or duplicated delivery hands off under the
         // same ID, and the platform refuses the second. Each target keeps its own clientToken.
         const batches = packCommands(runnable);
         const done = await mapBounded(batches, config.fanOutConcurrency, (batch) =>
-          handOffBatch(invoker, base, batch, logger, replyUrl),
+          handOffBatch(invoker, base, batch, logger, target !== undefined),
         );
         for (const result of done.flat()) byInstance.set(result.instanceId, result);
       }

@@ -1,4 +1,5 @@
 import * as z from 'zod/mini';
+import type { ReplyTarget } from '../async/reply-target.ts';
 import { REGION_PATTERN } from '../config.ts';
 
 /** Instance IDs as the console shows them: `es-cn-n6w1o1x0w001c…`, `ls-cn-4591f1y6…`. */
@@ -51,8 +52,8 @@ export interface SourceEvent {
   reason?: string | undefined;
   /** What the source passed over and why (an alert with no instance label), for the response. */
   notes?: string[] | undefined;
-  /** Where a chat platform takes a later reply (Slack response_url, DingTalk sessionWebhook). */
-  replyUrl?: string | undefined;
+  /** Where a chat platform takes a later report (Slack response_url, DingTalk sessionWebhook, Feishu message). */
+  reply?: ReplyTarget | undefined;
   /** Chat commands: who asked, checked against the chat allow-lists before anything else. */
   requester?: Requester | undefined;
 }

@@ -1,7 +1,7 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { type Context, Hono } from 'hono';
+import type { ChatReplier } from '../async/chat-replier.ts';
 import type { AsyncInvoker } from '../async/invoker.ts';
-import type { ReplySender } from '../async/reply-sender.ts';
 import type { Credentials, ResponderConfig } from '../config.ts';
 import { commandEventSchema } from '../core/command-event.ts';
 import type { ActOutcome, Responder } from '../core/responder.ts';
@@ -25,8 +25,8 @@ export interface ResponderAppOptions {
   responder: Responder;
   /** The async hand-off, when configured: which sources use it, and an invoker per credentials. */
   handOff?: { sources: readonly SourceName[]; invokerFor: (credentials: Credentials) => AsyncInvoker } | undefined;
-  /** Reports a command's outcome to chat; replies are never sent when absent. */
-  replySender?: ReplySender | undefined;
+  /** Reports a command's outcome to chat, only where its source may report; never when absent. */
+  replier?: ChatReplier | undefined;
   config: ResponderConfig;
   /** Loaders of the sources this function serves, each built on first use. */
   sources: Partial<Record<SourceName, () => Promise<Source>>>;
@@ -46,7 +46,7 @@ function mediaType(headers: Headers): string {
  * parse → policy, token and call (the responder).
  */
 export function createResponderApp(options: ResponderAppOptions): Hono<Env> {
-  const { responder, config, sources, logger, handOff, replySender } = options;
+  const { responder, config, sources, logger, handOff, replier } = options;
   const now = options.now ?? (() => new Date());
   const functionName = responder.action.functionName;
   const app = new Hono<Env>();
@@ -133,18 +133,20 @@ export function createResponderApp(options: ResponderAppOptions): Hono<Env> {
         deadline: Date.now() + config.commandDeadlineMs,
       },
     );
-    if (command.reply && replySender) {
+    if (command.reply && replier) {
       // Report what was done, per instance, in the platform's own message shape.
       const source = await sources[command.source]?.();
       const body =
         source?.replyBody?.(outcome.body) ??
         (source?.render ? source.render(outcome.body, outcome.status).body : outcome.body);
       try {
-        await replySender.send(command.reply.url, body);
+        await replier.report(command.source, command.reply, body);
         log.info('reported', { status: outcome.status });
       } catch (error) {
         // The action's result stands; a failed report must not make FC run the command again.
-        log.warn('report failed', { code: (error as { code?: string }).code ?? 'ReplyFailed' });
+        // The detail (which host refused or failed) is for the log only.
+        const { code, message } = error as { code?: string; message?: string };
+        log.warn('report failed', { code: code ?? 'ReplyFailed', detail: message });
       }
     }
     return send(c, outcome);
@@ -200,7 +202,7 @@ export function createResponderApp(options: ResponderAppOptions): Hono<Env> {
           credentials: c.env?.credentials,
           logger: eventLog,
           invokerFor: handOff.invokerFor,
-          replyUrl: event.replyUrl,
+          reply: event.reply,
         });
       } else {
         // The sender's patience runs from arrival; calls and retries must fit in it.

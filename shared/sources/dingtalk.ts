@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import * as z from 'zod/mini';
+import { isDingTalkSessionWebhook } from '../async/reply-target.ts';
 import { AUTHENTICATED, type AuthResult, rejected } from '../auth/auth-result.ts';
 import { checkDingTalkSign } from '../auth/dingtalk-sign.ts';
 import { createReplayGuard } from '../auth/replay-guard.ts';
@@ -36,16 +37,6 @@ const dingTalkMessageSchema = z.looseObject({
 
 /** Pairs remembered per function instance: far more than one robot's chat sends in a window. */
 const MAX_REMEMBERED_PAIRS = 10_000;
-
-/**
- * DingTalk's own session webhook and nothing else: `https://oapi.dingtalk.com/robot/sendBySession?session=<id>`,
- * the only URL a DingTalk reply goes to. Only its canonical spelling matches (no user info, port,
- * percent-encoding, dot segment or other parameter), so no URL parser can read it as another place.
- */
-const SESSION_WEBHOOK = /^https:\/\/oapi\.dingtalk\.com\/robot\/sendBySession\?session=[A-Za-z0-9_-]{1,256}$/;
-
-export const isDingTalkSessionWebhook = (value: unknown): value is string =>
-  typeof value === 'string' && SESSION_WEBHOOK.test(value);
 
 /** Why a callback body does not belong to this robot; undefined when it does (or is not a JSON object, which parse refuses). */
 function bindingProblem(value: unknown, robotCodes: readonly string[]): string | undefined {
@@ -146,7 +137,7 @@ export function createDingTalkSource(config: ResponderConfig): Source {
       return {
         reason: `${reason ? `${reason} ` : ''}(DingTalk, ${who} in ${where})`.slice(0, 1000),
         items: instanceIds.map((instanceId) => ({ instanceId, eventKey })),
-        replyUrl: webhookValid ? message.sessionWebhook : undefined,
+        reply: webhookValid && message.sessionWebhook ? { url: message.sessionWebhook } : undefined,
         // The policy checks the person (senderStaffId) against DINGTALK_ALLOWED_USERS, the conversation against its list.
         requester: {
           platform: 'dingtalk',

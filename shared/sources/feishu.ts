@@ -1,4 +1,5 @@
 import * as z from 'zod/mini';
+import { FEISHU_MESSAGE_ID } from '../async/reply-target.ts';
 import { AUTHENTICATED, type AuthResult, rejected } from '../auth/auth-result.ts';
 import { matchesAny } from '../auth/constant-time.ts';
 import { checkLarkSignature, larkDecrypt } from '../auth/feishu-signature.ts';
@@ -75,7 +76,7 @@ const v2Schema = z.looseObject({
 });
 const v2MessageSchema = z.looseObject({
   message: z.looseObject({
-    message_id: z.optional(z.string().check(z.regex(/^om_[A-Za-z0-9_-]{1,120}$/, 'must be a message ID (om_…)'))),
+    message_id: z.optional(z.string().check(z.regex(FEISHU_MESSAGE_ID, 'must be a message ID (om_…)'))),
     message_type: z.string(),
     content: z.string().check(z.maxLength(100_000)),
     chat_id: z.optional(z.string()),
@@ -172,7 +173,7 @@ function command(text: string, eventKey: string, requester: Requester): SourceEv
  * has the same event_id, so the same clientTokens. The body is the usual JSON result.
  */
 export function createFeishuSource(secrets: ResponderConfig['secrets']): Source {
-  const replyBase = secrets.feishuApp?.openApiBase;
+  const replies = secrets.feishuApp !== undefined;
   const encryptKeys = secrets.feishuEncryptKeys;
   const tokens = secrets.feishuVerificationTokens;
   const allowTokenOnly = secrets.feishuAllowTokenOnly;
@@ -244,10 +245,9 @@ export function createFeishuSource(secrets: ResponderConfig['secrets']): Source 
           userIds: chatIds(ids?.open_id, ids?.user_id, ids?.union_id),
           placeId: chatIds(message.chat_id)[0],
         });
-        // With the bot's app credentials configured, the async outcome is posted as a reply to the message.
-        if (replyBase && message.message_id) {
-          event2.replyUrl = `${replyBase}/open-apis/im/v1/messages/${message.message_id}/reply`;
-        }
+        // With the bot's app credentials configured, the async outcome is posted as a reply to the
+        // message: the command carries its ID, and the URL is built from it when the report is posted.
+        if (replies && message.message_id) event2.reply = { messageId: message.message_id };
         return event2;
       }
       if (value.type === 'event_callback') {

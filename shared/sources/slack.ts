@@ -1,4 +1,5 @@
-import { AUTHENTICATED } from '../auth/auth-result.ts';
+import { isSlackResponseUrl } from '../async/reply-target.ts';
+import { AUTHENTICATED, rejected } from '../auth/auth-result.ts';
 import { checkSlackSignature } from '../auth/slack-signature.ts';
 import type { ResponderConfig } from '../config.ts';
 import type { SourceEvent } from '../core/target.ts';
@@ -59,6 +60,15 @@ export function createSlackSource(secrets: ResponderConfig['secrets']): Source {
         Math.floor(request.receivedAt.getTime() / 1000),
       );
       if (result.ok) {
+        // The signed body is bound to Slack: its response_url, where the outcome is posted later,
+        // must be Slack's own (a body that cannot be read is left to parse, which refuses it).
+        let responseUrl: string | null = null;
+        try {
+          responseUrl = form(request.body).get('response_url');
+        } catch {}
+        if (responseUrl !== null && !isSlackResponseUrl(responseUrl)) {
+          return rejected('response_url is not a Slack response URL (https://hooks.slack.com/commands/…)');
+        }
         signed.add(request);
         return result;
       }
@@ -84,12 +94,12 @@ export function createSlackSource(secrets: ResponderConfig['secrets']): Source {
       const who = fields.get('user_name') || fields.get('user_id') || 'unknown user';
       const where = fields.get('channel_name') || fields.get('channel_id') || 'unknown channel';
       const eventKey = `slack:${triggerId}`;
-      // Later results (the async hand-off) go to response_url; the reply sender allows only Slack's hosts.
-      const responseUrl = fields.get('response_url') || undefined;
+      // Later results (the async hand-off) go to response_url, which authenticate bound to Slack's.
+      const responseUrl = fields.get('response_url');
       return {
         reason: `${reason ? `${reason} ` : ''}(${command} by ${who} in ${where})`.slice(0, 1000),
         items: instanceIds.map((instanceId) => ({ instanceId, eventKey })),
-        replyUrl: responseUrl,
+        reply: isSlackResponseUrl(responseUrl) ? { url: responseUrl } : undefined,
         // Signed by Slack: the policy checks the command against this function's and the person against SLACK_ALLOWED_USERS.
         requester: {
           platform: 'slack',

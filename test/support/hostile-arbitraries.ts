@@ -341,6 +341,26 @@ const chatUser = (allowed: string) =>
     { weight: 1, arbitrary: hostileString },
   );
 
+/**
+ * Reply URLs that are not a Slack response_url: another platform's (the Feishu message API, which
+ * once got the tenant token), look-alikes, and Slack's own host on another path.
+ */
+export const FOREIGN_SLACK_REPLY_URLS: readonly string[] = [
+  'https://open.feishu.cn/open-apis/im/v1/messages/om_dc13264520392913993dd051dba21dcf/reply',
+  'https://open.larksuite.com/open-apis/im/v1/messages/om_x/reply',
+  'https://oapi.dingtalk.com/robot/sendBySession?session=x',
+  'https://hooks.slack.com/services/T000/B000/XXXX',
+  'https://hooks.slack.com.evil.example/commands/1/2',
+  'https://user@hooks.slack.com/commands/1/2',
+  'https://hooks.slack.com:443/commands/1/2',
+  'https://hooks.slack.com/commands/1/2?token=x',
+  'https://hooks.slack.com/commands/../api/chat.postMessage',
+  'http://hooks.slack.com/commands/1/2',
+  'http://evil.example/x',
+  'javascript:alert(1)',
+  '',
+];
+
 const slackFields = fc.record(
   {
     token: hostileString,
@@ -366,8 +386,15 @@ const slackFields = fc.record(
     user_name: hostileString,
     channel_name: hostileString,
     response_url: fc.oneof(
-      fc.constantFrom('https://hooks.slack.com/commands/1/2', 'http://evil.example/x', 'javascript:alert(1)'),
-      hostileString,
+      {
+        weight: 3,
+        arbitrary: fc.constantFrom(
+          'https://hooks.slack.com/commands/1/2',
+          'https://hooks.slack.com/commands/T024BE7LD/1234567890123/AbCdEfGhIjKlMnOpQrStUvWx',
+        ),
+      },
+      { weight: 2, arbitrary: fc.constantFrom(...FOREIGN_SLACK_REPLY_URLS) },
+      { weight: 1, arbitrary: hostileString },
     ),
     ssl_check: fc.constantFrom('1', '0', 'true', ''),
   },
@@ -433,6 +460,21 @@ const feishuV2 = fc.record({
         message: fc.record(
           {
             message_type: fc.oneof(fc.constantFrom('text', 'post', 'image'), hostileJson),
+            // The only part of a Feishu reply the event chooses: the reply URL is built from it.
+            message_id: fc.oneof(
+              { weight: 3, arbitrary: fc.constant('om_dc13264520392913993dd051dba21dcf') },
+              {
+                weight: 1,
+                arbitrary: fc.constantFrom(
+                  'om_x/../../auth/v3/tenant_access_token/internal',
+                  'om_x?receive_id_type=chat_id',
+                  'om_x#',
+                  'https://evil.example/reply',
+                  '',
+                ),
+              },
+              { weight: 1, arbitrary: hostileJson },
+            ),
             content: fc.oneof(
               chatText.map((text) => JSON.stringify({ text })),
               chatText.map((text) => JSON.stringify({ title: text, content: [[{ tag: 'text', text }]] })),
