@@ -16,6 +16,7 @@ import { deriveClientToken } from './client-token.ts';
 import type { CommandEvent } from './command-event.ts';
 import { mapBounded } from './map-bounded.ts';
 import { createPolicy, type Policy } from './policy.ts';
+import { redactInternals } from './redact.ts';
 import { type ResponseBody, requestedBy, statusFor, summarize, type TargetResult } from './result.ts';
 import { withRetries } from './retry.ts';
 import type { SourceEvent } from './target.ts';
@@ -142,6 +143,8 @@ export function createResponder(deps: {
 }): Responder {
   const { action, config, api } = deps;
   const policy = createPolicy(action, config.policy, config.chat);
+  /** What no response may name: the configured endpoint's host and the account (the log has them). */
+  const internals = [config.endpoint?.replace(/^https?:\/\//, '').replace(/\/$/, ''), config.accountId];
 
   const envelope = (source: string, results: TargetResult[], summary: string): ResponseBody => ({
     function: action.functionName,
@@ -230,13 +233,16 @@ export function createResponder(deps: {
         upstreamRequestId: error.requestId,
         retryable: error.retryable,
         latencyMs: latency(),
+        // The API's or the network's own words, which can name the endpoint, an address or the account.
+        detail: error.detail ?? error.message,
       });
+      const message = redactInternals(error.message, internals);
       return {
         ...base,
         outcome: 'failed',
         code: error.code,
         // The status read says what the API's generic message does not ("running tasks or in an error status").
-        message: status === undefined ? error.message : `${error.message} (the instance is ${status})`,
+        message: status === undefined ? message : `${message} (the instance is ${status})`,
         requestId: error.requestId,
         retryable: error.retryable,
       };

@@ -9,6 +9,8 @@ export class ApiError extends Error {
   readonly retryable: boolean;
   /** From `x-acs-retry-after` (milliseconds), when the API asked for a pause. */
   readonly retryAfterMs: number | undefined;
+  /** What the network said (it names hosts and addresses): for the log only, never a response. */
+  readonly detail: string | undefined;
 
   constructor(init: {
     code: string;
@@ -17,6 +19,7 @@ export class ApiError extends Error {
     requestId?: string | undefined;
     retryable: boolean;
     retryAfterMs?: number | undefined;
+    detail?: string | undefined;
   }) {
     super(init.message);
     this.name = 'ApiError';
@@ -25,6 +28,7 @@ export class ApiError extends Error {
     this.requestId = init.requestId;
     this.retryable = init.retryable;
     this.retryAfterMs = init.retryAfterMs;
+    this.detail = init.detail;
   }
 }
 

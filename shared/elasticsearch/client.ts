@@ -55,11 +55,14 @@ function networkFailure(error: unknown): ApiError {
     return new ApiError({ code: 'RequestTimeout', message: 'the API did not answer in time', retryable: true });
   }
   // The request may have been applied before the connection broke: only a retry with the same token is safe.
-  const detail = err.code ?? err.cause?.code ?? err.cause?.message ?? err.message ?? 'unknown';
+  // The caller reads the error code alone; what the network said (`getaddrinfo ENOTFOUND <host>`,
+  // `connect ECONNREFUSED <address>`) names the endpoint and goes to the log only.
+  const code = [err.code, err.cause?.code].find((c) => typeof c === 'string' && /^[A-Z][A-Z0-9_]{1,40}$/.test(c));
   return new ApiError({
     code: 'ConnectionLost',
-    message: `the connection to the API failed (${detail})`,
+    message: `the connection to the API failed${code ? ` (${code})` : ''}`,
     retryable: true,
+    detail: [err.message, err.cause?.message].filter(Boolean).join(': ') || undefined,
   });
 }
 
