@@ -203,6 +203,9 @@ function checkAnswer(answer: HttpAnswer, method = 'POST') {
     expect(() => JSON.parse(answer.text), `not JSON: ${answer.text.slice(0, 200)}`).not.toThrow();
   }
   for (const secret of SECRET_TEXTS) expect(answer.text.includes(secret), 'a secret is echoed').toBe(false);
+  // Nor the endpoint the function calls, nor the account of the invocation (the log has them).
+  expect(answer.text.includes(new URL(upstream.url).host), 'the API endpoint is named').toBe(false);
+  expect(answer.text.includes(context().accountId as string), 'the account ID is named').toBe(false);
   expect(({} as Record<string, unknown>).polluted, 'Object.prototype was polluted').toBeUndefined();
 }
 
