@@ -76,6 +76,7 @@ function deployed() {
       ...sendersEnv(),
       FEISHU_APP_ID: APP.id,
       FEISHU_APP_SECRET: APP.secret,
+      ASYNC_SOURCES: 'slack,dingtalk,feishu',
       // What the chat trust settings of the same issue ask for; everyone here.
       SLACK_ALLOWED_USERS: '*',
       DINGTALK_ALLOWED_USERS: '*',

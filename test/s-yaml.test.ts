@@ -49,6 +49,8 @@ const PER_FUNCTION = [
   'FEISHU_APP_ID',
   'FEISHU_APP_SECRET',
 ];
+/** A function's own and nobody else's: no shared value to fall back to (one list for all would undo the binding). */
+const ONLY_PER_FUNCTION = ['SLACK_COMMANDS'];
 /** `cancel-migration-task` → `CANCEL_MIGRATION_TASK`: the prefix of a function's own variables. */
 const prefixOf = (name: string) => name.toUpperCase().replaceAll('-', '_');
 /** A Serverless Devs reference such as `${vars.region}`, spelled out as s.yaml has it. */
@@ -96,6 +98,8 @@ describe('File: s.yaml', () => {
       // Every value comes from the deploying shell, never a literal secret.
       if (PER_FUNCTION.includes(key)) {
         expect(value, key).toBe(`$\{env('${prefixOf(name)}_${key}', env('${key}', ''))}`);
+      } else if (ONLY_PER_FUNCTION.includes(key)) {
+        expect(value, key).toBe(`$\{env('${prefixOf(name)}_${key}', '')}`);
       } else {
         expect(value, key).toMatch(new RegExp(`^\\$\\{env\\('${key}'(, '[^']*')?\\)\\}$`));
       }
@@ -105,7 +109,9 @@ describe('File: s.yaml', () => {
 
   it('shares every variable but the credentials through one block, merged into each function', () => {
     const functions = FUNCTION_NAMES.map((name) => spec.resources[name]?.props.environmentVariables ?? {});
-    const shared = Object.keys(functions[0] ?? {}).filter((key) => !PER_FUNCTION.includes(key));
+    const shared = Object.keys(functions[0] ?? {}).filter(
+      (key) => !PER_FUNCTION.includes(key) && !ONLY_PER_FUNCTION.includes(key),
+    );
     for (const env of functions) {
       for (const key of shared) expect(env[key], key).toBe(functions[0]?.[key]);
     }
