@@ -25,11 +25,14 @@ export type WorkerReply =
   | { id: number; kind: 'error'; message: string };
 
 const url = process.argv[2] as string;
-const deadline = () => Date.now() + 5000;
+// Correctness under concurrency, not latency: generous bounds, so a loaded CI machine (two cores,
+// several suites at once) cannot turn a slow answer into a spurious StateStoreUnavailable.
+const deadline = () => Date.now() + 20_000;
+const timeouts = { timeoutMs: 15_000, connectTimeoutMs: 15_000 };
 let prepared: { store: StateStore; tokens: string[]; options: ClaimOptions } | undefined;
 
 function guardrails(namespace: string) {
-  const store = createRedisStore({ url, namespace });
+  const store = createRedisStore({ url, namespace, ...timeouts });
   return { store, guard: createGuardrails({ store, config: parseGuardrailConfig({}), pendingClaimMs: 40_000 }) };
 }
 
@@ -37,7 +40,7 @@ async function handle(message: WorkerRequest): Promise<WorkerReply> {
   switch (message.kind) {
     case 'prepare': {
       await prepared?.store.close();
-      const store = createRedisStore({ url, namespace: message.namespace });
+      const store = createRedisStore({ url, namespace: message.namespace, ...timeouts });
       // Connect now, so that on 'go' every worker only sends its claims.
       await store.getRecord('warm-up', deadline());
       prepared = { store, tokens: message.tokens, options: message.options };
