@@ -12,7 +12,7 @@ import { createCapturingReplySender } from '../shared/async/reply-sender.ts';
 import { type Env, parseConfig } from '../shared/config.ts';
 import { createFunctionHandler } from '../shared/create-function.ts';
 import type { FcHandler } from '../shared/fc/adapter.ts';
-import { SOURCE_NAMES } from '../shared/sources/source-names.ts';
+import { SOURCE_NAMES } from '../shared/sources/registry.ts';
 import { LOCAL_ACCOUNT_ID, LOCAL_SERVICE_NAME, localEnv } from './defaults.ts';
 import { emulatorTransport } from './emulator-transport.ts';
 import { fromFcHttpResult, localContext, toFcHttpEvent } from './fc-invoke.ts';

@@ -1,47 +1,16 @@
 import * as z from 'zod/mini';
-import { standardWebhookKey } from './auth/standard-webhooks.ts';
+import { bool, int, listOr, optionalList, trimmedOrUndefined } from './env-schemas.ts';
 import { ConfigError } from './errors.ts';
-import { SOURCE_NAMES, type SourceName } from './sources/source-names.ts';
+import { SOURCE_NAMES, SOURCES, type SourceName, type SourceSettings } from './sources/registry.ts';
 import './zod-locale.ts';
 
 /**
  * The whole configuration, read from the environment once per process (cold start) and
- * validated with zod. Defaults are documented in the README; a variable with a bad value
+ * validated with zod: each sender's own section (its secrets and options, see sources/registry.ts)
+ * and the variables below. Defaults are documented in the README; a variable with a bad value
  * makes every request fail closed with a 500 that names the variable. An empty or blank
- * variable is unset (see `presentVariables`), so the schema below never sees one.
+ * variable is unset (see `presentVariables`), so no schema ever sees one.
  */
-
-const trimmedOrUndefined = (value: string | undefined) => (value?.trim() ? value.trim() : undefined);
-
-const list = z.pipe(
-  z.optional(z.string()),
-  z.transform((value: string | undefined) =>
-    (value ?? '')
-      .split(',')
-      .map((item) => item.trim())
-      .filter((item) => item.length > 0),
-  ),
-);
-
-const bool = (fallback: boolean) =>
-  z.pipe(
-    z.optional(z.enum(['true', 'false', '1', '0', 'yes', 'no'])),
-    z.transform((value) => (value === undefined ? fallback : ['true', '1', 'yes'].includes(value))),
-  );
-
-const int = (fallback: number, min: number, max: number) =>
-  z.pipe(
-    z.optional(z.string()),
-    z.transform((value: string | undefined, ctx) => {
-      if (value === undefined) return fallback;
-      const parsed = Number(value);
-      if (!Number.isInteger(parsed) || parsed < min || parsed > max) {
-        ctx.issues.push({ code: 'custom', message: `must be a whole number from ${min} to ${max}`, input: value });
-        return z.NEVER;
-      }
-      return parsed;
-    }),
-  );
 
 /** Request body limit unless MAX_BODY_BYTES says otherwise. */
 export const DEFAULT_MAX_BODY_BYTES = 256 * 1024;
@@ -54,50 +23,8 @@ const region = z
     z.refine((value) => value === undefined || REGION_PATTERN.test(value), 'must be a region ID like cn-hangzhou'),
   );
 
-const whsecList = z.pipe(
-  list,
-  z.transform((secrets: string[], ctx) => {
-    try {
-      return secrets.map(standardWebhookKey);
-    } catch (error) {
-      ctx.issues.push({ code: 'custom', message: (error as Error).message, input: secrets });
-      return z.NEVER;
-    }
-  }),
-);
-
-/** A `list` where empty means unset (`undefined`), never "nothing". */
-const optionalList = z.pipe(
-  list,
-  z.transform((items: string[]) => (items.length > 0 ? items : undefined)),
-);
-
-/** A `list` that falls back to `defaults` when empty. */
-const listOr = (defaults: string[]) =>
-  z.pipe(
-    list,
-    z.transform((items: string[]) => (items.length > 0 ? items : defaults)),
-  );
-
+/** The variables of the policy, the API client and the hand-off: everything but the senders' own sections. */
 const envSchema = z.object({
-  GENERIC_WEBHOOK_SECRETS: whsecList,
-  GENERIC_BEARER_TOKENS: list,
-  ALERTMANAGER_BEARER_TOKENS: list,
-  GRAFANA_HMAC_SECRETS: list,
-  GRAFANA_BEARER_TOKENS: list,
-  CLOUDMONITOR_TOKENS: list,
-  CLOUDMONITOR_SOURCE_CIDRS: list,
-  SLACK_SIGNING_SECRETS: list,
-  DINGTALK_APP_SECRETS: list,
-  DINGTALK_ROBOT_CODES: list,
-  DINGTALK_MAX_AGE_SECONDS: int(300, 1, 3600),
-  FEISHU_ENCRYPT_KEYS: list,
-  FEISHU_VERIFICATION_TOKENS: list,
-  FEISHU_APP_ID: z.optional(z.string()),
-  FEISHU_APP_SECRET: z.optional(z.string()),
-  FEISHU_OPEN_API_BASE: z.optional(z.enum(['https://open.feishu.cn', 'https://open.larksuite.com'])),
-  GRAFANA_ALLOW_UNTIMED: bool(false),
-  FEISHU_ALLOW_TOKEN_ONLY: bool(false),
   SLACK_COMMANDS: optionalList.check(
     z.refine(
       (items) => items === undefined || items.every((item) => /^\/[^\s/]{1,31}$/.test(item)),
@@ -172,7 +99,10 @@ const envSchema = z.object({
 });
 
 /** Every variable the configuration reads (s.yaml is checked against this list). */
-export const CONFIG_ENV_VARS = Object.keys(envSchema.shape);
+export const CONFIG_ENV_VARS: readonly string[] = [
+  ...SOURCES.flatMap((source) => Object.keys(source.variables)),
+  ...Object.keys(envSchema.shape),
+];
 
 export interface Credentials {
   accessKeyId: string;
@@ -181,27 +111,8 @@ export interface Credentials {
 }
 
 export interface ResponderConfig {
-  readonly secrets: {
-    readonly genericWebhookKeys: readonly Buffer[];
-    readonly genericBearerTokens: readonly string[];
-    readonly alertmanagerBearerTokens: readonly string[];
-    readonly grafanaHmacSecrets: readonly string[];
-    readonly grafanaBearerTokens: readonly string[];
-    readonly cloudmonitorTokens: readonly string[];
-    readonly cloudmonitorSourceCidrs: readonly string[];
-    readonly slackSigningSecrets: readonly string[];
-    readonly dingtalkAppSecrets: readonly string[];
-    readonly feishuEncryptKeys: readonly string[];
-    readonly feishuVerificationTokens: readonly string[];
-    /** The bot's app credentials, for replies to a message (tenant access token); optional. */
-    readonly feishuApp?:
-      | { readonly appId: string; readonly appSecret: string; readonly openApiBase: string }
-      | undefined;
-    /** GRAFANA_ALLOW_UNTIMED: accept HMAC signatures without a signed timestamp (no replay window). */
-    readonly grafanaAllowUntimed: boolean;
-    /** FEISHU_ALLOW_TOKEN_ONLY: act on events authenticated by the verification token alone. */
-    readonly feishuAllowTokenOnly: boolean;
-  };
+  /** Each sender's settings (its secrets and options), under its name. */
+  readonly sources: SourceSettings;
   /**
    * The account that owns the functions (ALIBABA_CLOUD_ACCOUNT_ID, else FC's FC_ACCOUNT_ID), when
    * known: CloudMonitor callbacks of another account are refused.
@@ -216,13 +127,6 @@ export interface ResponderConfig {
     readonly dryRun: boolean;
     /** Which alert state the resume functions act on; interrupt and cancel act on firing only. */
     readonly resumeOn: 'resolved' | 'firing';
-  };
-  /** DingTalk's callback sign covers only its timestamp: what else a callback is bound to. */
-  readonly dingtalk: {
-    /** How far the `timestamp` header may be off (either way); at most DingTalk's own hour. */
-    readonly maxAgeMs: number;
-    /** `robotCode`s a callback may name; empty: not checked. */
-    readonly robotCodes: readonly string[];
   };
   /** Alert label names that carry the instance ID, and the region, in order of preference. */
   readonly alertLabels: { readonly instance: readonly string[]; readonly region: readonly string[] };
@@ -315,12 +219,22 @@ export function presentVariables(env: Env): Env {
   return present;
 }
 
+/** `GRAFANA_HMAC_SECRETS: …; MAX_TARGETS_PER_EVENT: …`: every bad variable, by name, never its value. */
+const describe = (issues: readonly z.core.$ZodIssue[]) =>
+  issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ');
+
 export function parseConfig(env: Env): ResponderConfig {
-  const parsed = envSchema.safeParse(presentVariables(env));
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ');
-    throw new ConfigError(`invalid configuration: ${problems}`);
+  const present = presentVariables(env);
+  const issues: z.core.$ZodIssue[] = [];
+  const sources: Record<string, unknown> = {};
+  for (const source of SOURCES) {
+    const section = z.safeParse(source.config, present);
+    if (section.success) sources[source.name] = section.data;
+    else issues.push(...section.error.issues);
   }
+  const parsed = envSchema.safeParse(present);
+  if (!parsed.success) issues.push(...parsed.error.issues);
+  if (!parsed.success || issues.length > 0) throw new ConfigError(`invalid configuration: ${describe(issues)}`);
   const e = parsed.data;
   const credentials =
     e.ALIBABA_CLOUD_ACCESS_KEY_ID && e.ALIBABA_CLOUD_ACCESS_KEY_SECRET
@@ -331,29 +245,7 @@ export function parseConfig(env: Env): ResponderConfig {
         }
       : undefined;
   return {
-    secrets: {
-      genericWebhookKeys: e.GENERIC_WEBHOOK_SECRETS,
-      genericBearerTokens: e.GENERIC_BEARER_TOKENS,
-      alertmanagerBearerTokens: e.ALERTMANAGER_BEARER_TOKENS,
-      grafanaHmacSecrets: e.GRAFANA_HMAC_SECRETS,
-      grafanaBearerTokens: e.GRAFANA_BEARER_TOKENS,
-      cloudmonitorTokens: e.CLOUDMONITOR_TOKENS,
-      cloudmonitorSourceCidrs: e.CLOUDMONITOR_SOURCE_CIDRS,
-      slackSigningSecrets: e.SLACK_SIGNING_SECRETS,
-      dingtalkAppSecrets: e.DINGTALK_APP_SECRETS,
-      feishuEncryptKeys: e.FEISHU_ENCRYPT_KEYS,
-      feishuVerificationTokens: e.FEISHU_VERIFICATION_TOKENS,
-      feishuApp:
-        e.FEISHU_APP_ID && e.FEISHU_APP_SECRET
-          ? {
-              appId: e.FEISHU_APP_ID,
-              appSecret: e.FEISHU_APP_SECRET,
-              openApiBase: e.FEISHU_OPEN_API_BASE ?? 'https://open.feishu.cn',
-            }
-          : undefined,
-      grafanaAllowUntimed: e.GRAFANA_ALLOW_UNTIMED,
-      feishuAllowTokenOnly: e.FEISHU_ALLOW_TOKEN_ONLY,
-    },
+    sources: sources as SourceSettings,
     accountId: e.ALIBABA_CLOUD_ACCOUNT_ID ?? e.FC_ACCOUNT_ID?.trim(),
     chat: {
       slack: { users: e.SLACK_ALLOWED_USERS, places: e.SLACK_ALLOWED_CHANNELS, commands: e.SLACK_COMMANDS },
@@ -366,7 +258,6 @@ export function parseConfig(env: Env): ResponderConfig {
       dryRun: e.DRY_RUN,
       resumeOn: e.RESUME_ON,
     },
-    dingtalk: { maxAgeMs: e.DINGTALK_MAX_AGE_SECONDS * 1000, robotCodes: e.DINGTALK_ROBOT_CODES },
     alertLabels: { instance: e.ALERT_INSTANCE_LABELS, region: e.ALERT_REGION_LABELS },
     region: e.ALIBABA_CLOUD_REGION ?? e.FC_REGION,
     endpoint: e.ELASTICSEARCH_ENDPOINT,

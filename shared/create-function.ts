@@ -14,7 +14,7 @@ import { ConfigError } from './errors.ts';
 import { createFcHandler, type FcHandler } from './fc/adapter.ts';
 import { createResponderApp } from './http/responder-app.ts';
 import { createRootLogger } from './logger.ts';
-import { createSources } from './sources/index.ts';
+import { createSources } from './sources/registry.ts';
 
 /**
  * Chat reports, each only where its source may report: over HTTPS, a Feishu reply with the bot's
@@ -26,7 +26,7 @@ function chatReplier(
   capture: ReplySender | undefined,
   request: ReplyRequestFn | undefined,
 ): ChatReplier {
-  const app = config.secrets.feishuApp;
+  const app = config.sources.feishu.app;
   if (capture) return createChatReplier({ sender: capture, feishu: app && { openApiBase: app.openApiBase } });
   const https = createHttpsReplySender({ timeoutMs: config.upstreamTimeoutMs, request });
   return createChatReplier({

@@ -5,7 +5,7 @@ import type { Env } from '../shared/config.ts';
 import { createFunctionHandler } from '../shared/create-function.ts';
 import type { FcHandler } from '../shared/fc/adapter.ts';
 import type { FcContext } from '../shared/fc/events.ts';
-import { SOURCE_NAMES, type SourceName } from '../shared/sources/source-names.ts';
+import { SOURCE_NAMES, type SourceName } from '../shared/sources/registry.ts';
 import { type StartedEmulator, startEmulator } from './support/emulator-server.ts';
 import { cloudEnv } from './support/function-harness.ts';
 import { captureOutput, outputLines } from './support/log-capture.ts';

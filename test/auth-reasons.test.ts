@@ -3,7 +3,7 @@ import { outsideWindow } from '../shared/auth/auth-result.ts';
 import type { Env } from '../shared/config.ts';
 import { createFunctionHandler } from '../shared/create-function.ts';
 import type { ElasticsearchApi } from '../shared/elasticsearch/client.ts';
-import { SOURCE_NAMES, SOURCE_SECRET_VARIABLES, type SourceName } from '../shared/sources/source-names.ts';
+import { SOURCE_NAMES, type SourceName, sourceDefinition } from '../shared/sources/registry.ts';
 import { captureOutput, outputLines } from './support/log-capture.ts';
 import {
   allConfiguredSecrets,
@@ -51,7 +51,7 @@ const configured = createFunctionHandler(FN, { env: env(), api });
 /** The same function with none of one source's secrets set. */
 const unconfigured = (source: SourceName) =>
   createFunctionHandler(FN, {
-    env: env(Object.fromEntries(SOURCE_SECRET_VARIABLES[source].map((name) => [name, undefined]))),
+    env: env(Object.fromEntries(sourceDefinition(source).secretVariables.map((name) => [name, undefined]))),
     api,
   });
 
@@ -311,7 +311,7 @@ describe.each(SOURCE_NAMES)('Function: a 401 of %s', (source) => {
   const cases: Case[] = [
     [
       'no secret configured',
-      new RegExp(`^no secret configured \\(set ${SOURCE_SECRET_VARIABLES[source].join(' or ')}\\)$`),
+      new RegExp(`^no secret configured \\(set ${sourceDefinition(source).secretVariables.join(' or ')}\\)$`),
       () => delivery(source),
       NONE,
     ],

@@ -2,7 +2,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { ResponseBody } from '../shared/core/result.ts';
 import { PayloadError } from '../shared/errors.ts';
-import { MAX_COMMAND_TEXT, parseCommandText, replyText } from '../shared/sources/chat-command.ts';
+import { MAX_COMMAND_TEXT, parseCommandText } from '../shared/sources/chat-command.ts';
+import { replyText } from '../shared/sources/chat-reply.ts';
 
 describe('chat command text', () => {
   it.each<[string, string, string[], string]>([

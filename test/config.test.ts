@@ -31,11 +31,10 @@ describe('Function: parseConfig', () => {
   });
 
   it('accepts a DingTalk sign for five minutes by default, and checks robotCode only when told which', () => {
-    expect(parseConfig({}).dingtalk).toEqual({ maxAgeMs: 300_000, robotCodes: [] });
-    expect(parseConfig({ DINGTALK_MAX_AGE_SECONDS: '60', DINGTALK_ROBOT_CODES: 'dingA, dingB,' }).dingtalk).toEqual({
-      maxAgeMs: 60_000,
-      robotCodes: ['dingA', 'dingB'],
-    });
+    expect(parseConfig({}).sources.dingtalk).toMatchObject({ maxAgeMs: 300_000, robotCodes: [] });
+    expect(
+      parseConfig({ DINGTALK_MAX_AGE_SECONDS: '60', DINGTALK_ROBOT_CODES: 'dingA, dingB,' }).sources.dingtalk,
+    ).toMatchObject({ maxAgeMs: 60_000, robotCodes: ['dingA', 'dingB'] });
   });
 
   it('takes the region from ALIBABA_CLOUD_REGION, else FC_REGION', () => {
@@ -45,7 +44,7 @@ describe('Function: parseConfig', () => {
 
   it('splits comma-separated lists and drops blanks, so secrets rotate', () => {
     const config = parseConfig({ SLACK_SIGNING_SECRETS: ' a , ,b,', ALLOWED_INSTANCES: 'es-cn-1, es-cn-prod-*' });
-    expect(config.secrets.slackSigningSecrets).toEqual(['a', 'b']);
+    expect(config.sources.slack.signingSecrets).toEqual(['a', 'b']);
     expect(config.policy.allowedInstances).toEqual(['es-cn-1', 'es-cn-prod-*']);
   });
 
@@ -56,8 +55,8 @@ describe('Function: parseConfig', () => {
       dingtalk: { users: undefined, places: undefined },
       feishu: { users: undefined, places: undefined },
     });
-    expect(config.secrets.grafanaAllowUntimed).toBe(false);
-    expect(config.secrets.feishuAllowTokenOnly).toBe(false);
+    expect(config.sources.grafana.allowUntimed).toBe(false);
+    expect(config.sources.feishu.allowTokenOnly).toBe(false);
     expect(config.accountId).toBeUndefined();
   });
 

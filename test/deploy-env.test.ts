@@ -8,7 +8,7 @@ import { actionFor, FUNCTION_NAMES, type FunctionName } from '../shared/actions.
 import { type Env, parseConfig } from '../shared/config.ts';
 import type { ResponseBody } from '../shared/core/result.ts';
 import type { FcHttpResult } from '../shared/fc/events.ts';
-import { SOURCE_NAMES } from '../shared/sources/source-names.ts';
+import { SOURCE_NAMES } from '../shared/sources/registry.ts';
 import { type BundleProcess, startBundle } from './support/bundle-process.ts';
 import { type StartedEmulator, startEmulator } from './support/emulator-server.ts';
 import { fcSystemEnv, isPlaceholder, readmeDeployExports, resolveSpec } from './support/s-yaml.ts';
@@ -161,7 +161,7 @@ describe('Function: a README deploy of s.yaml', () => {
   it.each(FUNCTION_NAMES)('gives %s a configuration that parses, in the region it is deployed to', (name) => {
     const config = parseConfig(functionEnv(name));
     expect(config.policy.allowedInstances).toEqual(shell.ALLOWED_INSTANCES?.split(','));
-    expect(config.secrets.alertmanagerBearerTokens).toEqual([shell.ALERTMANAGER_BEARER_TOKENS]);
+    expect(config.sources.alertmanager.bearerTokens).toEqual([shell.ALERTMANAGER_BEARER_TOKENS]);
     expect(config.region).toBe(propsOf(name).region);
     expect(config.policy.dryRun).toBe(false);
     // The default public endpoint of that region: ELASTICSEARCH_ENDPOINT is '' (unset).

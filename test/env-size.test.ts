@@ -91,7 +91,7 @@ describe('Function: the environment block of s.yaml', () => {
         credentials: { accessKeyId: 'STS.a', accessKeySecret: 'b', securityToken: 'c' },
       }),
     });
-    expect(config.secrets.slackSigningSecrets).toHaveLength(2);
+    expect(config.sources.slack.signingSecrets).toHaveLength(2);
 
     const keysAndValues = Object.entries(env).reduce((sum, [key, value]) => sum + bytes(key) + bytes(value), 0);
     const asJson = bytes(JSON.stringify(env));

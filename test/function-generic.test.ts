@@ -6,7 +6,7 @@ import type { FunctionName } from '../shared/actions.ts';
 import type { Env } from '../shared/config.ts';
 import type { ResponseBody } from '../shared/core/result.ts';
 import { createFunctionHandler } from '../shared/create-function.ts';
-import { SOURCE_NAMES } from '../shared/sources/source-names.ts';
+import { SOURCE_NAMES } from '../shared/sources/registry.ts';
 import { startEmulator } from './support/emulator-server.ts';
 import { useEmulator, wireFunction } from './support/function-harness.ts';
 import {

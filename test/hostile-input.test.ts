@@ -9,7 +9,7 @@ import type { ResponseBody } from '../shared/core/result.ts';
 import { createFunctionHandler } from '../shared/create-function.ts';
 import type { FcHandler } from '../shared/fc/adapter.ts';
 import type { FcContext } from '../shared/fc/events.ts';
-import { SOURCE_NAMES, type SourceName } from '../shared/sources/source-names.ts';
+import { SOURCE_NAMES, type SourceName } from '../shared/sources/registry.ts';
 import { type StartedEmulator, startEmulator } from './support/emulator-server.ts';
 import { cloudEnv, countingFetch } from './support/function-harness.ts';
 import {

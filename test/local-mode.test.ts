@@ -6,7 +6,7 @@ import { LOCAL_BEARER_TOKEN, LOCAL_WEBHOOK_SECRET } from '../local/defaults.ts';
 import { type LocalServer, startLocal } from '../local/server.ts';
 import { FUNCTION_NAMES } from '../shared/actions.ts';
 import type { ResponseBody } from '../shared/core/result.ts';
-import { SOURCE_NAMES } from '../shared/sources/source-names.ts';
+import { SOURCE_NAMES } from '../shared/sources/registry.ts';
 
 const run = promisify(execFile);
 

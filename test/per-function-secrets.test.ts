@@ -44,7 +44,17 @@ describe('Function: s.yaml deployed with per-function exports', () => {
     [own('cancel-migration-task', 'ALERTMANAGER_BEARER_TOKENS')]: cancel.alertmanager,
     [own('cancel-migration-task', 'CLOUDMONITOR_TOKENS')]: cancel.cloudmonitor,
   });
-  const secrets = (name: FunctionName) => parseConfig(env[name]).secrets;
+  /** The secrets each sender's section of a function's configuration holds. */
+  const secrets = (name: FunctionName) => {
+    const { sources } = parseConfig(env[name]);
+    return {
+      grafanaHmacSecrets: sources.grafana.hmacSecrets,
+      dingtalkAppSecrets: sources.dingtalk.appSecrets,
+      alertmanagerBearerTokens: sources.alertmanager.bearerTokens,
+      slackSigningSecrets: sources.slack.signingSecrets,
+      cloudmonitorTokens: sources.cloudmonitor.tokens,
+    };
+  };
 
   it('gives a function its own secrets where the shell has them, the shared ones elsewhere', () => {
     expect(secrets('interrupt-elasticsearch-task')).toMatchObject({
@@ -54,7 +64,7 @@ describe('Function: s.yaml deployed with per-function exports', () => {
       slackSigningSecrets: [shared.slack],
       cloudmonitorTokens: [],
     });
-    expect(parseConfig(env['interrupt-elasticsearch-task']).dingtalk.robotCodes).toEqual([interrupt.robot]);
+    expect(parseConfig(env['interrupt-elasticsearch-task']).sources.dingtalk.robotCodes).toEqual([interrupt.robot]);
     expect(secrets('cancel-migration-task')).toMatchObject({
       grafanaHmacSecrets: [cancel.grafana],
       alertmanagerBearerTokens: [cancel.alertmanager],
@@ -68,7 +78,7 @@ describe('Function: s.yaml deployed with per-function exports', () => {
         alertmanagerBearerTokens: [shared.alertmanager],
         dingtalkAppSecrets: [],
       });
-      expect(parseConfig(env[name]).dingtalk.robotCodes).toEqual([]);
+      expect(parseConfig(env[name]).sources.dingtalk.robotCodes).toEqual([]);
     }
   });
 

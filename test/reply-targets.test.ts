@@ -6,7 +6,7 @@ import type { FunctionName } from '../shared/actions.ts';
 import type { ReplyRequestFn } from '../shared/async/reply-sender.ts';
 import type { CommandEvent } from '../shared/core/command-event.ts';
 import type { ResponseBody } from '../shared/core/result.ts';
-import type { SourceName } from '../shared/sources/source-names.ts';
+import type { SourceName } from '../shared/sources/registry.ts';
 import { useEmulator, wireFunction } from './support/function-harness.ts';
 import { captureOutput, outputLines } from './support/log-capture.ts';
 import { deliveryBody, goodDelivery, MEDIA_TYPE, sendersEnv, sign } from './support/senders.ts';

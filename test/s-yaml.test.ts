@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { FUNCTION_NAMES } from '../shared/actions.ts';
 import { CONFIG_ENV_VARS } from '../shared/config.ts';
-import { SOURCE_SECRET_VARIABLES } from '../shared/sources/source-names.ts';
+import { SOURCES } from '../shared/sources/registry.ts';
 
 interface Trigger {
   triggerName: string;
@@ -44,7 +44,7 @@ const LOGGER_VARS = ['POWERTOOLS_LOG_LEVEL'];
  * its own (a request signed for one function opens no other), falling back to the shared variable.
  */
 const PER_FUNCTION = [
-  ...Object.values(SOURCE_SECRET_VARIABLES).flat(),
+  ...SOURCES.flatMap((source) => source.secretVariables),
   'DINGTALK_ROBOT_CODES',
   'FEISHU_APP_ID',
   'FEISHU_APP_SECRET',

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { localContext } from '../local/fc-invoke.ts';
 import type { FunctionName } from '../shared/actions.ts';
 import type { Env } from '../shared/config.ts';
-import { parseDimensions } from '../shared/sources/cloudmonitor.ts';
+import { parseDimensions } from '../shared/sources/cloudmonitor/dimensions.ts';
 import { fixtureLoader, expectedToken as tokenFor, useEmulator, wireFunction } from './support/function-harness.ts';
 
 const TOKEN = 'cm-callback-token-6f2b9e41d8a3';

@@ -1,5 +1,6 @@
+import { feishuReplyUrl } from '../sources/feishu/index.ts';
 import { ReplyError, type ReplySender } from './reply-sender.ts';
-import { feishuReplyUrl, type ReplyTarget, replyTargetFor } from './reply-target.ts';
+import { type ReplyTarget, replyTargetFor } from './reply-target.ts';
 
 /** Reports a handed-off command's outcome to the chat it came from. */
 export interface ChatReplier {

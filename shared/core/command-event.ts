@@ -1,7 +1,7 @@
 import * as z from 'zod/mini';
-import { FEISHU_MESSAGE_ID } from '../async/reply-target.ts';
+import { FEISHU_MESSAGE_ID } from '../sources/feishu/index.ts';
 import { EVENT_KEY_PATTERN } from '../sources/payload.ts';
-import { SOURCE_NAMES } from '../sources/source-names.ts';
+import { SOURCE_NAMES } from '../sources/registry.ts';
 import { instanceIdSchema, regionIdSchema } from './target.ts';
 
 /**

@@ -16,8 +16,8 @@ import {
 import { type RequestLog, requestLog } from '../logger.ts';
 import { genericPayloadSchema } from '../sources/generic-payload.ts';
 import { bodyText, parseJson, validate } from '../sources/payload.ts';
-import { type InboundRequest, isSourceName, SOURCE_NAMES, type Source, type SourceName } from '../sources/source.ts';
-import { SOURCE_SECRET_VARIABLES } from '../sources/source-names.ts';
+import { isSourceName, SOURCE_NAMES, type SourceLoader, type SourceName } from '../sources/registry.ts';
+import type { InboundRequest } from '../sources/source.ts';
 import type { InvocationBindings } from './bindings.ts';
 import { readBodyLimited } from './read-body.ts';
 
@@ -29,7 +29,7 @@ export interface ResponderAppOptions {
   replier?: ChatReplier | undefined;
   config: ResponderConfig;
   /** Loaders of the sources this function serves, each built on first use. */
-  sources: Partial<Record<SourceName, () => Promise<Source>>>;
+  sources: Record<SourceName, SourceLoader>;
   logger: Logger;
   now?: () => Date;
 }
@@ -135,10 +135,8 @@ export function createResponderApp(options: ResponderAppOptions): Hono<Env> {
     );
     if (command.reply && replier) {
       // Report what was done, per instance, in the platform's own message shape.
-      const source = await sources[command.source]?.();
-      const body =
-        source?.replyBody?.(outcome.body) ??
-        (source?.render ? source.render(outcome.body, outcome.status).body : outcome.body);
+      const source = await sources[command.source]();
+      const body = source.replyBody?.(outcome.body) ?? outcome.body;
       try {
         await replier.report(command.source, command.reply, body);
         log.info('reported', { status: outcome.status });
@@ -160,14 +158,9 @@ export function createResponderApp(options: ResponderAppOptions): Hono<Env> {
       );
     }
     const log = childLogger(c, sourceName);
-    const source = await sources[sourceName]?.();
-    if (!source?.enabled) {
-      return unauthorized(
-        c,
-        sourceName,
-        log,
-        `no secret configured (set ${SOURCE_SECRET_VARIABLES[sourceName].join(' or ')})`,
-      );
+    const source = await sources[sourceName]();
+    if (!source.enabled) {
+      return unauthorized(c, sourceName, log, `no secret configured (set ${source.secretVariables.join(' or ')})`);
     }
     const body = await readBodyLimited(c.req.raw, config.maxBodyBytes, c.env?.body);
     const type = mediaType(c.req.raw.headers);
@@ -180,17 +173,16 @@ export function createResponderApp(options: ResponderAppOptions): Hono<Env> {
       receivedAt: now(),
       sourceIp: c.env?.sourceIp,
     };
-    const auth = source.authenticate(request);
-    if (!auth.ok) return unauthorized(c, sourceName, log, auth.reason);
+    const verdict = source.verify(request);
+    if (verdict.kind === 'refused') return unauthorized(c, sourceName, log, verdict.reason);
     log.info('authenticated', { bytes: body.byteLength });
-    const handshake = source.handshake?.(request);
-    if (handshake) {
+    if (verdict.kind === 'handshake') {
       log.info('handshake');
-      return c.json(handshake.body as object, handshake.status as 200);
+      return c.json(verdict.reply.body as object, verdict.reply.status as 200);
     }
     let outcome: ActOutcome;
     try {
-      const event = source.parse(request);
+      const event = source.parse(verdict.value);
       // From here on every line of a chat command names who asked: the audit trail of a person's action.
       const eventLog = event.requester
         ? childLogger(c, sourceName, { requestedBy: requestedBy(event.requester) })

@@ -1,6 +1,6 @@
-import type { ResponderConfig } from '../config.ts';
 import { REGION_PATTERN } from '../config.ts';
 import { INSTANCE_ID_PATTERN } from '../core/target.ts';
+import type { AlertLabelNames } from './source.ts';
 
 export type Labels = Readonly<Record<string, string>>;
 
@@ -12,7 +12,7 @@ export type Labels = Readonly<Record<string, string>>;
  */
 export function targetFromLabels(
   labels: Labels,
-  names: ResponderConfig['alertLabels'],
+  names: AlertLabelNames,
 ): { instanceId: string; regionId: string | undefined } | { note: string } {
   let invalid: string | undefined;
   for (const name of names.instance) {

@@ -21,6 +21,25 @@ export function parseJson(text: string): unknown {
   }
 }
 
+/**
+ * A body that verify read (to check what binds it) and parse reads again: its content, or what
+ * reading it threw, which parse throws in turn (a PayloadError: a 400 after authentication).
+ */
+export type Readable<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: unknown };
+
+export function readable<T>(read: () => T): Readable<T> {
+  try {
+    return { ok: true, value: read() };
+  } catch (error) {
+    return { ok: false, error };
+  }
+}
+
+export function contentOf<T>(body: Readable<T>): T {
+  if (!body.ok) throw body.error;
+  return body.value;
+}
+
 /** `instanceIds[0]: must be …; regionId: …` — names every field that is wrong. */
 export function describeIssues(error: z.core.$ZodError): string {
   return error.issues

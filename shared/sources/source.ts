@@ -1,12 +1,8 @@
+import * as z from 'zod/mini';
+import type { ReplyTarget } from '../async/reply-target.ts';
 import type { AuthResult } from '../auth/auth-result.ts';
 import type { ResponseBody } from '../core/result.ts';
 import type { SourceEvent } from '../core/target.ts';
-
-import { SOURCE_NAMES, type SourceName } from './source-names.ts';
-
-export { SOURCE_NAMES, type SourceName };
-
-export const isSourceName = (value: string): value is SourceName => (SOURCE_NAMES as readonly string[]).includes(value);
 
 /** An inbound HTTP request as a source sees it: the raw bytes, before anything is parsed. */
 export interface InboundRequest {
@@ -18,49 +14,132 @@ export interface InboundRequest {
   readonly sourceIp?: string | undefined;
 }
 
+export interface Reply {
+  status: number;
+  body: unknown;
+}
+
 /**
- * One sender: how it authenticates, what its payload looks like, and which targets and event
- * keys it names. One file per sender implements this; the core never knows which one it runs.
+ * What `verify` makes of a raw request, before anything in it is trusted: verified (with what
+ * `parse` needs, read once), a platform handshake answered as it is (Slack `ssl_check`, Feishu
+ * `url_verification`: nothing is acted on), or refused. The refusal's reason goes to the log only
+ * (the sender always gets the same 401) and never holds a secret, signature or token.
  */
-export interface Source {
-  readonly name: SourceName;
-  /** False when no secret is configured: every request is refused (fail closed). */
-  readonly enabled: boolean;
-  /**
-   * How long the sender waits for an answer, when shorter than RETRY_DEADLINE_MS: calls and
-   * retries of a synchronous run stop in time for the answer to arrive.
-   */
-  readonly deadlineMs?: number;
-  /** Media types the sender posts (`application/json`, `application/x-www-form-urlencoded`). */
-  readonly mediaTypes: readonly string[];
-  /**
-   * Verifies the raw request, before the body is parsed. On any mismatch, the reason goes to the
-   * log (never to the sender, and never holding a secret, signature or token).
-   */
-  authenticate(request: InboundRequest): AuthResult;
-  /** Parses an authenticated request; throws PayloadError naming the field. */
-  parse(request: InboundRequest): SourceEvent;
-  /**
-   * Answers a platform handshake after authentication and before any target is considered
-   * (Slack `ssl_check`, Feishu `url_verification`); undefined for an ordinary request.
-   */
-  handshake?(request: InboundRequest): Reply | undefined;
+export type Verdict<Verified> =
+  | { readonly kind: 'verified'; readonly value: Verified }
+  | { readonly kind: 'handshake'; readonly reply: Reply }
+  | { readonly kind: 'refused'; readonly reason: string };
+
+export const verified = <Verified>(value: Verified): Verdict<Verified> => ({ kind: 'verified', value });
+export const handshake = (reply: Reply): Verdict<never> => ({ kind: 'handshake', reply });
+export const refused = (reason: string): Verdict<never> => ({ kind: 'refused', reason });
+/** A scheme's check as a verdict: `value` verified, or refused for the check's reason. */
+export const verdictOf = <Verified>(check: AuthResult, value: Verified): Verdict<Verified> =>
+  check.ok ? verified(value) : refused(check.reason);
+
+/** Alert label names that carry the instance ID, and the region, in order of preference. */
+export interface AlertLabelNames {
+  readonly instance: readonly string[];
+  readonly region: readonly string[];
+}
+
+/** What a sender may read of the configuration besides its own section. */
+export interface SharedSettings {
+  /** ALERT_INSTANCE_LABELS and ALERT_REGION_LABELS. */
+  readonly alertLabels: AlertLabelNames;
+  /** The account that owns the functions (ALIBABA_CLOUD_ACCOUNT_ID, else FC_ACCOUNT_ID), when known. */
+  readonly accountId: string | undefined;
+}
+
+/** What a sender does with a request: built on first use, from its settings. */
+export interface SourceHandlers<Verified> {
+  /** Checks the raw request (signature, token, binding) before its body is trusted. */
+  verify(request: InboundRequest): Verdict<Verified>;
+  /** Reads a verified request into targets and event keys; throws PayloadError naming the field. */
+  parse(verified: Verified): SourceEvent;
   /**
    * Chat platforms need their own reply shape, and a 200 (Slack treats any other status as a
    * failure): renders what was done, after authentication, for successes and refusals alike.
    */
   render?(body: ResponseBody, status: number): Reply;
-  /**
-   * The body of a later report to the platform's reply URL (the async hand-off's outcome), when it
-   * differs from what `render` answers inline (Feishu replies through its message API).
-   */
+  /** The body of a later report to the platform (the async hand-off's outcome). */
   replyBody?(body: ResponseBody): unknown;
+}
+
+type Values<Shape extends z.core.$ZodLooseShape> = z.output<z.ZodMiniObject<Shape>>;
+
+/** One sender, as its module declares it: everything that differs from one sender to another. */
+export interface SourceSpec<Name extends string, Shape extends z.core.$ZodLooseShape, Settings, Verified> {
+  /** As in `POST /<function>/<source>`. */
+  readonly name: Name;
+  /** Media types the sender posts (`application/json`, `application/x-www-form-urlencoded`). */
+  readonly mediaTypes: readonly string[];
+  /**
+   * How long the sender waits for an answer, when shorter than RETRY_DEADLINE_MS: calls and
+   * retries of a synchronous run stop in time for the answer to arrive.
+   */
+  readonly deadlineMs?: number;
+  /** Its own environment variables, named as the contract and s.yaml name them, each with its schema. */
+  readonly variables: Shape;
+  /** Its settings, from its variables' values. */
+  readonly settings: (values: Values<Shape>) => Settings;
+  /** The variables that hold its secrets: the 401 of a sender with none names them. */
+  readonly secretVariables: readonly (keyof Shape & string)[];
+  /** False when no secret is configured: every request is refused (fail closed). */
+  readonly enabled: (settings: Settings) => boolean;
+  /**
+   * Where a later report of this sender's command may go: the target, when it has this platform's
+   * exact shape (see async/reply-target.ts); absent for senders that never report.
+   */
+  readonly replyTarget?: (target: ReplyTarget) => ReplyTarget | undefined;
+  /**
+   * The module that verifies, parses and renders, imported on the sender's first request: an
+   * invocation serves one sender, and evaluating the others' payload schemas would cost a cold
+   * start for nothing.
+   */
+  readonly load: () => Promise<(settings: Settings, shared: SharedSettings) => SourceHandlers<Verified>>;
+}
+
+/** A sender as the app runs it: its definition's facts, and its handlers built for this configuration. */
+export interface Source<Verified = unknown> extends SourceHandlers<Verified> {
+  readonly name: string;
+  readonly enabled: boolean;
+  readonly secretVariables: readonly string[];
+  readonly mediaTypes: readonly string[];
+  readonly deadlineMs?: number | undefined;
+}
+
+export interface SourceDefinition<Name extends string, Shape extends z.core.$ZodLooseShape, Settings, Verified>
+  extends SourceSpec<Name, Shape, Settings, Verified> {
+  /** Its section of the configuration: its variables (the whole environment given, the others ignored) to its settings. */
+  readonly config: z.ZodMiniType<Settings>;
+  /** The sender for these settings: its module is imported here, on first use. */
+  create(settings: Settings, shared: SharedSettings): Promise<Source<Verified>>;
+}
+
+/** A sender's one exported definition; the central configuration composes its section. */
+export function defineSource<Name extends string, Shape extends z.core.$ZodLooseShape, Settings, Verified>(
+  spec: SourceSpec<Name, Shape, Settings, Verified>,
+): SourceDefinition<Name, Shape, Settings, Verified> {
+  return {
+    ...spec,
+    config: z.pipe(
+      z.object(spec.variables),
+      z.transform((values) => spec.settings(values as Values<Shape>)),
+    ) as z.ZodMiniType<Settings>,
+    async create(settings, shared) {
+      const handlers = (await spec.load())(settings, shared);
+      return {
+        name: spec.name,
+        enabled: spec.enabled(settings),
+        secretVariables: spec.secretVariables,
+        mediaTypes: spec.mediaTypes,
+        deadlineMs: spec.deadlineMs,
+        ...handlers,
+      };
+    },
+  };
 }
 
 /** Slack and Feishu give 3 s, DingTalk about as much; leave room for the answer itself. */
 export const CHAT_DEADLINE_MS = 2500;
-
-export interface Reply {
-  status: number;
-  body: unknown;
-}

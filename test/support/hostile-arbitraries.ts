@@ -1,6 +1,6 @@
 import { createCipheriv, createHash, randomBytes } from 'node:crypto';
 import fc from 'fast-check';
-import type { SourceName } from '../../shared/sources/source-names.ts';
+import type { SourceName } from '../../shared/sources/registry.ts';
 import {
   ACCOUNT_ID,
   allConfiguredSecrets,

@@ -2,7 +2,7 @@ import { createHash, createHmac, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { Env } from '../../shared/config.ts';
 import type { FcContext, FcHttpResult } from '../../shared/fc/events.ts';
-import type { SourceName } from '../../shared/sources/source-names.ts';
+import type { SourceName } from '../../shared/sources/registry.ts';
 
 /**
  * Every sender of the contract, signed the way the sender signs (independently of the code under

@@ -1,13 +1,12 @@
-import { isSlackResponseUrl } from '../async/reply-target.ts';
-import { AUTHENTICATED, rejected } from '../auth/auth-result.ts';
-import { checkSlackSignature } from '../auth/slack-signature.ts';
-import type { ResponderConfig } from '../config.ts';
-import type { SourceEvent } from '../core/target.ts';
-import { PayloadError, UnauthorizedError } from '../errors.ts';
-import { chatIds, chatName, MAX_COMMAND_IDS, parseCommandText, replyText, usageText } from './chat-command.ts';
-import { bodyText, EVENT_KEY_PATTERN } from './payload.ts';
-import type { InboundRequest, Source } from './source.ts';
-import { CHAT_DEADLINE_MS } from './source.ts';
+import { checkSlackSignature } from '../../auth/slack-signature.ts';
+import type { ResponseBody } from '../../core/result.ts';
+import type { SourceEvent } from '../../core/target.ts';
+import { PayloadError } from '../../errors.ts';
+import { chatIds, chatName, MAX_COMMAND_IDS, parseCommandText, usageText } from '../chat-command.ts';
+import { replyText } from '../chat-reply.ts';
+import { bodyText, contentOf, EVENT_KEY_PATTERN, type Readable, readable } from '../payload.ts';
+import { handshake, refused, type SourceHandlers, verified } from '../source.ts';
+import { isSlackResponseUrl, type SlackSettings } from './index.ts';
 
 function form(body: Uint8Array): URLSearchParams {
   return new URLSearchParams(bodyText(body));
@@ -19,14 +18,17 @@ function form(body: Uint8Array): URLSearchParams {
  * recognised by its exact shape only: `ssl_check` exactly `1` (bolt-js#2899) and nothing of a
  * command in it.
  */
-function isSslCheck(body: Uint8Array): boolean {
-  try {
-    const fields = form(body);
-    return fields.get('ssl_check') === '1' && !fields.has('command') && !fields.has('trigger_id');
-  } catch {
-    return false;
-  }
+function isSslCheck(fields: Readable<URLSearchParams>): boolean {
+  return (
+    fields.ok &&
+    fields.value.get('ssl_check') === '1' &&
+    !fields.value.has('command') &&
+    !fields.value.has('trigger_id')
+  );
 }
+
+/** What Slack expects back for an ssl_check: any 200. */
+const SSL_CHECK_ANSWER = handshake({ status: 200, body: {} });
 
 /** Slack escapes `&`, `<` and `>` in the text it sends. */
 const unescapeSlack = (text: string) => text.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
@@ -38,19 +40,12 @@ const unescapeSlack = (text: string) => text.replace(/&lt;/g, '<').replace(/&gt;
  * The reply is a Slack message, with HTTP 200 even for refusals and failures: Slack shows any
  * other status as a bare error and drops the body.
  */
-export function createSlackSource(secrets: ResponderConfig['secrets']): Source {
-  const signingSecrets = secrets.slackSigningSecrets;
-  // Requests whose signature verified. An unsigned ssl_check passes authenticate only to reach the
-  // handshake, which answers it; parse refuses anything that is not in this set.
-  const signed = new WeakSet<InboundRequest>();
-
+export function createSlackSource(settings: SlackSettings): SourceHandlers<Readable<URLSearchParams>> {
+  const { signingSecrets } = settings;
+  const message = (body: ResponseBody) => ({ response_type: 'in_channel', text: replyText(body, 'slack') });
   return {
-    name: 'slack',
-    deadlineMs: CHAT_DEADLINE_MS,
-    enabled: signingSecrets.length > 0,
-    mediaTypes: ['application/x-www-form-urlencoded'],
-    authenticate(request) {
-      const result = checkSlackSignature(
+    verify(request) {
+      const signature = checkSlackSignature(
         {
           timestamp: request.headers.get('x-slack-request-timestamp'),
           signature: request.headers.get('x-slack-signature'),
@@ -59,28 +54,20 @@ export function createSlackSource(secrets: ResponderConfig['secrets']): Source {
         signingSecrets,
         Math.floor(request.receivedAt.getTime() / 1000),
       );
-      if (result.ok) {
-        // The signed body is bound to Slack: its response_url, where the outcome is posted later,
-        // must be Slack's own (a body that cannot be read is left to parse, which refuses it).
-        let responseUrl: string | null = null;
-        try {
-          responseUrl = form(request.body).get('response_url');
-        } catch {}
-        if (responseUrl !== null && !isSlackResponseUrl(responseUrl)) {
-          return rejected('response_url is not a Slack response URL (https://hooks.slack.com/commands/…)');
-        }
-        signed.add(request);
-        return result;
+      // A body that cannot be read is left to parse, which refuses it (after authentication, in Slack's shape).
+      const fields = readable(() => form(request.body));
+      // Slack does not sign its ssl_check: that exact shape is answered, and nothing else unsigned.
+      if (!signature.ok) return isSslCheck(fields) ? SSL_CHECK_ANSWER : refused(signature.reason);
+      // The signed body is bound to Slack: its response_url, where the outcome is posted later,
+      // must be Slack's own.
+      const responseUrl = fields.ok ? fields.value.get('response_url') : null;
+      if (responseUrl !== null && !isSlackResponseUrl(responseUrl)) {
+        return refused('response_url is not a Slack response URL (https://hooks.slack.com/commands/…)');
       }
-      return isSslCheck(request.body) ? AUTHENTICATED : result;
+      return isSslCheck(fields) ? SSL_CHECK_ANSWER : verified(fields);
     },
-    handshake(request) {
-      // Same predicate as in authenticate: every unsigned request that got past it ends here.
-      return isSslCheck(request.body) ? { status: 200, body: {} } : undefined;
-    },
-    parse(request): SourceEvent {
-      if (!signed.has(request)) throw new UnauthorizedError();
-      const fields = form(request.body);
+    parse(signedFields): SourceEvent {
+      const fields = contentOf(signedFields);
       const triggerId = fields.get('trigger_id') ?? '';
       if (!EVENT_KEY_PATTERN.test(triggerId)) {
         throw new PayloadError('trigger_id: a slash command carries one; this request has none or a malformed one');
@@ -94,7 +81,7 @@ export function createSlackSource(secrets: ResponderConfig['secrets']): Source {
       const who = fields.get('user_name') || fields.get('user_id') || 'unknown user';
       const where = fields.get('channel_name') || fields.get('channel_id') || 'unknown channel';
       const eventKey = `slack:${triggerId}`;
-      // Later results (the async hand-off) go to response_url, which authenticate bound to Slack's.
+      // Later results (the async hand-off) go to response_url, which verify bound to Slack's.
       const responseUrl = fields.get('response_url');
       return {
         reason: `${reason ? `${reason} ` : ''}(${command} by ${who} in ${where})`.slice(0, 1000),
@@ -111,13 +98,9 @@ export function createSlackSource(secrets: ResponderConfig['secrets']): Source {
         },
       };
     },
-    render(body, status) {
-      return {
-        // Only a request that failed authentication keeps its status; render never sees one
-        // through the app, which refuses those with the plain JSON error first.
-        status: status === 401 ? 401 : 200,
-        body: { response_type: 'in_channel', text: replyText(body, 'slack') },
-      };
-    },
+    // Only a request that failed authentication keeps its status; render never sees one through
+    // the app, which refuses those with the plain JSON error first.
+    render: (body, status) => ({ status: status === 401 ? 401 : 200, body: message(body) }),
+    replyBody: message,
   };
 }

@@ -1,15 +1,15 @@
 import { createHash } from 'node:crypto';
 import * as z from 'zod/mini';
-import { isDingTalkSessionWebhook } from '../async/reply-target.ts';
-import { AUTHENTICATED, type AuthResult, rejected } from '../auth/auth-result.ts';
-import { checkDingTalkSign } from '../auth/dingtalk-sign.ts';
-import { createReplayGuard } from '../auth/replay-guard.ts';
-import type { ResponderConfig } from '../config.ts';
-import type { SourceEvent } from '../core/target.ts';
-import { PayloadError } from '../errors.ts';
-import { chatIds, chatName, MAX_COMMAND_IDS, parseCommandText, replyText, usageText } from './chat-command.ts';
-import { bodyText, EVENT_KEY_PATTERN, parseJson, validate } from './payload.ts';
-import { CHAT_DEADLINE_MS, type InboundRequest, type Source } from './source.ts';
+import { checkDingTalkSign } from '../../auth/dingtalk-sign.ts';
+import { createReplayGuard } from '../../auth/replay-guard.ts';
+import type { ResponseBody } from '../../core/result.ts';
+import type { SourceEvent } from '../../core/target.ts';
+import { PayloadError } from '../../errors.ts';
+import { chatIds, chatName, MAX_COMMAND_IDS, parseCommandText, usageText } from '../chat-command.ts';
+import { replyText } from '../chat-reply.ts';
+import { bodyText, contentOf, EVENT_KEY_PATTERN, parseJson, type Readable, readable, validate } from '../payload.ts';
+import { type InboundRequest, refused, type SourceHandlers, type Verdict, verified } from '../source.ts';
+import { type DingTalkSettings, isDingTalkSessionWebhook } from './index.ts';
 
 /**
  * The robot callback body (enterprise internal robot, HTTP mode). Unknown keys are kept out of
@@ -37,6 +37,13 @@ const dingTalkMessageSchema = z.looseObject({
 
 /** Pairs remembered per function instance: far more than one robot's chat sends in a window. */
 const MAX_REMEMBERED_PAIRS = 10_000;
+
+/** A callback whose sign, pair and robot binding verified: what parse reads. */
+interface SignedCallback {
+  /** The body as JSON (or why it is not: parse refuses it then, with a reply saying why). */
+  readonly body: Readable<unknown>;
+  readonly receivedAt: Date;
+}
 
 /** Why a callback body does not belong to this robot; undefined when it does (or is not a JSON object, which parse refuses). */
 function bindingProblem(value: unknown, robotCodes: readonly string[]): string | undefined {
@@ -66,52 +73,36 @@ function bindingProblem(value: unknown, robotCodes: readonly string[]): string |
  * Event key: `dingtalk:<msgId>`. `text.content` (or the text parts of a richText message) names the
  * instances. The reply is a DingTalk message body, answered in the HTTP response with 200.
  */
-export function createDingTalkSource(config: ResponderConfig): Source {
-  const appSecrets = config.secrets.dingtalkAppSecrets;
-  const { maxAgeMs, robotCodes } = config.dingtalk;
+export function createDingTalkSource(settings: DingTalkSettings): SourceHandlers<SignedCallback> {
+  const { appSecrets, maxAgeMs, robotCodes } = settings;
   const pairs = createReplayGuard({ maxEntries: MAX_REMEMBERED_PAIRS });
-  // Bodies authenticate already parsed (to check the binding), so parse does not do it twice.
-  const parsedBodies = new WeakMap<InboundRequest, unknown>();
-
-  /** The sign, then the pair's first body, then the robot binding; the reason goes to the log. */
-  function check(request: InboundRequest): AuthResult {
-    const timestamp = request.headers.get('timestamp');
-    const sign = request.headers.get('sign');
-    const now = request.receivedAt.getTime();
-    const signed = checkDingTalkSign({ timestamp, sign }, appSecrets, now, maxAgeMs);
-    if (!signed.ok) return signed;
-    const fingerprint = createHash('sha256').update(request.body).digest('base64');
-    // Remembered until the window closes on the pair anyway (the millisecond after its last valid one).
-    switch (pairs.check(`${timestamp}:${sign}`, fingerprint, Number(timestamp) + maxAgeMs + 1, now)) {
-      case 'reused':
-        return rejected('this timestamp/sign pair already came with another body (a replayed pair)');
-      case 'full':
-        return rejected(
-          `${MAX_REMEMBERED_PAIRS} timestamp/sign pairs are still inside their window; refused rather than forget one`,
-        );
-    }
-    let value: unknown;
-    try {
-      value = JSON.parse(bodyText(request.body));
-    } catch {
-      return AUTHENTICATED; // parse refuses it (a reply saying why); nothing in it can act
-    }
-    parsedBodies.set(request, value);
-    const problem = bindingProblem(value, robotCodes);
-    return problem ? rejected(problem) : AUTHENTICATED;
-  }
+  const reply = (body: ResponseBody) => ({ msgtype: 'text', text: { content: replyText(body, 'plain') } });
 
   return {
-    name: 'dingtalk',
-    deadlineMs: CHAT_DEADLINE_MS,
-    enabled: appSecrets.length > 0,
-    mediaTypes: ['application/json'],
-    authenticate(request) {
-      return check(request);
+    /** The sign, then the pair's first body, then the robot binding; the reason goes to the log. */
+    verify(request: InboundRequest): Verdict<SignedCallback> {
+      const timestamp = request.headers.get('timestamp');
+      const sign = request.headers.get('sign');
+      const now = request.receivedAt.getTime();
+      const signed = checkDingTalkSign({ timestamp, sign }, appSecrets, now, maxAgeMs);
+      if (!signed.ok) return refused(signed.reason);
+      const fingerprint = createHash('sha256').update(request.body).digest('base64');
+      // Remembered until the window closes on the pair anyway (the millisecond after its last valid one).
+      switch (pairs.check(`${timestamp}:${sign}`, fingerprint, Number(timestamp) + maxAgeMs + 1, now)) {
+        case 'reused':
+          return refused('this timestamp/sign pair already came with another body (a replayed pair)');
+        case 'full':
+          return refused(
+            `${MAX_REMEMBERED_PAIRS} timestamp/sign pairs are still inside their window; refused rather than forget one`,
+          );
+      }
+      // Not JSON: parse refuses it (a reply saying why); nothing in it can act.
+      const body = readable(() => parseJson(bodyText(request.body)));
+      const problem = body.ok ? bindingProblem(body.value, robotCodes) : undefined;
+      return problem ? refused(problem) : verified({ body, receivedAt: request.receivedAt });
     },
-    parse(request): SourceEvent {
-      const body = parsedBodies.has(request) ? parsedBodies.get(request) : parseJson(bodyText(request.body));
-      const message = validate(dingTalkMessageSchema, body, 'DingTalk message');
+    parse(callback): SourceEvent {
+      const message = validate(dingTalkMessageSchema, contentOf(callback.body), 'DingTalk message');
       let text: string;
       if (message.msgtype === 'text' && message.text) {
         text = message.text.content;
@@ -128,12 +119,12 @@ export function createDingTalkSource(config: ResponderConfig): Source {
       const who = message.senderNick || message.senderStaffId || message.senderId || 'unknown user';
       const where = message.conversationTitle || message.conversationId || 'a direct chat';
       const eventKey = `dingtalk:${message.msgId}`;
-      // Later results (the async hand-off) go to the session webhook while it is valid; authenticate
+      // Later results (the async hand-off) go to the session webhook while it is valid; verify
       // refused any other URL, and this check keeps parse safe on its own.
       const webhookValid =
         isDingTalkSessionWebhook(message.sessionWebhook) &&
         (message.sessionWebhookExpiredTime === undefined ||
-          message.sessionWebhookExpiredTime > request.receivedAt.getTime());
+          message.sessionWebhookExpiredTime > callback.receivedAt.getTime());
       return {
         reason: `${reason ? `${reason} ` : ''}(DingTalk, ${who} in ${where})`.slice(0, 1000),
         items: instanceIds.map((instanceId) => ({ instanceId, eventKey })),
@@ -148,11 +139,7 @@ export function createDingTalkSource(config: ResponderConfig): Source {
         },
       };
     },
-    render(body, status) {
-      return {
-        status: status === 401 ? 401 : 200,
-        body: { msgtype: 'text', text: { content: replyText(body, 'plain') } },
-      };
-    },
+    render: (body, status) => ({ status: status === 401 ? 401 : 200, body: reply(body) }),
+    replyBody: reply,
   };
 }

@@ -1,12 +1,18 @@
 import * as z from 'zod/mini';
-import type { AuthResult } from '../auth/auth-result.ts';
-import { checkBasicPassword } from '../auth/basic-auth.ts';
-import { checkBearer } from '../auth/bearer.ts';
-import type { ResponderConfig } from '../config.ts';
-import type { EventItem, SourceEvent } from '../core/target.ts';
-import { targetFromLabels } from './alert-labels.ts';
-import { bodyText, parseJson, validate } from './payload.ts';
-import type { InboundRequest, Source } from './source.ts';
+import type { AuthResult } from '../../auth/auth-result.ts';
+import { checkBasicPassword } from '../../auth/basic-auth.ts';
+import { checkBearer } from '../../auth/bearer.ts';
+import type { EventItem, SourceEvent } from '../../core/target.ts';
+import { targetFromLabels } from '../alert-labels.ts';
+import { bodyText, parseJson, validate } from '../payload.ts';
+import {
+  type AlertLabelNames,
+  type InboundRequest,
+  type SharedSettings,
+  type SourceHandlers,
+  verdictOf,
+} from '../source.ts';
+import type { AlertmanagerSettings } from './index.ts';
 
 /** RFC 3339 as Go's `time.Time` marshals it: `2024-05-01T10:00:00.123456789Z`, `…+02:00`. */
 const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:Z|[+-]\d{2}:\d{2})$/;
@@ -67,7 +73,7 @@ export function eventFromAlerts(
     truncatedAlerts?: number | undefined;
     commonLabels?: Readonly<Record<string, string>> | undefined;
   },
-  names: ResponderConfig['alertLabels'],
+  names: AlertLabelNames,
   prefix: 'alertmanager' | 'grafana',
 ): SourceEvent {
   const items: EventItem[] = [];
@@ -103,24 +109,25 @@ export function eventFromAlerts(
  * ALERTMANAGER_BEARER_TOKENS. Targets come from alert labels (ALERT_INSTANCE_LABELS,
  * ALERT_REGION_LABELS); firing and resolved alerts are told apart per alert.
  */
-export function createAlertmanagerSource(config: Pick<ResponderConfig, 'secrets' | 'alertLabels'>): Source {
-  const tokens = config.secrets.alertmanagerBearerTokens;
+export function createAlertmanagerSource(
+  settings: AlertmanagerSettings,
+  shared: SharedSettings,
+): SourceHandlers<InboundRequest> {
+  const tokens = settings.bearerTokens;
+  function check(request: InboundRequest): AuthResult {
+    const authorization = request.headers.get('authorization');
+    if (/^Basic[ \t]/i.test(authorization ?? '')) return checkBasicPassword(authorization, tokens);
+    return checkBearer(authorization, tokens);
+  }
   return {
-    name: 'alertmanager',
-    enabled: tokens.length > 0,
-    mediaTypes: ['application/json'],
-    authenticate(request: InboundRequest): AuthResult {
-      const authorization = request.headers.get('authorization');
-      if (/^Basic[ \t]/i.test(authorization ?? '')) return checkBasicPassword(authorization, tokens);
-      return checkBearer(authorization, tokens);
-    },
-    parse(request: InboundRequest): SourceEvent {
+    verify: (request) => verdictOf(check(request), request),
+    parse(request): SourceEvent {
       const payload = validate(
         alertmanagerPayloadSchema,
         parseJson(bodyText(request.body)),
         'Alertmanager notification',
       );
-      return eventFromAlerts(payload, config.alertLabels, 'alertmanager');
+      return eventFromAlerts(payload, shared.alertLabels, 'alertmanager');
     },
   };
 }

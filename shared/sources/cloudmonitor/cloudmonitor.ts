@@ -1,13 +1,15 @@
 import { createHash } from 'node:crypto';
-import { AUTHENTICATED, rejected } from '../auth/auth-result.ts';
-import { parseCidrs, type SourceAllowList } from '../auth/cidr.ts';
-import { matchesAny } from '../auth/constant-time.ts';
-import { REGION_PATTERN, type ResponderConfig } from '../config.ts';
-import type { AlertState, EventItem, SourceEvent } from '../core/target.ts';
-import { ConfigError, PayloadError } from '../errors.ts';
-import { type Labels, targetFromLabels } from './alert-labels.ts';
-import { bodyText, EVENT_KEY_PATTERN } from './payload.ts';
-import type { Source } from './source.ts';
+import { AUTHENTICATED, type AuthResult, rejected } from '../../auth/auth-result.ts';
+import { parseCidrs, type SourceAllowList } from '../../auth/cidr.ts';
+import { matchesAny } from '../../auth/constant-time.ts';
+import { REGION_PATTERN } from '../../config.ts';
+import type { AlertState, EventItem, SourceEvent } from '../../core/target.ts';
+import { ConfigError, PayloadError } from '../../errors.ts';
+import { targetFromLabels } from '../alert-labels.ts';
+import { bodyText, EVENT_KEY_PATTERN } from '../payload.ts';
+import { type InboundRequest, type SharedSettings, type SourceHandlers, verdictOf } from '../source.ts';
+import { parseDimensions, present } from './dimensions.ts';
+import type { CloudMonitorSettings } from './index.ts';
 
 /** CloudMonitor's alert states; `ALARM` is the spelling of older documents and of the rule API. */
 const ALERT_STATES: Record<string, AlertState> = {
@@ -19,60 +21,6 @@ const ALERT_STATES: Record<string, AlertState> = {
 
 /** Dimension keys that name the instance whatever ALERT_INSTANCE_LABELS says: acs_elasticsearch uses clusterId. */
 const DIMENSION_INSTANCE_KEYS = ['instanceId', 'clusterId'];
-
-/** CloudMonitor sends absent values as the string "null". */
-const present = (value: string | null | undefined): string | undefined => {
-  const trimmed = value?.trim();
-  return trimmed === undefined || trimmed === '' || trimmed === 'null' ? undefined : trimmed;
-};
-
-function stringValues(value: unknown): Labels | undefined {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
-  const labels: Record<string, string> = {};
-  for (const [key, v] of Object.entries(value)) {
-    if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') {
-      const s = present(String(v));
-      if (s !== undefined) labels[key] = s;
-    }
-  }
-  return labels;
-}
-
-/**
- * `dimensions` as CloudMonitor sends it: a Java map string (`{instanceId=es-cn-xxx, userId=123}`,
- * what real callbacks carry), or JSON (`{"instanceId":"…"}` or `[{…}, {…}]`, the documented
- * example). One label set per monitored object.
- */
-export function parseDimensions(raw: string | undefined): Labels[] {
-  if (raw === undefined) return [];
-  if (raw.startsWith('[') || /^\{\s*"/.test(raw)) {
-    let value: unknown;
-    try {
-      value = JSON.parse(raw);
-    } catch {
-      throw new PayloadError('dimensions: starts like JSON but is not valid JSON');
-    }
-    const items = Array.isArray(value) ? value : [value];
-    return items.slice(0, 1000).flatMap((item) => {
-      const labels = stringValues(item);
-      return labels ? [labels] : [];
-    });
-  }
-  if (!raw.startsWith('{') || !raw.endsWith('}')) {
-    throw new PayloadError('dimensions: expected {key=value, …} or JSON');
-  }
-  const labels: Record<string, string> = {};
-  const inner = raw.slice(1, -1).trim();
-  if (inner === '') return [labels];
-  // Split only where the next entry starts (`, key=`), so a comma inside a value stays in it.
-  for (const entry of inner.split(/,\s*(?=[^,=\s]+=)/)) {
-    const eq = entry.indexOf('=');
-    if (eq <= 0) throw new PayloadError('dimensions: expected {key=value, …} or JSON');
-    const value = present(entry.slice(eq + 1));
-    if (value !== undefined) labels[entry.slice(0, eq).trim()] = value;
-  }
-  return [labels];
-}
 
 /**
  * What tells the alert rule apart in the event key: `ruleId` when the callback has it (as real
@@ -118,53 +66,53 @@ function callbackAccount(body: Uint8Array): string | undefined {
  * transId only stands in for a missing timestamp: what it identifies is not documented, and the
  * key of a ruleId callback stays what it was, so its tokens survive an upgrade.
  */
-export function createCloudMonitorSource(config: ResponderConfig): Source {
-  const tokens = config.secrets.cloudmonitorTokens;
+export function createCloudMonitorSource(
+  settings: CloudMonitorSettings,
+  shared: SharedSettings,
+): SourceHandlers<InboundRequest> {
+  const { tokens, sourceCidrs } = settings;
   let allowList: SourceAllowList | undefined;
   let cidrError: string | undefined;
   try {
-    allowList = config.secrets.cloudmonitorSourceCidrs.length
-      ? parseCidrs(config.secrets.cloudmonitorSourceCidrs)
-      : undefined;
+    allowList = sourceCidrs.length ? parseCidrs(sourceCidrs) : undefined;
   } catch (error) {
     cidrError = (error as Error).message;
   }
   const names = {
-    instance: [...new Set([...config.alertLabels.instance, ...DIMENSION_INSTANCE_KEYS])],
-    region: config.alertLabels.region,
+    instance: [...new Set([...shared.alertLabels.instance, ...DIMENSION_INSTANCE_KEYS])],
+    region: shared.alertLabels.region,
   };
-  const accountId = config.accountId;
+  const accountId = shared.accountId;
+
+  function check(request: InboundRequest): AuthResult {
+    // A bad range list must not silently let everyone in, nor silently lock everyone out.
+    if (cidrError) throw new ConfigError(`invalid configuration: CLOUDMONITOR_SOURCE_CIDRS: ${cidrError}`);
+    const offered = request.url.searchParams.getAll('token');
+    if (offered.length === 0) return rejected('missing query parameter token');
+    if (offered.length > 1) return rejected(`query parameter token given ${offered.length} times`);
+    if (!matchesAny(offered[0] as string, tokens)) return rejected('token mismatch');
+    if (allowList !== undefined && !allowList.allows(request.sourceIp)) {
+      // A source address is no secret: naming it tells a changed CloudMonitor range from an attack.
+      return rejected(
+        request.sourceIp
+          ? `source address ${request.sourceIp.slice(0, 45)} is outside CLOUDMONITOR_SOURCE_CIDRS`
+          : 'no source address, and CLOUDMONITOR_SOURCE_CIDRS is set',
+      );
+    }
+    if (accountId === undefined) return AUTHENTICATED;
+    const named = callbackAccount(request.body);
+    if (named === accountId) return AUTHENTICATED;
+    // The log may name the account a callback claims (never the answer): it tells a wrong
+    // ALIBABA_CLOUD_ACCOUNT_ID from another account's rule or a forgery.
+    return rejected(
+      named === undefined
+        ? "no single userId in the callback, and the function's account is known"
+        : `userId ${/^\d{1,20}$/.test(named) ? named : '(not an account ID)'} is not the function's account`,
+    );
+  }
 
   return {
-    name: 'cloudmonitor',
-    enabled: tokens.length > 0,
-    mediaTypes: ['application/x-www-form-urlencoded'],
-    authenticate(request) {
-      // A bad range list must not silently let everyone in, nor silently lock everyone out.
-      if (cidrError) throw new ConfigError(`invalid configuration: CLOUDMONITOR_SOURCE_CIDRS: ${cidrError}`);
-      const offered = request.url.searchParams.getAll('token');
-      if (offered.length === 0) return rejected('missing query parameter token');
-      if (offered.length > 1) return rejected(`query parameter token given ${offered.length} times`);
-      if (!matchesAny(offered[0] as string, tokens)) return rejected('token mismatch');
-      if (allowList !== undefined && !allowList.allows(request.sourceIp)) {
-        // A source address is no secret: naming it tells a changed CloudMonitor range from an attack.
-        return rejected(
-          request.sourceIp
-            ? `source address ${request.sourceIp.slice(0, 45)} is outside CLOUDMONITOR_SOURCE_CIDRS`
-            : 'no source address, and CLOUDMONITOR_SOURCE_CIDRS is set',
-        );
-      }
-      if (accountId === undefined) return AUTHENTICATED;
-      const named = callbackAccount(request.body);
-      if (named === accountId) return AUTHENTICATED;
-      // The log may name the account a callback claims (never the answer): it tells a wrong
-      // ALIBABA_CLOUD_ACCOUNT_ID from another account's rule or a forgery.
-      return rejected(
-        named === undefined
-          ? "no single userId in the callback, and the function's account is known"
-          : `userId ${/^\d{1,20}$/.test(named) ? named : '(not an account ID)'} is not the function's account`,
-      );
-    },
+    verify: (request) => verdictOf(check(request), request),
     parse(request): SourceEvent {
       const form = new URLSearchParams(bodyText(request.body));
       const field = (name: string) => present(form.get(name));

@@ -1,0 +1,57 @@
+import * as z from 'zod/mini';
+import type { ReplyTarget } from '../../async/reply-target.ts';
+import { bool, list } from '../../env-schemas.ts';
+import { CHAT_DEADLINE_MS, defineSource } from '../source.ts';
+
+/** A Feishu/Lark message ID (`om_…`), the only part of a Feishu reply the event chooses. */
+export const FEISHU_MESSAGE_ID = /^om_[A-Za-z0-9_-]{1,120}$/;
+
+export const isFeishuMessageId = (value: unknown): value is string =>
+  typeof value === 'string' && FEISHU_MESSAGE_ID.test(value);
+
+/** The reply API of a Feishu/Lark message, on the configured open API base: the only URL that gets the tenant token. */
+export const feishuReplyUrl = (openApiBase: string, messageId: string): string =>
+  `${openApiBase}/open-apis/im/v1/messages/${messageId}/reply`;
+
+export interface FeishuSettings {
+  readonly encryptKeys: readonly string[];
+  readonly verificationTokens: readonly string[];
+  /** FEISHU_ALLOW_TOKEN_ONLY: act on events authenticated by the verification token alone. */
+  readonly allowTokenOnly: boolean;
+  /** The bot's app credentials, for replies to a message (tenant access token); optional. */
+  readonly app?: { readonly appId: string; readonly appSecret: string; readonly openApiBase: string } | undefined;
+}
+
+/** Feishu/Lark event subscription (Lark signature, or the verification token by opt-in): see feishu.ts. */
+export const feishu = defineSource({
+  name: 'feishu',
+  mediaTypes: ['application/json'],
+  deadlineMs: CHAT_DEADLINE_MS,
+  variables: {
+    FEISHU_ENCRYPT_KEYS: list,
+    FEISHU_VERIFICATION_TOKENS: list,
+    FEISHU_APP_ID: z.optional(z.string()),
+    FEISHU_APP_SECRET: z.optional(z.string()),
+    FEISHU_OPEN_API_BASE: z.optional(z.enum(['https://open.feishu.cn', 'https://open.larksuite.com'])),
+    FEISHU_ALLOW_TOKEN_ONLY: bool(false),
+  },
+  settings: (v): FeishuSettings => ({
+    encryptKeys: v.FEISHU_ENCRYPT_KEYS,
+    verificationTokens: v.FEISHU_VERIFICATION_TOKENS,
+    allowTokenOnly: v.FEISHU_ALLOW_TOKEN_ONLY,
+    app:
+      v.FEISHU_APP_ID && v.FEISHU_APP_SECRET
+        ? {
+            appId: v.FEISHU_APP_ID,
+            appSecret: v.FEISHU_APP_SECRET,
+            openApiBase: v.FEISHU_OPEN_API_BASE ?? 'https://open.feishu.cn',
+          }
+        : undefined,
+  }),
+  secretVariables: ['FEISHU_ENCRYPT_KEYS', 'FEISHU_VERIFICATION_TOKENS'],
+  enabled: (s) => s.encryptKeys.length > 0 || s.verificationTokens.length > 0,
+  // A command reports only as a reply to its own message, by ID: the URL is built on the configured base.
+  replyTarget: (target: ReplyTarget) =>
+    'messageId' in target && isFeishuMessageId(target.messageId) ? { messageId: target.messageId } : undefined,
+  load: async () => (await import('./feishu.ts')).createFeishuSource,
+});

@@ -1,0 +1,60 @@
+import type * as z from 'zod/mini';
+import type { ResponderConfig } from '../config.ts';
+import { alertmanager } from './alertmanager/index.ts';
+import { cloudmonitor } from './cloudmonitor/index.ts';
+import { dingtalk } from './dingtalk/index.ts';
+import { feishu } from './feishu/index.ts';
+import { generic } from './generic/index.ts';
+import { grafana } from './grafana/index.ts';
+import { slack } from './slack/index.ts';
+import type { SharedSettings, Source } from './source.ts';
+
+/**
+ * Every sender this build knows, in the order routes and errors list them. A sender is its folder
+ * (definition in its index.ts) and its line here; the configuration, the routes and the hand-off
+ * learn of it from this list.
+ */
+export const SOURCES = [generic, alertmanager, grafana, cloudmonitor, slack, dingtalk, feishu] as const;
+
+type AnySource = (typeof SOURCES)[number];
+/** The senders, as they appear in `POST /<function>/<source>`. */
+export type SourceName = AnySource['name'];
+export const SOURCE_NAMES: readonly SourceName[] = SOURCES.map((source) => source.name);
+
+export const isSourceName = (value: string): value is SourceName => (SOURCE_NAMES as readonly string[]).includes(value);
+
+const BY_NAME = new Map<string, AnySource>(SOURCES.map((source) => [source.name, source]));
+
+/** The definition of a sender; of a name from untrusted input (a queued command), undefined when none. */
+export function sourceDefinition(name: SourceName): AnySource;
+export function sourceDefinition(name: string): AnySource | undefined;
+export function sourceDefinition(name: string): AnySource | undefined {
+  return BY_NAME.get(name);
+}
+
+/** Each sender's settings, under its name: what its section of the configuration made of its variables. */
+export type SourceSettings = {
+  readonly [D in AnySource as D['name']]: D['config'] extends z.ZodMiniType<infer Settings> ? Settings : never;
+};
+
+export type SourceLoader = () => Promise<Source>;
+
+/**
+ * Every sender, each built once, on first use. An invocation serves one sender, and building the
+ * others' schemas costs a cold start ~15 ms for nothing: the dynamic imports in the definitions let
+ * the bundler evaluate a sender's module only when it is first asked for.
+ */
+export function createSources(config: ResponderConfig): Record<SourceName, SourceLoader> {
+  const shared: SharedSettings = { alertLabels: config.alertLabels, accountId: config.accountId };
+  const loaders = {} as Record<SourceName, SourceLoader>;
+  for (const definition of SOURCES) {
+    let source: Promise<Source> | undefined;
+    // config.sources holds, under each name, what that sender's own section made: its settings.
+    const settings = config.sources[definition.name] as never;
+    loaders[definition.name] = () => {
+      source ??= definition.create(settings, shared);
+      return source;
+    };
+  }
+  return loaders;
+}
