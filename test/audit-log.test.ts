@@ -6,24 +6,25 @@ import { createFunctionHandler } from '../shared/create-function.ts';
 import type { FcHandler } from '../shared/fc/adapter.ts';
 import type { FcContext } from '../shared/fc/events.ts';
 import { SOURCE_NAMES, type SourceName } from '../shared/sources/registry.ts';
+import { DINGTALK_USER } from './fixtures/dingtalk/kit.ts';
+import { FEISHU_SECRETS, FEISHU_USER } from './fixtures/feishu/kit.ts';
+import { GENERIC_SECRETS } from './fixtures/generic/kit.ts';
+import { SLACK_USER } from './fixtures/slack/kit.ts';
 import { type StartedEmulator, startEmulator } from './support/emulator-server.ts';
 import { cloudEnv } from './support/function-harness.ts';
 import { captureOutput, outputLines } from './support/log-capture.ts';
 import {
-  ACCOUNT_ID,
   allConfiguredSecrets,
-  CHAT_USERS,
   credentialValues,
   type Delivery,
-  DINGTALK_ROBOT_CODES,
   deliveryBody,
   deliveryRequest,
   fcHttpEvent,
   goodDelivery,
   httpAnswer,
+  KITS,
   MEDIA_TYPE,
   type RawHttpRequest,
-  SECRETS,
   sendersEnv,
   sign,
   stsContext,
@@ -37,6 +38,8 @@ import {
  */
 
 const FN = 'interrupt-elasticsearch-task';
+/** The person each chat sender's deliveries come from. */
+const CHAT_USER_OF: Record<string, string> = { slack: SLACK_USER, dingtalk: DINGTALK_USER, feishu: FEISHU_USER };
 /** The FC role's STS credentials, as FC puts them in the context. */
 const STS = {
   accessKeyId: 'STS.NUgYrLnoC37mZZCNnAbez2Zy',
@@ -96,26 +99,6 @@ function handler(env: Env = {}): FcHandler {
 
 /** Upstream faults, one per sender in turn, so each kind is seen at least twice. */
 const FAULTS: Faults[] = [{ throttle: 1 }, { serverError: 1 }, { dropResponse: 1 }];
-
-/** A signed body the sender's parser refuses. */
-function malformed(source: SourceName): string {
-  switch (source) {
-    case 'generic':
-      return '{"instanceIds": [';
-    case 'alertmanager':
-    case 'grafana':
-      return '{"version":"4","status":"firing","alerts":"none"}';
-    case 'cloudmonitor':
-      return `userId=${ACCOUNT_ID}&alertState=BOGUS&ruleId=r&timestamp=1`;
-    case 'slack':
-      return 'command=%2Fes-interrupt&text=es-cn-demo-activating';
-    case 'dingtalk':
-      // From the configured robot, without msgId.
-      return `{"msgtype":"text","robotCode":"${DINGTALK_ROBOT_CODES[1]}","text":{"content":"es-cn-demo-activating"}}`;
-    case 'feishu':
-      return '{"schema":"2.0","header":{"event_id":"e1"},"event":{}}';
-  }
-}
 
 let counter = 0;
 const nextRequestId = (source: string, kind: Kind) => `fc-${source}-${kind}-${++counter}-1a2b3c`;
@@ -185,7 +168,8 @@ beforeAll(async () => {
     const wrong = goodDelivery(source, 'es-cn-demo-activating', { wrongSecret: true });
     await http('wrong-credentials', source, deliveryRequest(FN, source, wrong), { credentials: wrong.credentials });
 
-    const bad = malformed(source);
+    // A signed body the sender's parser refuses.
+    const bad = KITS[source].malformed;
     const badCredentials = sign(source, bad);
     await http(
       'malformed',
@@ -226,7 +210,7 @@ beforeAll(async () => {
       // URL verification carries the verification token in the body.
       const body = JSON.stringify({
         challenge: 'ajls384kdjx98XX',
-        token: SECRETS.feishuToken[1],
+        token: FEISHU_SECRETS.verificationTokens[1],
         type: 'url_verification',
       });
       await http(
@@ -387,14 +371,14 @@ describe('Audit log: one line per decision', () => {
 
   it('every line of a chat command, from "received" to "applied", names who asked: user ID, name and place', () => {
     const expected: Partial<Record<SourceName, Record<string, string>>> = {
-      slack: { userId: CHAT_USERS.slack, userName: 'steve', placeId: 'C2147483705', placeName: 'ops-es' },
+      slack: { userId: SLACK_USER, userName: 'steve', placeId: 'C2147483705', placeName: 'ops-es' },
       dingtalk: {
-        userId: CHAT_USERS.dingtalk,
+        userId: DINGTALK_USER,
         userName: '陈海超',
         placeId: 'cidk+FkxOGVmgZ9W1/Bfs8ZRQ==',
         placeName: 'ES 值班群',
       },
-      feishu: { userId: CHAT_USERS.feishu, placeId: 'oc_b4cf4d73e02ea650e86c4d2122ce1ec0' },
+      feishu: { userId: FEISHU_USER, placeId: 'oc_b4cf4d73e02ea650e86c4d2122ce1ec0' },
     };
     const problems: string[] = [];
     for (const s of scenarios.filter((x) => x.kind === 'valid' && x.source in expected)) {
@@ -407,7 +391,7 @@ describe('Audit log: one line per decision', () => {
           }
         }
       }
-      if (!s.answer.includes(CHAT_USERS[s.source as keyof typeof CHAT_USERS])) {
+      if (!s.answer.includes(CHAT_USER_OF[s.source] ?? '')) {
         problems.push(`${where(s)}: the reply does not name who asked`);
       }
     }
@@ -420,10 +404,7 @@ describe('Audit log: one line per decision', () => {
 
   it('a chat command from someone not allowed is one "refused" line naming them and the variable, and no call', async () => {
     const fn = handler();
-    const body = deliveryBody('slack', 'es-cn-demo-activating').replace(
-      `user_id=${CHAT_USERS.slack}`,
-      'user_id=U0MALLORY1',
-    );
+    const body = deliveryBody('slack', 'es-cn-demo-activating').replace(`user_id=${SLACK_USER}`, 'user_id=U0MALLORY1');
     const { value, text } = await captureOutput(async () =>
       httpAnswer(
         await fn(
@@ -492,7 +473,7 @@ describe('Audit log: no secret in any line', () => {
   it('holds no configured secret, sent signature or token, access key secret or STS credential', () => {
     const secrets = new Map<string, string>();
     for (const secret of allConfiguredSecrets()) secrets.set(secret, 'configured sender secret');
-    for (const secret of SECRETS.genericWhsec) {
+    for (const secret of GENERIC_SECRETS.whsec) {
       secrets.set(Buffer.from(secret.slice('whsec_'.length), 'base64').toString('utf8'), 'decoded whsec key');
     }
     for (const value of sentCredentials) secrets.set(value, 'signature, sign or token sent by a scenario');

@@ -4,6 +4,7 @@ import type { Env } from '../shared/config.ts';
 import { createFunctionHandler } from '../shared/create-function.ts';
 import type { ElasticsearchApi } from '../shared/elasticsearch/client.ts';
 import { SOURCE_NAMES, type SourceName, sourceDefinition } from '../shared/sources/registry.ts';
+import { CLOUDMONITOR_TOKENS } from './fixtures/cloudmonitor/kit.ts';
 import { captureOutput, outputLines } from './support/log-capture.ts';
 import {
   allConfiguredSecrets,
@@ -16,7 +17,6 @@ import {
   httpAnswer,
   MEDIA_TYPE,
   type RawHttpRequest,
-  SECRETS,
   type SignOptions,
   sendersEnv,
   sign,
@@ -207,7 +207,7 @@ const CASES: Record<SourceName, Case[]> = {
       /^query parameter token given 2 times$/,
       () =>
         delivery('cloudmonitor', {}, (r) => {
-          r.queryParameters = { token: [SECRETS.cloudmonitorToken[1], SECRETS.cloudmonitorToken[1]] };
+          r.queryParameters = { token: [CLOUDMONITOR_TOKENS[1], CLOUDMONITOR_TOKENS[1]] };
         }),
     ],
     ['wrong token', /^token mismatch$/, () => delivery('cloudmonitor', { wrongSecret: true })],

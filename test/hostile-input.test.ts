@@ -10,37 +10,35 @@ import { createFunctionHandler } from '../shared/create-function.ts';
 import type { FcHandler } from '../shared/fc/adapter.ts';
 import type { FcContext } from '../shared/fc/events.ts';
 import { SOURCE_NAMES, type SourceName } from '../shared/sources/registry.ts';
+import { DINGTALK_ROBOT_CODES, DINGTALK_USER } from './fixtures/dingtalk/kit.ts';
+import { FEISHU_SECRETS, FEISHU_USER } from './fixtures/feishu/kit.ts';
+import { FOREIGN_SLACK_REPLY_URLS, SLACK_USER } from './fixtures/slack/kit.ts';
 import { type StartedEmulator, startEmulator } from './support/emulator-server.ts';
 import { cloudEnv, countingFetch } from './support/function-harness.ts';
+import { type AuthKind, type HostileHttp, hostileHttp } from './support/hostile-arbitraries.ts';
 import {
   ALLOWED,
-  type AuthKind,
-  FOREIGN_SLACK_REPLY_URLS,
-  type HostileHttp,
-  hostileHttp,
   hostileId,
   hostileJson,
   hostileString,
   INVALID_UTF8,
   NOT_IDS,
   plant,
-} from './support/hostile-arbitraries.ts';
+} from './support/hostile-values.ts';
 import {
   ACCOUNT_ID,
   allConfiguredSecrets,
   CHAT_SOURCES,
-  CHAT_USERS,
   type Credentials,
-  DINGTALK_ROBOT_CODES,
   deliveryBody,
   deliveryRequest,
   fcHttpEvent,
   goodDelivery,
   type HttpAnswer,
   httpAnswer,
+  KITS,
   MEDIA_TYPE,
   type RawHttpRequest,
-  SECRETS,
   sendersEnv,
   sign,
 } from './support/senders.ts';
@@ -375,7 +373,7 @@ const field = (value: unknown, ...path: string[]): unknown =>
 function mayAct(source: SourceName, which: HandlerName, r: HostileHttp, seen: Buffer): boolean {
   const text = seen.toString('utf8');
   if (source === 'feishu') {
-    const tokenActs = which === 'feishuTokenActing' && SECRETS.feishuToken.some((t) => seen.includes(t));
+    const tokenActs = which === 'feishuTokenActing' && FEISHU_SECRETS.verificationTokens.some((t) => seen.includes(t));
     if (!(which === 'feishuToken' ? false : VALID.includes(r.auth) || tokenActs)) return false;
     const push = r.body.plain ?? parsedJson(text);
     const ids = [
@@ -386,16 +384,16 @@ function mayAct(source: SourceName, which: HandlerName, r: HostileHttp, seen: Bu
       field(push, 'event', 'employee_id'),
       field(push, 'event', 'union_id'),
     ];
-    return ids.includes(CHAT_USERS.feishu);
+    return ids.includes(FEISHU_USER);
   }
   if (!VALID.includes(r.auth)) return false;
   switch (source) {
     case 'slack': {
       const form = new URLSearchParams(text);
-      return form.get('command')?.toLowerCase() === '/es-interrupt' && form.get('user_id') === CHAT_USERS.slack;
+      return form.get('command')?.toLowerCase() === '/es-interrupt' && form.get('user_id') === SLACK_USER;
     }
     case 'dingtalk':
-      return parsedJson(text)?.senderStaffId === CHAT_USERS.dingtalk;
+      return parsedJson(text)?.senderStaffId === DINGTALK_USER;
     case 'cloudmonitor': {
       const userIds = new URLSearchParams(text).getAll('userId');
       return which === 'anyAccount' || (userIds.length === 1 && userIds[0]?.trim() === ACCOUNT_ID);
@@ -442,7 +440,7 @@ async function sendHostile(which: HandlerName, source: SourceName, r: HostileHtt
 
   // A Feishu push carries its verification token in the body: with it, a challenge (or, without
   // Encrypt Keys, an event) is authenticated whatever the headers say.
-  const carriesToken = source === 'feishu' && SECRETS.feishuToken.some((t) => seen.includes(t));
+  const carriesToken = source === 'feishu' && FEISHU_SECRETS.verificationTokens.some((t) => seen.includes(t));
   const authenticated = VALID.includes(r.auth) || r.body.credential === true || carriesToken;
   const allowedToAct = mayAct(source, which, r, seen);
   for (const call of answer.calls) {
@@ -576,7 +574,11 @@ describe('Hostile input: generated bad requests per sender (fast-check)', () => 
     expect(stats.upstream).toBe(0);
     // The generators did send events with the right token, and they were refused (401), not parsed.
     expect(stats.byStatus[401]).toBeGreaterThan(RUNS / 10);
-    const challenge = JSON.stringify({ challenge: 'c-1', token: SECRETS.feishuToken[1], type: 'url_verification' });
+    const challenge = JSON.stringify({
+      challenge: 'c-1',
+      token: FEISHU_SECRETS.verificationTokens[1],
+      type: 'url_verification',
+    });
     const answer = await send(handlers.feishuToken, signedRequest('feishu', challenge, { unsigned: true }));
     expect(answer.status).toBe(200);
     expect(JSON.parse(answer.text)).toEqual({ challenge: 'c-1' });
@@ -906,7 +908,7 @@ describe('Hostile input: deeply nested JSON', () => {
         for (const [shape, deep] of Object.entries(shapes(depth))) {
           const field = source === 'slack' ? 'text' : 'dimensions';
           const body = FORM(source)
-            ? `userId=${ACCOUNT_ID}&command=%2Fes-interrupt&user_id=${CHAT_USERS.slack}&alertState=ALERT&ruleId=r&timestamp=1&trigger_id=1.2&${field}=${encodeURIComponent(deep)}`
+            ? `userId=${ACCOUNT_ID}&command=%2Fes-interrupt&user_id=${SLACK_USER}&alertState=ALERT&ruleId=r&timestamp=1&trigger_id=1.2&${field}=${encodeURIComponent(deep)}`
             : deep;
           const answer = await send(handlers.roomy, signedRequest(source, body));
           checkAnswer(answer);
@@ -1016,22 +1018,22 @@ describe('Hostile input: prototype-pollution keys', () => {
       `userId=${ACCOUNT_ID}&alertState=ALERT&ruleId=r&timestamp=1&__proto__=x&constructor=y&dimensions=${encodeURIComponent('[{"__proto__":{"instanceId":"es-cn-x"}}]')}`,
     ],
     slack: [
-      `__proto__=${ALLOWED}&constructor=x&trigger_id=1.2&text=hello&command=%2Fes-interrupt&user_id=${CHAT_USERS.slack}`,
+      `__proto__=${ALLOWED}&constructor=x&trigger_id=1.2&text=hello&command=%2Fes-interrupt&user_id=${SLACK_USER}`,
       // The allowed person smuggled in through a prototype key is no person at all.
-      `__proto__=${CHAT_USERS.slack}&user_id=__proto__&trigger_id=1.3&text=${ALLOWED}&command=%2Fes-interrupt`,
+      `__proto__=${SLACK_USER}&user_id=__proto__&trigger_id=1.3&text=${ALLOWED}&command=%2Fes-interrupt`,
     ],
     dingtalk: [
-      `{"msgtype":"text","msgId":"m1","robotCode":"${DINGTALK_ROBOT_CODES[1]}","senderStaffId":"${CHAT_USERS.dingtalk}","__proto__":{"text":{"content":"${ALLOWED}"}}}`,
-      `{"msgtype":"richText","msgId":"m2","robotCode":"${DINGTALK_ROBOT_CODES[1]}","senderStaffId":"${CHAT_USERS.dingtalk}","content":{"__proto__":{"richText":[{"text":"${ALLOWED}"}]}}}`,
-      `{"msgtype":"text","msgId":"m3","senderStaffId":"${CHAT_USERS.dingtalk}","text":{"content":"${ALLOWED}"},"__proto__":{"robotCode":"${DINGTALK_ROBOT_CODES[1]}"}}`,
+      `{"msgtype":"text","msgId":"m1","robotCode":"${DINGTALK_ROBOT_CODES[1]}","senderStaffId":"${DINGTALK_USER}","__proto__":{"text":{"content":"${ALLOWED}"}}}`,
+      `{"msgtype":"richText","msgId":"m2","robotCode":"${DINGTALK_ROBOT_CODES[1]}","senderStaffId":"${DINGTALK_USER}","content":{"__proto__":{"richText":[{"text":"${ALLOWED}"}]}}}`,
+      `{"msgtype":"text","msgId":"m3","senderStaffId":"${DINGTALK_USER}","text":{"content":"${ALLOWED}"},"__proto__":{"robotCode":"${DINGTALK_ROBOT_CODES[1]}"}}`,
       // The allowed person smuggled in through a prototype key is no person at all.
-      `{"msgtype":"text","msgId":"m4","robotCode":"${DINGTALK_ROBOT_CODES[1]}","__proto__":{"senderStaffId":"${CHAT_USERS.dingtalk}"},"text":{"content":"${ALLOWED}"}}`,
+      `{"msgtype":"text","msgId":"m4","robotCode":"${DINGTALK_ROBOT_CODES[1]}","__proto__":{"senderStaffId":"${DINGTALK_USER}"},"text":{"content":"${ALLOWED}"}}`,
     ],
     feishu: [
       `{"schema":"2.0","header":{"event_id":"e1","event_type":"im.message.receive_v1"},"event":{"__proto__":{"message":{"message_type":"text","content":"{\\"text\\":\\"${ALLOWED}\\"}"}}}}`,
       `{"schema":"2.0","header":{"event_id":"e2","event_type":"im.message.receive_v1"},"event":{"message":{"message_type":"text","content":"{\\"__proto__\\":{\\"text\\":\\"${ALLOWED}\\"}}"}}}`,
       `{"uuid":"u1","type":"event_callback","event":{"type":"message","__proto__":{"text_without_at_bot":"${ALLOWED}"}}}`,
-      `{"schema":"2.0","header":{"event_id":"e3","event_type":"im.message.receive_v1"},"event":{"message":{"message_type":"text","content":"{\\"text\\":\\"${ALLOWED}\\"}"},"sender":{"__proto__":{"sender_id":{"open_id":"${CHAT_USERS.feishu}"}}}}}`,
+      `{"schema":"2.0","header":{"event_id":"e3","event_type":"im.message.receive_v1"},"event":{"message":{"message_type":"text","content":"{\\"text\\":\\"${ALLOWED}\\"}"},"sender":{"__proto__":{"sender_id":{"open_id":"${FEISHU_USER}"}}}}}`,
     ],
   };
   smuggling.grafana = smuggling.alertmanager;
@@ -1166,21 +1168,5 @@ describe('Hostile input: secrets of one sender do not open another', () => {
   });
 });
 
-function ownSecrets(source: SourceName): readonly string[] {
-  switch (source) {
-    case 'generic':
-      return [...SECRETS.genericWhsec, ...SECRETS.genericBearer];
-    case 'alertmanager':
-      return SECRETS.alertmanagerToken;
-    case 'grafana':
-      return [...SECRETS.grafanaHmac, ...SECRETS.grafanaBearer];
-    case 'cloudmonitor':
-      return SECRETS.cloudmonitorToken;
-    case 'slack':
-      return SECRETS.slackSecret;
-    case 'dingtalk':
-      return SECRETS.dingtalkSecret;
-    case 'feishu':
-      return [...SECRETS.feishuEncryptKey, ...SECRETS.feishuToken];
-  }
-}
+/** The secrets a sender is configured with. */
+const ownSecrets = (source: SourceName): readonly string[] => KITS[source].secrets;

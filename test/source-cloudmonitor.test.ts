@@ -5,7 +5,8 @@ import { localContext } from '../local/fc-invoke.ts';
 import type { FunctionName } from '../shared/actions.ts';
 import type { Env } from '../shared/config.ts';
 import { parseDimensions } from '../shared/sources/cloudmonitor/dimensions.ts';
-import { fixtureLoader, expectedToken as tokenFor, useEmulator, wireFunction } from './support/function-harness.ts';
+import { fixture } from './fixtures/cloudmonitor/kit.ts';
+import { expectedToken as tokenFor, useEmulator, wireFunction } from './support/function-harness.ts';
 
 const TOKEN = 'cm-callback-token-6f2b9e41d8a3';
 const ROTATED_TOKEN = 'cm-rotated-token-0c7a53e9b1';
@@ -19,9 +20,6 @@ const CLOUDMONITOR_IP = '47.74.206.70';
 const ACCOUNT_ID = '1273560756088235';
 
 type Fields = Record<string, string>;
-type FixtureName = 'alert' | 'ok' | 'insufficient-data' | 'logstash-alert' | 'multi-json-dimensions' | 'malformed';
-/** A real callback's fields, cloned: a test may mutate its copy freely. */
-const fixture = fixtureLoader<Fields, FixtureName>('cloudmonitor');
 
 const upstream = useEmulator();
 const { state } = upstream;

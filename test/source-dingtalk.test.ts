@@ -1,10 +1,16 @@
-import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { localContext } from '../local/fc-invoke.ts';
 import type { FunctionName } from '../shared/actions.ts';
 import { createCapturingReplySender } from '../shared/async/reply-sender.ts';
 import type { Env } from '../shared/config.ts';
-import { expectedToken, fixtureLoader, useEmulator, wireFunction } from './support/function-harness.ts';
+import {
+  type DingTalkFixtureName,
+  type DingTalkMessage,
+  dingTalkSign,
+  fixture,
+  freshMillis,
+} from './fixtures/dingtalk/kit.ts';
+import { expectedToken, useEmulator, wireFunction } from './support/function-harness.ts';
 
 const APP_SECRET = 'dt-app-secret-Xr7Kq2mLpW9sVb4nTz6yHc1dFg8jA3eU0oQi5';
 const ROTATED_SECRET = 'dt-rotated-secret-Nq4Wv8cKx2mZp6rTb1yLs9dHf3gJa7eU';
@@ -12,31 +18,14 @@ const MINUTE_MS = 60 * 1000;
 /** The robotCode of the fixtures (the robot the callbacks came from). */
 const ROBOT_CODE = 'dingrm6i0xivnymx4jyr';
 
-interface DingTalkMessage {
-  msgId?: string;
-  msgtype: string;
-  text?: { content: string };
-  [key: string]: unknown;
-}
-type FixtureName = 'message' | 'multi' | 'no-instance' | 'malformed';
-/** A real robot callback body, cloned: a test may mutate its copy freely. */
-const fixture = fixtureLoader<DingTalkMessage, FixtureName>('dingtalk');
-
-/** Distinct callbacks carry distinct timestamps here: two signed in one millisecond would share a pair. */
-let lastTimestamp = 0;
-const freshTimestamp = () => {
-  lastTimestamp = Math.max(Date.now(), lastTimestamp + 1);
-  return lastTimestamp;
-};
-
 /** Signed at run time, independently of the code under test: base64 HMAC-SHA256(secret, `ts\nsecret`). */
 function signed(options: { secret?: string; timestamp?: number } = {}): Record<string, string> {
   const secret = options.secret ?? APP_SECRET;
-  const timestamp = String(options.timestamp ?? freshTimestamp());
+  const timestamp = options.timestamp ?? freshMillis();
   return {
     'content-type': 'application/json; charset=utf-8',
-    timestamp,
-    sign: createHmac('sha256', secret).update(`${timestamp}\n${secret}`).digest('base64'),
+    timestamp: String(timestamp),
+    sign: dingTalkSign(secret, timestamp),
   };
 }
 
@@ -283,7 +272,7 @@ describe('Function: cancel-migration-task, dingtalk source, against captured tim
   }
 
   /** A message of the on-call group, with a session webhook still valid at `at`. */
-  function groupMessage(at: number, name: FixtureName = 'message'): DingTalkMessage {
+  function groupMessage(at: number, name: DingTalkFixtureName = 'message'): DingTalkMessage {
     const message = fixture(name);
     message.sessionWebhook = GROUP_WEBHOOK;
     message.sessionWebhookExpiredTime = at + 90 * MINUTE_MS;

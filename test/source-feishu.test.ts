@@ -1,9 +1,9 @@
-import { createCipheriv, createHash, randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import type { FunctionName } from '../shared/actions.ts';
 import type { Env } from '../shared/config.ts';
 import type { ResponseBody } from '../shared/core/result.ts';
-import { fixtureLoader, expectedToken as tokenFor, useEmulator, wireFunction } from './support/function-harness.ts';
+import { fixture, larkEncrypted, larkSignature } from './fixtures/feishu/kit.ts';
+import { expectedToken as tokenFor, useEmulator, wireFunction } from './support/function-harness.ts';
 
 /** The verification token in the fixtures. */
 const VERIFICATION_TOKEN = 'vt7Qm2cXz9kLpR4sTuW8yB1dF3hJ6nV0';
@@ -12,31 +12,23 @@ const ENCRYPT_KEY = 'ek-Lp3Xw9Rt6Yq2Zs8Vn4Mb7Kc1Hd5Gf0J';
 const ROTATED_KEY = 'ek-rotated-Q8w2E5r7T1y4U6i9O3p0A';
 
 type Json = Record<string, unknown>;
-type FixtureName = 'challenge' | 'message' | 'multi' | 'message-v1' | 'bot-added' | 'malformed';
-/** A real Feishu push, cloned: a test may mutate its copy freely. */
-const fixture = fixtureLoader<Json, FixtureName>('feishu');
 const eventId = (event: Json) => (event.header as { event_id: string }).event_id;
 
-/** Independently of the code under test: base64(IV + AES-256-CBC(PKCS#7)), key = SHA-256(Encrypt Key). */
-function encrypted(value: Json, key = ENCRYPT_KEY): string {
-  const iv = randomBytes(16);
-  const cipher = createCipheriv('aes-256-cbc', createHash('sha256').update(key).digest(), iv);
-  const data = Buffer.concat([iv, cipher.update(JSON.stringify(value), 'utf8'), cipher.final()]);
-  return JSON.stringify({ encrypt: data.toString('base64') });
-}
+/** The push as Feishu sends it with an Encrypt Key set: `{"encrypt": …}`. */
+const encrypted = (value: Json, key = ENCRYPT_KEY) =>
+  JSON.stringify({ encrypt: larkEncrypted(JSON.stringify(value), key) });
 
 /** `X-Lark-Signature` = hex SHA-256(timestamp + nonce + encryptKey + body), signed at run time. */
 function signed(body: string, options: { key?: string; timestamp?: number; nonce?: string } = {}) {
-  const timestamp = String(options.timestamp ?? Math.floor(Date.now() / 1000));
-  const nonce = options.nonce ?? String(Math.floor(Math.random() * 1e9));
   return {
     'content-type': 'application/json; charset=utf-8',
     'user-agent': 'Go-http-client/1.1',
-    'x-lark-request-timestamp': timestamp,
-    'x-lark-request-nonce': nonce,
-    'x-lark-signature': createHash('sha256')
-      .update(timestamp + nonce + (options.key ?? ENCRYPT_KEY) + body)
-      .digest('hex'),
+    ...larkSignature(
+      body,
+      options.key ?? ENCRYPT_KEY,
+      options.timestamp ?? Math.floor(Date.now() / 1000),
+      options.nonce ?? String(Math.floor(Math.random() * 1e9)),
+    ),
   };
 }
 const plain = { 'content-type': 'application/json; charset=utf-8', 'user-agent': 'Go-http-client/1.1' };

@@ -1,29 +1,21 @@
-import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import type { FunctionName } from '../shared/actions.ts';
 import type { Env } from '../shared/config.ts';
-import { expectedToken, fixtureLoader, useEmulator, wireFunction } from './support/function-harness.ts';
+import { fixture, slackSignature } from './fixtures/slack/kit.ts';
+import { expectedToken, useEmulator, wireFunction } from './support/function-harness.ts';
 
 const SECRET = '8f742231b10e8888abcd99yyyzzz85a5';
 const ROTATED_SECRET = 'c41d7e0b93a25f68d1e2b7a0c9f4e3d2';
 
 type Fields = Record<string, string>;
-type FixtureName = 'command' | 'multi' | 'no-instance' | 'malformed' | 'ssl-check';
-/** A real slash command's fields, cloned: a test may mutate its copy freely. */
-const fixture = fixtureLoader<Fields, FixtureName>('slack');
 const form = (fields: Fields) => new URLSearchParams(fields).toString();
 
 /** Signed at run time, independently of the code under test: `v0=` hex HMAC-SHA256 of `v0:ts:body`. */
 function signed(body: string, options: { secret?: string; timestamp?: number } = {}): Record<string, string> {
-  const timestamp = String(options.timestamp ?? Math.floor(Date.now() / 1000));
-  const mac = createHmac('sha256', options.secret ?? SECRET)
-    .update(`v0:${timestamp}:${body}`)
-    .digest('hex');
   return {
     'content-type': 'application/x-www-form-urlencoded',
     'user-agent': 'Slackbot 1.0 (+https://api.slack.com/robots)',
-    'x-slack-request-timestamp': timestamp,
-    'x-slack-signature': `v0=${mac}`,
+    ...slackSignature(body, options.secret ?? SECRET, options.timestamp ?? Math.floor(Date.now() / 1000)),
   };
 }
 

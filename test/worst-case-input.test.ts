@@ -2,8 +2,9 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_MAX_BODY_BYTES } from '../shared/config.ts';
 import { MAX_COMMAND_TEXT } from '../shared/sources/chat-command.ts';
+import { FEISHU_SECRETS } from './fixtures/feishu/kit.ts';
 import { useEmulator, wireFunction } from './support/function-harness.ts';
-import { ACCOUNT_ID, CHAT_SOURCES, MEDIA_TYPE, SECRETS, sendersEnv, sign } from './support/senders.ts';
+import { ACCOUNT_ID, CHAT_SOURCES, MEDIA_TYPE, sendersEnv, sign } from './support/senders.ts';
 
 /**
  * Issue 10, part 6: a signed 120 KB Slack text took 9.9 s (the edge-trimming regex and the
@@ -63,7 +64,7 @@ function bodyWithText(source: string, text: (length: number) => string, size: nu
         'feishu/message.json',
       );
       event.header.event_id = `dos${Date.now()}`;
-      event.header.token = SECRETS.feishuToken[1];
+      event.header.token = FEISHU_SECRETS.verificationTokens[1];
       const base = JSON.stringify({ text: '' }).length;
       event.event.message.content = JSON.stringify({ text: text(Math.min(100_000, size) - base) });
       return pad(JSON.stringify(event), size);

@@ -6,7 +6,13 @@ import { delimiter, join } from 'node:path';
 import type { FunctionName } from '../../shared/actions.ts';
 import { signGrafanaHmac } from '../../shared/auth/grafana-hmac.ts';
 import type { Env } from '../../shared/config.ts';
-import { fixtureLoader, wireFunction } from './function-harness.ts';
+import {
+  type AlertFixture,
+  type AlertFixtureName,
+  fixture as alertmanagerFixture,
+} from '../fixtures/alertmanager/kit.ts';
+import { fixture as grafanaFixture } from '../fixtures/grafana/kit.ts';
+import { wireFunction } from './function-harness.ts';
 
 export { expectedToken } from './function-harness.ts';
 
@@ -29,24 +35,10 @@ export function alertHarness(upstreamUrl: string, name: FunctionName, source: Se
   });
 }
 
-/** Fixtures of real payloads; every call returns a fresh clone, so a test can mutate it freely. */
 export type Sender = 'alertmanager' | 'grafana';
-export type FixtureName = 'firing' | 'resolved' | 'multi-alert-group' | 'malformed';
-export interface AlertFixture {
-  alerts: Array<{
-    status: string;
-    labels: Record<string, string>;
-    startsAt: string;
-    fingerprint: string;
-    [key: string]: unknown;
-  }>;
-  [key: string]: unknown;
-}
-const loaders = {
-  alertmanager: fixtureLoader<AlertFixture, FixtureName>('alertmanager'),
-  grafana: fixtureLoader<AlertFixture, FixtureName>('grafana'),
-};
-export function fixture(sender: Sender, name: FixtureName): AlertFixture {
+const loaders = { alertmanager: alertmanagerFixture, grafana: grafanaFixture };
+/** Fixtures of real payloads (from each sender's kit); every call returns a fresh clone, so a test can mutate it freely. */
+export function fixture(sender: Sender, name: AlertFixtureName): AlertFixture {
   return loaders[sender](name);
 }
 

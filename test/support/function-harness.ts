@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, beforeEach } from 'vitest';
 import type { Emulator, EmulatorOptions } from '../../emulator/app.ts';
 import type { InstanceSnapshot, SeedInstance } from '../../emulator/control-plane.ts';
@@ -12,6 +11,7 @@ import type { FcHandler } from '../../shared/fc/adapter.ts';
 import type { FcContext } from '../../shared/fc/events.ts';
 import { type StartedEmulator, startEmulator } from './emulator-server.ts';
 import { type EnvelopeOptions, genericRequest, invokeHttp } from './invoke.ts';
+import { jsonFixtures } from './sender-kit.ts';
 
 /**
  * The one harness of the function tests: the emulator on a socket for a test file, a function
@@ -151,16 +151,7 @@ export function expectedToken(name: FunctionName, instanceId: string, eventKey: 
 
 /**
  * Real payloads of a sender from `test/fixtures/<dir>/<name>.json`, read once; every call returns
- * a fresh clone, so a test may mutate its copy freely.
+ * a fresh clone, so a test may mutate its copy freely. (A sender's kit there exports its own.)
  */
-export function fixtureLoader<T, Name extends string = string>(dir: string): (name: Name) => T {
-  const cache = new Map<Name, T>();
-  return (name) => {
-    let value = cache.get(name);
-    if (value === undefined) {
-      value = JSON.parse(readFileSync(new URL(`../fixtures/${dir}/${name}.json`, import.meta.url), 'utf8')) as T;
-      cache.set(name, value);
-    }
-    return structuredClone(value);
-  };
-}
+export const fixtureLoader = <T, Name extends string = string>(dir: string): ((name: Name) => T) =>
+  jsonFixtures<T, Name>(new URL(`../fixtures/${dir}/`, import.meta.url));
