@@ -10,6 +10,9 @@ import './zod-locale.ts';
  * and the variables below. Defaults are documented in the README; a variable with a bad value
  * makes every request fail closed with a 500 that names the variable. An empty or blank
  * variable is unset (see `presentVariables`), so no schema ever sees one.
+ *
+ * Over 200 lines on purpose: the schema of the variables, the typed result and the one parse are
+ * read side by side whenever a variable is added; what each sender reads is in its own definition.
  */
 
 /** Request body limit unless MAX_BODY_BYTES says otherwise. */
