@@ -1,11 +1,18 @@
-import { copyFile, mkdir, rm, writeFile } from 'node:fs/promises';
-import { build, type Plugin } from 'esbuild';
-import { FUNCTION_NAMES } from '../shared/actions.ts';
+import { execFile } from 'node:child_process';
+import { copyFile, mkdir, rm, stat, writeFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { type BuildOptions, build, type Plugin } from 'esbuild';
+import { actionFor, FUNCTION_NAMES } from '../shared/actions.ts';
 
 /**
- * `npm run build`: one minified CommonJS bundle per function at dist/<function>/index.js,
- * exporting `handler` (FC handler `index.handler`). Only what the function imports is bundled:
- * the emulator, local mode, tests and the generated SDK are never imported by a function.
+ * `npm run build`: per function, dist/<function>/ holds
+ * - bundle.js: one minified CommonJS bundle of the function. Only what the function imports is
+ *   bundled: the emulator, local mode, tests and the generated SDK are never imported by a function;
+ * - bundle.cache: V8's code cache of bundle.js, made by this Node from a training run that handles
+ *   what a cold start handles (scripts/code-cache-train.ts), so a cold start skips most compiling;
+ * - index.js: the tiny loader FC calls (`index.handler`), which runs bundle.js with that cache, or
+ *   compiles it from source when the cache does not fit the Node that runs it (scripts/bundle-loader.ts).
  *
  * Heavy clients loaded only when needed are bundled on their own, as sibling files beside each
  * index.js, so they never weigh on the cold path:
@@ -39,9 +46,31 @@ export const siblingsPlugin: Plugin = {
   },
 };
 
+/**
+ * The esbuild options of the functions' bundles (tests that bundle "as the functions are" use them).
+ * The loader runs bundle.js through `vm.Script`, where a native `import()` has no module loader to
+ * call (and FC's Node 20 may predate vm's option for one): lazy imports of the sibling files and of
+ * built-ins become `require`s, as they are for a CommonJS bundle.
+ */
+export const BUNDLE_OPTIONS = {
+  bundle: true,
+  minify: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'cjs',
+  supported: { 'dynamic-import': false },
+  plugins: [siblingsPlugin],
+  legalComments: 'none',
+} satisfies BuildOptions;
+
 export interface BundleSize {
   name: string;
+  /** bundle.js, the function's code. */
   bytes: number;
+  /** index.js, the loader. */
+  loaderBytes: number;
+  /** bundle.cache, the V8 code cache. */
+  cacheBytes: number;
   /** Bytes of each sibling file (the same beside every function). */
   siblings: Record<string, number>;
 }
@@ -64,33 +93,76 @@ async function buildSibling(sibling: Sibling, outdir: string): Promise<number> {
   return Object.values(result.metafile.outputs)[0]?.bytes ?? 0;
 }
 
+/** A script of scripts/ as CommonJS text, its imports inlined (node built-ins stay requires). */
+async function compileScript(entry: string, banner?: string): Promise<string> {
+  const result = await build({
+    entryPoints: [entry],
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'cjs',
+    write: false,
+    banner: banner ? { js: banner } : {},
+    logLevel: 'warning',
+  });
+  return result.outputFiles?.[0]?.text ?? '';
+}
+
+const run = promisify(execFile);
+
+/**
+ * Makes dist/<function>/bundle.cache: a fresh `node` (this one, no flags, no NODE_* variables: V8
+ * refuses a cache made under other flags) trains the loaded bundle on a cold start's requests.
+ */
+async function trainCodeCache(trainer: string, dir: string, name: (typeof FUNCTION_NAMES)[number]): Promise<void> {
+  const { prefix, alertRole } = actionFor(name);
+  const alert = alertRole === 'resume' ? 'resolved' : 'firing';
+  try {
+    await run(process.execPath, ['-e', trainer, dir, name, prefix, alert], {
+      env: { PATH: process.env.PATH ?? '' },
+      maxBuffer: 64 * 1024 * 1024,
+    });
+  } catch (error) {
+    const stderr = (error as { stderr?: string }).stderr?.trim();
+    throw new Error(`code cache training of ${name} failed: ${stderr || String(error)}`);
+  }
+}
+
 export async function buildAll(outdir = 'dist'): Promise<BundleSize[]> {
   await rm(outdir, { recursive: true, force: true });
   await mkdir(outdir, { recursive: true });
   const siblings: Record<string, number> = {};
   for (const sibling of SIBLINGS) siblings[sibling.file] = await buildSibling(sibling, outdir);
+  const loader = await compileScript(
+    'scripts/bundle-loader.ts',
+    '// FC handler index.handler: runs bundle.js with the V8 code cache in bundle.cache (see scripts/bundle-loader.ts).',
+  );
+  const trainer = await compileScript('scripts/code-cache-train.ts');
 
   const sizes: BundleSize[] = [];
   for (const name of FUNCTION_NAMES) {
+    const dir = `${outdir}/${name}`;
     const result = await build({
+      ...BUNDLE_OPTIONS,
       entryPoints: [`functions/${name}/index.ts`],
-      outfile: `${outdir}/${name}/index.js`,
-      bundle: true,
-      minify: true,
-      platform: 'node',
-      target: 'node20',
-      format: 'cjs',
-      plugins: [siblingsPlugin],
-      legalComments: 'none',
+      outfile: `${dir}/bundle.js`,
       metafile: true,
       logLevel: 'warning',
     });
-    for (const sibling of SIBLINGS) await copyFile(`${outdir}/${sibling.file}`, `${outdir}/${name}/${sibling.file}`);
+    await writeFile(`${dir}/index.js`, loader);
+    for (const sibling of SIBLINGS) await copyFile(`${outdir}/${sibling.file}`, `${dir}/${sibling.file}`);
     // The repository is ESM ("type": "module"); the bundles are CommonJS, on FC and in `npm run bench` alike.
-    await writeFile(`${outdir}/${name}/package.json`, '{"type":"commonjs"}\n');
+    await writeFile(`${dir}/package.json`, '{"type":"commonjs"}\n');
     await writeFile(`${outdir}/${name}.meta.json`, JSON.stringify(result.metafile));
+    await trainCodeCache(trainer, resolve(dir), name);
     const output = Object.values(result.metafile.outputs)[0];
-    sizes.push({ name, bytes: output?.bytes ?? 0, siblings });
+    sizes.push({
+      name,
+      bytes: output?.bytes ?? 0,
+      loaderBytes: Buffer.byteLength(loader),
+      cacheBytes: (await stat(`${dir}/bundle.cache`)).size,
+      siblings,
+    });
   }
   for (const sibling of SIBLINGS) await rm(`${outdir}/${sibling.file}`);
   return sizes;
@@ -99,9 +171,9 @@ export async function buildAll(outdir = 'dist'): Promise<BundleSize[]> {
 if (import.meta.url === `file://${process.argv[1]}`) {
   const sizes = await buildAll();
   const kib = (bytes: number) => `${(bytes / 1024).toFixed(0)} KiB`;
-  for (const { name, bytes, siblings } of sizes) {
+  for (const { name, bytes, loaderBytes, cacheBytes, siblings } of sizes) {
     process.stdout.write(
-      `dist/${name}/index.js  ${(bytes / 1024).toFixed(1)} KiB   (+ fc2.js ${kib(siblings['fc2.js'] ?? 0)}, loaded only on an FC 2.0 hand-off; + redis.js ${kib(siblings['redis.js'] ?? 0)}, loaded only when the state store is used)\n`,
+      `dist/${name}/bundle.js  ${(bytes / 1024).toFixed(1)} KiB   (+ index.js, the loader, ${(loaderBytes / 1024).toFixed(1)} KiB; + bundle.cache ${kib(cacheBytes)}; + fc2.js ${kib(siblings['fc2.js'] ?? 0)}, loaded only on an FC 2.0 hand-off; + redis.js ${kib(siblings['redis.js'] ?? 0)}, loaded only when the state store is used)\n`,
     );
   }
 }

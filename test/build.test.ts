@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { siblingsPlugin } from '../scripts/build.ts';
+import { BUNDLE_OPTIONS } from '../scripts/build.ts';
 import { FUNCTION_NAMES } from '../shared/actions.ts';
 import { findRedisServer, type RunningRedis, startRedis, warnRedisMissing } from './support/redis-server.ts';
 
@@ -20,8 +20,8 @@ describe('Function: buildAll', () => {
   });
 
   it.each(FUNCTION_NAMES)('bundles %s with only what the function needs', async (name) => {
-    const code = await readFile(join(outdir, name, 'index.js'), 'utf8');
-    // The emulator, local mode, the generated SDK and fc2 itself stay out of index.js.
+    const code = await readFile(join(outdir, name, 'bundle.js'), 'utf8');
+    // The emulator, local mode, the generated SDK and fc2 itself stay out of the bundle.
     for (const marker of ['InvalidTimeStamp.Expired', 'createEmulator', 'elasticsearch20170613', 'ali-oss', 'axios']) {
       expect(code, marker).not.toContain(marker);
     }
@@ -73,8 +73,8 @@ if (!redisBin) warnRedisMissing('THE BUNDLED STATE STORE (redis.js)');
 describe('Function: buildAll and the Redis client', () => {
   const { dir: outdir } = inject('bundles');
 
-  it.each(FUNCTION_NAMES)('ships redis.js beside %s, and keeps the client out of its index.js', async (name) => {
-    const code = await readFile(join(outdir, name, 'index.js'), 'utf8');
+  it.each(FUNCTION_NAMES)('ships redis.js beside %s, and keeps the client out of its bundle', async (name) => {
+    const code = await readFile(join(outdir, name, 'bundle.js'), 'utf8');
     for (const marker of REDIS_CLIENT_MARKERS) expect(code, marker).not.toContain(marker);
     const sibling = await readFile(join(outdir, name, 'redis.js'), 'utf8');
     for (const marker of REDIS_CLIENT_MARKERS) expect(sibling, marker).toContain(marker);
@@ -93,13 +93,8 @@ describe('Function: buildAll and the Redis client', () => {
           resolveDir: process.cwd(),
           loader: 'ts',
         },
+        ...BUNDLE_OPTIONS,
         outfile: join(dir, 'index.js'),
-        bundle: true,
-        minify: true,
-        platform: 'node',
-        target: 'node20',
-        format: 'cjs',
-        plugins: [siblingsPlugin],
         logLevel: 'warning',
       });
       await copyFile(join(outdir, FUNCTION_NAMES[0] as string, 'redis.js'), join(dir, 'redis.js'));
