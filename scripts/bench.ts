@@ -161,7 +161,7 @@ function alertmanagerEvent(url: string): Promise<Buffer> {
 }
 
 /** A test-only CA and a certificate for 127.0.0.1 it issued, made now with the openssl CLI (none is committed). */
-function makeTestCertificates(dir: string): { ca: string; key: string; cert: string } | undefined {
+export function makeTestCertificates(dir: string): { ca: string; key: string; cert: string } | undefined {
   const openssl = (...args: string[]) => execFileSync('openssl', args, { stdio: ['ignore', 'ignore', 'pipe'] });
   try {
     openssl('version');
@@ -211,6 +211,19 @@ function makeTestCertificates(dir: string): { ca: string; key: string; cert: str
     cert,
   );
   return { ca, key, cert };
+}
+
+/** scripts/bench-preload.ts as the CommonJS file `node --require` loads. */
+export async function compilePreload(outfile: string): Promise<void> {
+  await build({
+    entryPoints: [resolve('scripts/bench-preload.ts')],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'cjs',
+    logLevel: 'error',
+  });
 }
 
 /** An emulator served over HTTP or HTTPS, timing its own work per request (the part of an upstream call that is not ours). */
@@ -343,15 +356,7 @@ benchReport({ loadMs: t1 - t0, contextMs: performance.now() - t1 });
 `,
   );
   const preload = join(WORK, 'preload.cjs');
-  await build({
-    entryPoints: ['scripts/bench-preload.ts'],
-    outfile: preload,
-    bundle: true,
-    platform: 'node',
-    target: 'node20',
-    format: 'cjs',
-    logLevel: 'error',
-  });
+  await compilePreload(preload);
 
   const certificates = makeTestCertificates(join(WORK, 'tls'));
   const http = await serveEmulator();
