@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { REGION_PATTERN } from '../shared/config.ts';
+import { REGION_PATTERN } from '../shared/core/target.ts';
 import { INSTANCE_STATUSES, type SeedInstance } from './control-plane.ts';
 
 /**

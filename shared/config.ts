@@ -1,4 +1,7 @@
 import * as z from 'zod/mini';
+import type { Credentials } from './core/invocation.ts';
+import type { ChatAccessConfig, PolicySettings } from './core/policy.ts';
+import { REGION_PATTERN } from './core/target.ts';
 import { bool, int, listOr, optionalList, trimmedOrUndefined } from './env-schemas.ts';
 import { ConfigError } from './errors.ts';
 import { SOURCE_NAMES, SOURCES, type SourceName, type SourceSettings } from './sources/registry.ts';
@@ -17,8 +20,6 @@ import './zod-locale.ts';
 
 /** Request body limit unless MAX_BODY_BYTES says otherwise. */
 export const DEFAULT_MAX_BODY_BYTES = 256 * 1024;
-
-export const REGION_PATTERN = /^[a-z]{2,}(?:-[a-z0-9]+){1,3}$/;
 
 const region = z
   .pipe(z.optional(z.string()), z.transform(trimmedOrUndefined))
@@ -107,12 +108,6 @@ export const CONFIG_ENV_VARS: readonly string[] = [
   ...Object.keys(envSchema.shape),
 ];
 
-export interface Credentials {
-  accessKeyId: string;
-  accessKeySecret: string;
-  securityToken?: string | undefined;
-}
-
 export interface ResponderConfig {
   /** Each sender's settings (its secrets and options), under its name. */
   readonly sources: SourceSettings;
@@ -123,14 +118,8 @@ export interface ResponderConfig {
   readonly accountId: string | undefined;
   /** Who may act from chat, per platform: IDs or `*`; `users` undefined refuses every chat command. */
   readonly chat: ChatAccessConfig;
-  readonly policy: {
-    /** `undefined` when ALLOWED_INSTANCES is unset: every target is refused. */
-    readonly allowedInstances: readonly string[] | undefined;
-    readonly maxTargetsPerEvent: number;
-    readonly dryRun: boolean;
-    /** Which alert state the resume functions act on; interrupt and cancel act on firing only. */
-    readonly resumeOn: 'resolved' | 'firing';
-  };
+  /** What the policy checks (see core/policy.ts), and DRY_RUN. */
+  readonly policy: PolicySettings & { readonly dryRun: boolean };
   /** Alert label names that carry the instance ID, and the region, in order of preference. */
   readonly alertLabels: { readonly instance: readonly string[]; readonly region: readonly string[] };
   /** Default region of targets that name none: ALIBABA_CLOUD_REGION, else FC_REGION. */
@@ -173,19 +162,6 @@ export type AsyncInvokeConfig =
       readonly functionName: string | undefined;
     })
   | (AsyncInvokeCommon & { readonly api: 'fc2'; readonly serviceName: string });
-
-/** One chat platform's allow-lists: `undefined` users refuses everyone; `undefined` places allows any. */
-export interface ChatAccess {
-  readonly users: readonly string[] | undefined;
-  readonly places: readonly string[] | undefined;
-}
-
-export interface ChatAccessConfig {
-  /** `commands`: SLACK_COMMANDS, else the function's own command (see actions.ts). */
-  readonly slack: ChatAccess & { readonly commands: readonly string[] | undefined };
-  readonly dingtalk: ChatAccess;
-  readonly feishu: ChatAccess;
-}
 
 export type Env = Record<string, string | undefined>;
 

@@ -1,14 +1,17 @@
 /**
- * Errors that end a request before any target is acted on. Each carries the HTTP status
- * the sender sees, chosen by whether a retry of the same request could ever succeed.
+ * The one error family. Every error this code raises carries the HTTP status a sender would see
+ * and a code: the errors that end a request before any target is acted on, chosen by whether a
+ * retry of the same request could ever succeed, and the upstream failures each adapter maps its
+ * platform's errors to at its own edge (so the core tells them apart by class, never by name).
  */
 export abstract class ResponderError extends Error {
   constructor(
     readonly status: number,
     readonly code: string,
     message: string,
+    options?: { cause?: unknown },
   ) {
-    super(message);
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     // Not new.target.name: the bundle is minified, and the code names the error in logs anyway.
     this.name = `ResponderError(${code})`;
   }
@@ -54,5 +57,50 @@ export class NotFoundError extends ResponderError {
 export class ConfigError extends ResponderError {
   constructor(message: string) {
     super(500, 'InvalidConfiguration', message);
+  }
+}
+
+/** Codes by which a platform asks for a pause (throttling, time-outs): a later retry is likely to pass. */
+const THROTTLED = /^(Throttling|Throttled|ServiceUnavailable|RequestTimeout|Timeout)/;
+
+/**
+ * What a sender is told when a failure a retry can fix decides the answer: 503 when the platform
+ * asked for a pause, 502 for upstream faults and lost responses.
+ */
+export const upstreamStatus = (code: string): 502 | 503 => (THROTTLED.test(code) ? 503 : 502);
+
+export interface UpstreamErrorOptions {
+  /** Whether trying again (with the same clientToken or invocation ID, which keeps it safe) can help. */
+  retryable: boolean;
+  /** The platform's HTTP status, when it answered. */
+  httpStatus?: number | undefined;
+  /** The platform's request ID, when it sent one. */
+  requestId?: string | undefined;
+  /** The pause the platform asked for before a retry, in ms. */
+  retryAfterMs?: number | undefined;
+  /** What the platform or the network said (it can name hosts, addresses, accounts): the log only. */
+  detail?: string | undefined;
+  cause?: unknown;
+}
+
+/**
+ * A call to a platform that failed (the Elasticsearch API, Function Compute's invoke API, a chat
+ * platform): each adapter maps its own failures to a subclass of this, so the core's retries and
+ * reports need nothing of the adapter but this class.
+ */
+export class UpstreamError extends ResponderError {
+  readonly retryable: boolean;
+  readonly httpStatus: number | undefined;
+  readonly requestId: string | undefined;
+  readonly retryAfterMs: number | undefined;
+  readonly detail: string | undefined;
+
+  constructor(code: string, message: string, options: UpstreamErrorOptions) {
+    super(upstreamStatus(code), code, message, options);
+    this.retryable = options.retryable;
+    this.httpStatus = options.httpStatus;
+    this.requestId = options.requestId;
+    this.retryAfterMs = options.retryAfterMs;
+    this.detail = options.detail;
   }
 }

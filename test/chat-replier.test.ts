@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createChatReplier } from '../shared/async/chat-replier.ts';
 import { ReplyError, type ReplySender } from '../shared/async/reply-sender.ts';
-import type { ReplyTarget } from '../shared/async/reply-target.ts';
+import type { ReplyTarget } from '../shared/core/target.ts';
 
 /**
  * Issue 10, part 5: the Feishu tenant token was attached to a URL taken from a Slack response_url.

@@ -3,8 +3,8 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { Acs3Verifier, parseRawQuery } from '../emulator/acs3-verifier.ts';
 import { LOCAL_EMULATOR_CREDENTIALS } from '../emulator/credentials.ts';
 import { ACTIONS, API_VERSION, actionPath } from '../shared/actions.ts';
+import type { Credentials } from '../shared/core/invocation.ts';
 import {
-  type Acs3Credentials,
   acs3Signature,
   acsDate,
   canonicalQueryString,
@@ -41,7 +41,7 @@ function signed(
     path?: string;
     query?: Record<string, string>;
     body?: string;
-    credentials?: Acs3Credentials;
+    credentials?: Credentials;
     date?: number;
     nonce?: string;
     action?: string;
@@ -297,7 +297,7 @@ describe('Class: Acs3Verifier', () => {
       query: {},
       action: 'DescribeInstance',
       version: API_VERSION,
-      credentials: credentials[0] as Acs3Credentials,
+      credentials: credentials[0] as Credentials,
       date: new Date(date),
       nonce,
     });
@@ -336,7 +336,7 @@ describe('Class: Acs3Verifier', () => {
       query,
       action: 'CancelTask',
       version: API_VERSION,
-      credentials: credentials[0] as Acs3Credentials,
+      credentials: credentials[0] as Credentials,
       date: new Date(T0),
       nonce: 'q',
     });

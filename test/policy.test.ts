@@ -3,6 +3,7 @@ import { ACTIONS, type FunctionName } from '../shared/actions.ts';
 import { parseConfig } from '../shared/config.ts';
 import { compileGlob } from '../shared/core/glob.ts';
 import { createPolicy } from '../shared/core/policy.ts';
+import { statusFor } from '../shared/core/result.ts';
 import type { AlertState, Requester } from '../shared/core/target.ts';
 import { ConfigError } from '../shared/errors.ts';
 
@@ -23,7 +24,7 @@ describe('Function: createPolicy', () => {
   it('refuses everything when ALLOWED_INSTANCES is unset or empty', () => {
     for (const value of [undefined, '', ' , ']) {
       const policy = createPolicy(ACTIONS['resume-logstash-task'], parseConfig({ ALLOWED_INSTANCES: value }).policy);
-      expect(policy.checkTarget('ls-cn-abc')).toMatchObject({ code: 'NotAllowed', status: 403 });
+      expect(policy.checkTarget('ls-cn-abc')).toMatchObject({ code: 'NotAllowed' });
     }
   });
 
@@ -36,7 +37,7 @@ describe('Function: createPolicy', () => {
   it('limits the number of targets of one event', () => {
     const policy = policyFor('interrupt-elasticsearch-task', { MAX_TARGETS_PER_EVENT: '2' });
     expect(policy.checkEvent(2)).toBeUndefined();
-    expect(policy.checkEvent(3)).toMatchObject({ code: 'TooManyTargets', status: 403 });
+    expect(policy.checkEvent(3)).toMatchObject({ code: 'TooManyTargets' });
   });
 
   it.each<[FunctionName, string, AlertState | undefined, boolean]>([
@@ -55,7 +56,20 @@ describe('Function: createPolicy', () => {
   ])('%s with RESUME_ON=%s acts on a %s alert: %s', (name, resumeOn, state, acts) => {
     const refusal = policyFor(name, { RESUME_ON: resumeOn }).checkAlertState(state);
     expect(refusal === undefined).toBe(acts);
-    if (refusal) expect(refusal).toMatchObject({ code: 'AlertStateIgnored', status: 200 });
+    if (refusal) expect(refusal).toMatchObject({ code: 'AlertStateIgnored' });
+  });
+
+  it.each([
+    ['AlertStateIgnored', 200],
+    ['WrongInstanceKind', 400],
+    ['NoRegion', 400],
+    ['WrongCommand', 400],
+    ['NotAllowed', 403],
+    ['TooManyTargets', 403],
+    ['UserNotAllowed', 403],
+    ['ChannelNotAllowed', 403],
+  ])('answers an event whose every target is refused %s with %i', (code, status) => {
+    expect(statusFor([{ instanceId: 'es-cn-a', outcome: 'refused', code }])).toBe(status);
   });
 
   it('rejects an unknown RESUME_ON', () => {
@@ -78,7 +92,7 @@ describe('Function: createPolicy, checkRequester', () => {
 
   it('refuses every chat command when no chat setting is given at all (fail closed)', () => {
     const policy = createPolicy(ACTIONS['interrupt-elasticsearch-task'], parseConfig({}).policy);
-    expect(policy.checkRequester(slack('/es-interrupt'))).toMatchObject({ code: 'UserNotAllowed', status: 403 });
+    expect(policy.checkRequester(slack('/es-interrupt'))).toMatchObject({ code: 'UserNotAllowed' });
     expect(policy.checkRequester({ platform: 'feishu', userIds: ['ou_1'] })?.reason).toBe(
       'FEISHU_ALLOWED_USERS is not set, so every Feishu command is refused',
     );

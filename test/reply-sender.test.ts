@@ -7,10 +7,10 @@ import {
   checkReplyUrl,
   createCapturingReplySender,
   createHttpsReplySender,
-  REPLY_HOSTS,
   ReplyError,
   type ReplyRequestFn,
 } from '../shared/async/reply-sender.ts';
+import { REPLY_HOSTS } from '../shared/sources/registry.ts';
 
 async function rejection(promise: Promise<unknown>): Promise<ReplyError> {
   try {

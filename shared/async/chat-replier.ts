@@ -1,6 +1,7 @@
+import type { ReplyTarget } from '../core/target.ts';
 import { feishuReplyUrl } from '../sources/feishu/index.ts';
 import { ReplyError, type ReplySender } from './reply-sender.ts';
-import { type ReplyTarget, replyTargetFor } from './reply-target.ts';
+import { replyTargetFor } from './reply-target.ts';
 
 /** Reports a handed-off command's outcome to the chat it came from. */
 export interface ChatReplier {

@@ -1,3 +1,5 @@
+import type { Credentials } from '../core/invocation.ts';
+import { REGION_PATTERN } from '../core/target.ts';
 import { INVOCATION_ID_PATTERN, InvokeError } from './invoker.ts';
 
 /**
@@ -5,16 +7,11 @@ import { INVOCATION_ID_PATTERN, InvokeError } from './invoker.ts';
  * options once at creation, and each hand-off's ID, event and credentials before any call.
  */
 
-export interface InvokerCredentials {
-  accessKeyId: string;
-  accessKeySecret: string;
-  securityToken?: string | undefined;
-}
+export type InvokerCredentials = Credentials;
 
 const NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_-]{0,127}$/;
 const QUALIFIER_PATTERN = /^[A-Za-z0-9_-]{1,128}$/;
 const ACCOUNT_PATTERN = /^\d{1,32}$/;
-const REGION_PATTERN = /^[a-z]{2,}(?:-[a-z0-9]+){1,3}$/;
 
 /** Throws a TypeError naming the first option that is wrong (programmer or configuration error). */
 export function checkInvokerOptions(

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { UpstreamError, type UpstreamErrorOptions } from '../errors.ts';
 
 /**
  * The async hand-off port. An HTTP invocation authenticates, validates, applies policy and
@@ -118,31 +119,18 @@ export type InvokeErrorCode =
  * A failed hand-off. `retryable` says whether trying again (with the same invocation ID, which
  * keeps it safe) can help; `platformCode` is the platform's own error code when it sent one.
  */
-export class InvokeError extends Error {
-  readonly code: InvokeErrorCode;
-  readonly retryable: boolean;
-  readonly httpStatus?: number;
-  readonly platformCode?: string;
-  readonly requestId?: string;
+export class InvokeError extends UpstreamError {
+  declare readonly code: InvokeErrorCode;
+  readonly platformCode: string | undefined;
 
   constructor(
     code: InvokeErrorCode,
     message: string,
-    options: {
-      retryable: boolean;
-      httpStatus?: number | undefined;
-      platformCode?: string | undefined;
-      requestId?: string | undefined;
-      cause?: unknown;
-    },
+    options: Omit<UpstreamErrorOptions, 'retryAfterMs' | 'detail'> & { platformCode?: string | undefined },
   ) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
-    this.name = 'InvokeError';
-    this.code = code;
-    this.retryable = options.retryable;
-    if (options.httpStatus !== undefined) this.httpStatus = options.httpStatus;
-    if (options.platformCode !== undefined) this.platformCode = options.platformCode;
-    if (options.requestId !== undefined) this.requestId = options.requestId;
+    const { platformCode, ...rest } = options;
+    super(code, message, rest);
+    this.platformCode = platformCode;
   }
 }
 

@@ -1,5 +1,7 @@
 import type { ClientRequest, IncomingMessage } from 'node:http';
 import { request as httpsRequest, type RequestOptions } from 'node:https';
+import { UpstreamError } from '../errors.ts';
+import { REPLY_HOSTS } from '../sources/registry.ts';
 
 /**
  * The transport of chat reports: a JSON POST over https. Which URL a report of each source may go
@@ -17,14 +19,6 @@ export interface ReplySender {
   send(url: string, body: unknown, headers?: Record<string, string>): Promise<unknown>;
 }
 
-/** The chat hosts replies may go to (exact names; no subdomains, ports or user info). */
-export const REPLY_HOSTS: readonly string[] = Object.freeze([
-  'hooks.slack.com', // Slack response_url
-  'oapi.dingtalk.com', // DingTalk sessionWebhook
-  'open.feishu.cn', // Feishu
-  'open.larksuite.com', // Lark
-]);
-
 export type ReplyErrorCode =
   /** Not https, not an allowed host, or not a URL: never fetched. */
   | 'ReplyUrlRefused'
@@ -35,21 +29,15 @@ export type ReplyErrorCode =
   | 'ReplyTimeout'
   | 'ReplyNetworkError';
 
-export class ReplyError extends Error {
-  readonly code: ReplyErrorCode;
-  readonly retryable: boolean;
-  readonly httpStatus?: number;
+export class ReplyError extends UpstreamError {
+  declare readonly code: ReplyErrorCode;
 
   constructor(
     code: ReplyErrorCode,
     message: string,
     options: { retryable: boolean; httpStatus?: number | undefined; cause?: unknown },
   ) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
-    this.name = 'ReplyError';
-    this.code = code;
-    this.retryable = options.retryable;
-    if (options.httpStatus !== undefined) this.httpStatus = options.httpStatus;
+    super(code, message, options);
   }
 }
 

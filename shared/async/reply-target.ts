@@ -1,3 +1,4 @@
+import type { ReplyTarget } from '../core/target.ts';
 import { sourceDefinition } from '../sources/registry.ts';
 
 /**
@@ -9,9 +10,6 @@ import { sourceDefinition } from '../sources/registry.ts';
  * port, percent-encoding, dot segment or extra parameter), so no URL parser can read a match as
  * another place.
  */
-
-/** What a command carries about its report: the platform's reply URL, or the Feishu message it answers. */
-export type ReplyTarget = { readonly url: string } | { readonly messageId: string };
 
 /**
  * The reply target when it is one that `source` may report to (a Slack command only to a Slack

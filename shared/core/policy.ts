@@ -1,22 +1,29 @@
 import { ACTIONS, type ActionSpec } from '../actions.ts';
-import type { ChatAccess, ChatAccessConfig, ResponderConfig } from '../config.ts';
 import { ConfigError } from '../errors.ts';
 import { compileGlob } from './glob.ts';
+import type { Refusal } from './refusal.ts';
 import type { AlertState, ChatPlatform, Requester } from './target.ts';
 
-/** Why a target is refused before any call; `status` is what the sender sees if every target is refused. */
-export interface Refusal {
-  reason: string;
-  status: 200 | 400 | 403;
-  code:
-    | 'WrongInstanceKind'
-    | 'NotAllowed'
-    | 'TooManyTargets'
-    | 'NoRegion'
-    | 'AlertStateIgnored'
-    | 'WrongCommand'
-    | 'UserNotAllowed'
-    | 'ChannelNotAllowed';
+/** What the policy checks, as the configuration gives it. */
+export interface PolicySettings {
+  /** `undefined` when ALLOWED_INSTANCES is unset: every target is refused. */
+  readonly allowedInstances: readonly string[] | undefined;
+  readonly maxTargetsPerEvent: number;
+  /** Which alert state the resume functions act on; interrupt and cancel act on firing only. */
+  readonly resumeOn: 'resolved' | 'firing';
+}
+
+/** One chat platform's allow-lists: `undefined` users refuses everyone; `undefined` places allows any. */
+export interface ChatAccess {
+  readonly users: readonly string[] | undefined;
+  readonly places: readonly string[] | undefined;
+}
+
+export interface ChatAccessConfig {
+  /** `commands`: SLACK_COMMANDS, else the function's own command (see actions.ts). */
+  readonly slack: ChatAccess & { readonly commands: readonly string[] | undefined };
+  readonly dingtalk: ChatAccess;
+  readonly feishu: ChatAccess;
 }
 
 /** The variables that govern each chat platform, for replies that say what to change. */
@@ -78,7 +85,7 @@ export interface Policy {
 /** Built once per process: the allow-list globs are compiled here, not per request. */
 export function createPolicy(
   action: ActionSpec,
-  policy: ResponderConfig['policy'],
+  policy: PolicySettings,
   chat: ChatAccessConfig = NO_CHAT_ACCESS,
 ): Policy {
   const allowed = policy.allowedInstances?.map(compileGlob);
@@ -106,7 +113,6 @@ export function createPolicy(
         const source = chat.slack.commands ? ' (SLACK_COMMANDS)' : '';
         return {
           code: 'WrongCommand',
-          status: 400,
           reason: `${requester.command || 'a request with no command'} is not a command of ${action.functionName}, which answers ${slackCommands.join(', ')}${source}; check the command's Request URL in the Slack app`,
         };
       }
@@ -114,14 +120,12 @@ export function createPolicy(
       if (users === undefined) {
         return {
           code: 'UserNotAllowed',
-          status: 403,
           reason: `${names.users} is not set, so every ${names.command} is refused`,
         };
       }
       if (!users(requester.userIds)) {
         return {
           code: 'UserNotAllowed',
-          status: 403,
           reason: `${describeRequester(requester)} is not in ${names.users}`,
         };
       }
@@ -129,7 +133,7 @@ export function createPolicy(
         const place = requester.placeId
           ? `${names.place} ${requester.placeName ? `${requester.placeName} (${requester.placeId})` : requester.placeId}`
           : `a ${names.place} with no ID`;
-        return { code: 'ChannelNotAllowed', status: 403, reason: `${place} is not in ${names.places}` };
+        return { code: 'ChannelNotAllowed', reason: `${place} is not in ${names.places}` };
       }
       return undefined;
     },
@@ -137,7 +141,6 @@ export function createPolicy(
       if (state === undefined || state === wanted) return undefined;
       return {
         code: 'AlertStateIgnored',
-        status: 200,
         reason: `the alert is ${state === 'other' ? 'neither firing nor resolved' : state}; ${action.functionName} acts on ${wanted} alerts only`,
       };
     },
@@ -145,7 +148,6 @@ export function createPolicy(
       if (targetCount <= policy.maxTargetsPerEvent) return undefined;
       return {
         code: 'TooManyTargets',
-        status: 403,
         reason: `the event names ${targetCount} targets, more than MAX_TARGETS_PER_EVENT=${policy.maxTargetsPerEvent}; nothing was done`,
       };
     },
@@ -153,15 +155,14 @@ export function createPolicy(
       if (!instanceId.startsWith(action.prefix)) {
         return {
           code: 'WrongInstanceKind',
-          status: 400,
           reason: `${action.functionName} acts on ${action.kind} instances (${action.prefix}…) only`,
         };
       }
       if (allowed === undefined) {
-        return { code: 'NotAllowed', status: 403, reason: 'ALLOWED_INSTANCES is not set, so every target is refused' };
+        return { code: 'NotAllowed', reason: 'ALLOWED_INSTANCES is not set, so every target is refused' };
       }
       if (!allowed.some((pattern) => pattern.test(instanceId))) {
-        return { code: 'NotAllowed', status: 403, reason: 'the instance is not in ALLOWED_INSTANCES' };
+        return { code: 'NotAllowed', reason: 'the instance is not in ALLOWED_INSTANCES' };
       }
       return undefined;
     },

@@ -6,20 +6,21 @@ import {
   type InvokeErrorCode,
   isInvokeError,
 } from '../async/invoker.ts';
-import { type ReplyTarget, replyTargetFor } from '../async/reply-target.ts';
-import type { Credentials, ResponderConfig } from '../config.ts';
+import { replyTargetFor } from '../async/reply-target.ts';
+import type { ResponderConfig } from '../config.ts';
 import { ApiError } from '../elasticsearch/api-error.ts';
 import type { ApiCall, ElasticsearchApi } from '../elasticsearch/client.ts';
 import { ConfigError } from '../errors.ts';
 import type { RequestLog as Logger } from '../logger.ts';
 import { deriveClientToken } from './client-token.ts';
 import type { CommandEvent } from './command-event.ts';
+import type { Credentials } from './invocation.ts';
 import { mapBounded } from './map-bounded.ts';
 import { createPolicy, type Policy } from './policy.ts';
 import { redactInternals } from './redact.ts';
 import { type ResponseBody, requestedBy, statusFor, summarize, type TargetResult } from './result.ts';
 import { withRetries } from './retry.ts';
-import type { SourceEvent } from './target.ts';
+import type { ReplyTarget, SourceEvent } from './target.ts';
 
 export interface ActContext {
   source: string;

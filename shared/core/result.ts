@@ -1,4 +1,6 @@
 import type { ApiCall } from '../elasticsearch/client.ts';
+import { upstreamStatus } from '../errors.ts';
+import { refusalStatus } from './refusal.ts';
 import type { Requester } from './target.ts';
 
 export type Outcome = 'applied' | 'already' | 'dry-run' | 'accepted' | 'failed' | 'refused';
@@ -52,20 +54,6 @@ export interface ResponseBody {
   requestedBy?: RequestedBy | undefined;
 }
 
-/** HTTP status a refusal leads to when every target of an event is refused. */
-const REFUSAL_STATUS: Record<string, number> = {
-  AlertStateIgnored: 200,
-  WrongInstanceKind: 400,
-  NoRegion: 400,
-  NotAllowed: 403,
-  TooManyTargets: 403,
-  WrongCommand: 400,
-  UserNotAllowed: 403,
-  ChannelNotAllowed: 403,
-};
-
-const THROTTLED = /^(Throttling|Throttled|ServiceUnavailable|RequestTimeout|Timeout)/;
-
 /**
  * The status follows what the sender's retry can change: 5xx when a retry can help (503 for
  * throttling and time-outs, 502 for upstream faults and lost responses), 4xx when every target
@@ -73,9 +61,9 @@ const THROTTLED = /^(Throttling|Throttled|ServiceUnavailable|RequestTimeout|Time
  */
 export function statusFor(results: readonly TargetResult[]): number {
   const retryable = results.filter((r) => r.outcome === 'failed' && r.retryable);
-  if (retryable.length > 0) return retryable.some((r) => THROTTLED.test(r.code ?? '')) ? 503 : 502;
+  if (retryable.length > 0) return Math.max(...retryable.map((r) => upstreamStatus(r.code ?? '')));
   if (results.length > 0 && results.every((r) => r.outcome === 'refused')) {
-    return Math.max(...results.map((r) => REFUSAL_STATUS[r.code ?? ''] ?? 200));
+    return Math.max(...results.map((r) => refusalStatus(r.code)));
   }
   // Handed off: the work is under way, not done.
   if (results.some((r) => r.outcome === 'accepted')) return 202;

@@ -1,4 +1,4 @@
-import { ApiError } from '../elasticsearch/api-error.ts';
+import { UpstreamError } from '../errors.ts';
 
 export interface RetryOptions {
   /** Epoch ms by which the last attempt must have finished. */
@@ -19,8 +19,9 @@ const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(r
 /**
  * Runs `attempt` until it succeeds, fails for good, or the deadline leaves no room: exponential
  * backoff with full jitter, or exactly the pause the API asked for (`x-acs-retry-after`).
- * Only retryable ApiErrors are retried. `attempt` receives the time it may take, and the caller
- * keeps the same clientToken across attempts, so a retry after a lost response is a no-op upstream.
+ * Only retryable UpstreamErrors are retried: each adapter maps its platform's failures to one.
+ * `attempt` receives the time it may take, and the caller keeps the same clientToken across
+ * attempts, so a retry after a lost response is a no-op upstream.
  */
 export async function withRetries<T>(
   attempt: (timeLeftMs: number) => Promise<T>,
@@ -33,7 +34,7 @@ export async function withRetries<T>(
     try {
       return { value: await attempt(Math.max(1, options.deadline - now())), attempts: n };
     } catch (error) {
-      if (!(error instanceof ApiError) || !error.retryable) throw error;
+      if (!(error instanceof UpstreamError) || !error.retryable) throw error;
       const ceiling = Math.min(options.maxDelayMs, options.baseDelayMs * 2 ** (n - 1));
       const delayMs = error.retryAfterMs ?? Math.floor(random() * ceiling);
       if (now() + delayMs + options.minAttemptMs > options.deadline) throw error;

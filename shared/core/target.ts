@@ -1,9 +1,10 @@
 import * as z from 'zod/mini';
-import type { ReplyTarget } from '../async/reply-target.ts';
-import { REGION_PATTERN } from '../config.ts';
 
 /** Instance IDs as the console shows them: `es-cn-n6w1o1x0w001c…`, `ls-cn-4591f1y6…`. */
 export const INSTANCE_ID_PATTERN = /^[a-z]{2}-[a-z0-9][a-z0-9-]{2,62}$/;
+
+/** Region IDs: `cn-hangzhou`, `ap-southeast-1`, `cn-heyuan-acdr-1`. */
+export const REGION_PATTERN = /^[a-z]{2,}(?:-[a-z0-9]+){1,3}$/;
 
 export const instanceIdSchema = z
   .string()
@@ -44,6 +45,9 @@ export interface Requester {
   /** Slack: the slash command the signed request carries. */
   command?: string | undefined;
 }
+
+/** What a command carries about its report: the platform's reply URL, or the Feishu message it answers. */
+export type ReplyTarget = { readonly url: string } | { readonly messageId: string };
 
 /** What a source makes of an authenticated request. */
 export interface SourceEvent {

@@ -1,4 +1,5 @@
 import { createHash, createHmac } from 'node:crypto';
+import type { Credentials } from '../core/invocation.ts';
 
 /**
  * ACS3-HMAC-SHA256, the V3 request signature of Alibaba Cloud OpenAPI, as the official
@@ -6,12 +7,6 @@ import { createHash, createHmac } from 'node:crypto';
  * generated SDK off the cold path, and `test/acs3-signer.test.ts` proves both agree.
  */
 export const ACS3_ALGORITHM = 'ACS3-HMAC-SHA256';
-
-export interface Acs3Credentials {
-  accessKeyId: string;
-  accessKeySecret: string;
-  securityToken?: string | undefined;
-}
 
 export interface CanonicalInput {
   method: string;
@@ -90,7 +85,7 @@ export interface SignRequestInput {
   version: string;
   body?: string;
   contentType?: string;
-  credentials: Acs3Credentials;
+  credentials: Credentials;
   date: Date;
   nonce: string;
   /** Extra headers (for example `user-agent`, `accept`); `x-acs-*` ones among them are signed. */

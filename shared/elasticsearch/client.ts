@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { API_VERSION } from '../actions.ts';
-import type { Credentials } from '../config.ts';
+import type { Credentials } from '../core/invocation.ts';
 import { canonicalQueryString, signRequest } from './acs3-signer.ts';
 import { ApiError, isRetryableApiFailure } from './api-error.ts';
-import { createNodeTransport, fetchTransport, type Transport } from './transport.ts';
+import { AttemptTimeoutError, createNodeTransport, fetchTransport, type Transport } from './transport.ts';
 
 /** One ROA call: everything the signer and the wire need, and what a dry run reports. */
 export interface ApiCall {
@@ -50,8 +50,8 @@ const asRecord = (value: unknown): Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
 
 function networkFailure(error: unknown): ApiError {
-  const err = error as { name?: string; message?: string; code?: string; cause?: { code?: string; message?: string } };
-  if (err.name === 'TimeoutError' || err.name === 'AbortError') {
+  const err = error as { message?: string; code?: string; cause?: { code?: string; message?: string } };
+  if (error instanceof AttemptTimeoutError) {
     return new ApiError({ code: 'RequestTimeout', message: 'the API did not answer in time', retryable: true });
   }
   // The request may have been applied before the connection broke: only a retry with the same token is safe.

@@ -1,5 +1,6 @@
 import { Agent as HttpAgent, request as httpRequest } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { UpstreamError } from '../errors.ts';
 
 /** One HTTP exchange with the API, reduced to what the client reads. */
 export interface WireResponse {
@@ -30,12 +31,18 @@ function firstValues(headers: Record<string, string | string[] | undefined>): Re
 export type Transport = (url: URL, request: WireRequest) => Promise<WireResponse>;
 
 /** Thrown when an attempt exceeds its time: the request may or may not have been applied. */
-export class AttemptTimeoutError extends Error {
-  constructor(timeoutMs: number) {
-    super(`no answer within ${timeoutMs} ms`);
-    this.name = 'TimeoutError';
+export class AttemptTimeoutError extends UpstreamError {
+  constructor(timeoutMs: number, cause?: unknown) {
+    super('RequestTimeout', `no answer within ${timeoutMs} ms`, { retryable: true, cause });
   }
 }
+
+/**
+ * Whether a `fetch` failed by its time-out or abort. A DOMException has no subclasses: WHATWG
+ * tells its kinds apart by `name`, so that is the one place a name is read.
+ */
+const isFetchTimeout = (error: unknown): boolean =>
+  error instanceof DOMException && (error.name === 'TimeoutError' || error.name === 'AbortError');
 
 /**
  * The default transport: node's own http(s). The first `fetch` of a process costs 20–30 ms more
@@ -79,7 +86,12 @@ export function createNodeTransport(maxSockets: number): Transport {
 /** A transport over a WHATWG `fetch` (tests count or fake calls through it). */
 export function fetchTransport(doFetch: typeof fetch): Transport {
   return async (url, { method, headers, timeoutMs, body }) => {
-    const response = await doFetch(url, { method, headers, body, signal: AbortSignal.timeout(timeoutMs) });
+    let response: Response;
+    try {
+      response = await doFetch(url, { method, headers, body, signal: AbortSignal.timeout(timeoutMs) });
+    } catch (error) {
+      throw isFetchTimeout(error) ? new AttemptTimeoutError(timeoutMs, error) : error;
+    }
     return {
       status: response.status,
       retryAfter: response.headers.get('x-acs-retry-after') ?? undefined,

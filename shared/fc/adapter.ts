@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Credentials } from '../config.ts';
+import type { Credentials } from '../core/invocation.ts';
 import type { InvocationBindings } from '../http/bindings.ts';
 import {
   type FcContext,

@@ -1,4 +1,4 @@
-import type { Credentials } from '../config.ts';
+import type { Credentials } from '../core/invocation.ts';
 
 /**
  * What an adapter tells the app about the invocation, in platform-neutral terms: the app

@@ -2,8 +2,9 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import { type Context, Hono } from 'hono';
 import type { ChatReplier } from '../async/chat-replier.ts';
 import type { AsyncInvoker } from '../async/invoker.ts';
-import type { Credentials, ResponderConfig } from '../config.ts';
+import type { ResponderConfig } from '../config.ts';
 import { commandEventSchema } from '../core/command-event.ts';
+import type { Credentials } from '../core/invocation.ts';
 import type { ActOutcome, Responder } from '../core/responder.ts';
 import { requestedBy } from '../core/result.ts';
 import {

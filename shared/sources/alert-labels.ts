@@ -1,5 +1,4 @@
-import { REGION_PATTERN } from '../config.ts';
-import { INSTANCE_ID_PATTERN } from '../core/target.ts';
+import { INSTANCE_ID_PATTERN, REGION_PATTERN } from '../core/target.ts';
 import type { AlertLabelNames } from './source.ts';
 
 export type Labels = Readonly<Record<string, string>>;

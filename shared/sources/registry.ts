@@ -23,6 +23,9 @@ export const SOURCE_NAMES: readonly SourceName[] = SOURCES.map((source) => sourc
 
 export const isSourceName = (value: string): value is SourceName => (SOURCE_NAMES as readonly string[]).includes(value);
 
+/** The chat hosts a report may go to at all (exact names): every sender's reply hosts. */
+export const REPLY_HOSTS: readonly string[] = Object.freeze(SOURCES.flatMap((source) => source.replyHosts ?? []));
+
 const BY_NAME = new Map<string, AnySource>(SOURCES.map((source) => [source.name, source]));
 
 /** The definition of a sender; of a name from untrusted input (a queued command), undefined when none. */

@@ -1,8 +1,7 @@
 import * as z from 'zod/mini';
-import type { ReplyTarget } from '../async/reply-target.ts';
 import type { AuthResult } from '../auth/auth-result.ts';
 import type { ResponseBody } from '../core/result.ts';
-import type { SourceEvent } from '../core/target.ts';
+import type { ReplyTarget, SourceEvent } from '../core/target.ts';
 
 /** An inbound HTTP request as a source sees it: the raw bytes, before anything is parsed. */
 export interface InboundRequest {
@@ -92,6 +91,11 @@ export interface SourceSpec<Name extends string, Shape extends z.core.$ZodLooseS
    * exact shape (see async/reply-target.ts); absent for senders that never report.
    */
   readonly replyTarget?: (target: ReplyTarget) => ReplyTarget | undefined;
+  /**
+   * The hosts those reports go to: the reply sender's allow-list, a second line behind
+   * `replyTarget`, is made of every sender's (sources/registry.ts).
+   */
+  readonly replyHosts?: readonly string[];
   /**
    * The module that verifies, parses and renders, imported on the sender's first request: an
    * invocation serves one sender, and evaluating the others' payload schemas would cost a cold

@@ -1,4 +1,4 @@
-import type { ReplyTarget } from '../../async/reply-target.ts';
+import type { ReplyTarget } from '../../core/target.ts';
 import { int, list } from '../../env-schemas.ts';
 import { CHAT_DEADLINE_MS, defineSource } from '../source.ts';
 
@@ -34,6 +34,7 @@ export const dingtalk = defineSource({
   secretVariables: ['DINGTALK_APP_SECRETS'],
   enabled: (s) => s.appSecrets.length > 0,
   // A command reports only to DingTalk's own session webhook.
+  replyHosts: ['oapi.dingtalk.com'],
   replyTarget: (target: ReplyTarget) =>
     'url' in target && isDingTalkSessionWebhook(target.url) ? { url: target.url } : undefined,
   load: async () => (await import('./dingtalk.ts')).createDingTalkSource,

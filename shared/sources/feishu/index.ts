@@ -1,7 +1,10 @@
 import * as z from 'zod/mini';
-import type { ReplyTarget } from '../../async/reply-target.ts';
+import type { ReplyTarget } from '../../core/target.ts';
 import { bool, list } from '../../env-schemas.ts';
 import { CHAT_DEADLINE_MS, defineSource } from '../source.ts';
+
+/** The open API bases FEISHU_OPEN_API_BASE may name: Feishu's, and Lark's (its international edition). */
+export const FEISHU_OPEN_API_BASES = ['https://open.feishu.cn', 'https://open.larksuite.com'] as const;
 
 /** A Feishu/Lark message ID (`om_…`), the only part of a Feishu reply the event chooses. */
 export const FEISHU_MESSAGE_ID = /^om_[A-Za-z0-9_-]{1,120}$/;
@@ -32,7 +35,7 @@ export const feishu = defineSource({
     FEISHU_VERIFICATION_TOKENS: list,
     FEISHU_APP_ID: z.optional(z.string()),
     FEISHU_APP_SECRET: z.optional(z.string()),
-    FEISHU_OPEN_API_BASE: z.optional(z.enum(['https://open.feishu.cn', 'https://open.larksuite.com'])),
+    FEISHU_OPEN_API_BASE: z.optional(z.enum(FEISHU_OPEN_API_BASES)),
     FEISHU_ALLOW_TOKEN_ONLY: bool(false),
   },
   settings: (v): FeishuSettings => ({
@@ -44,13 +47,14 @@ export const feishu = defineSource({
         ? {
             appId: v.FEISHU_APP_ID,
             appSecret: v.FEISHU_APP_SECRET,
-            openApiBase: v.FEISHU_OPEN_API_BASE ?? 'https://open.feishu.cn',
+            openApiBase: v.FEISHU_OPEN_API_BASE ?? FEISHU_OPEN_API_BASES[0],
           }
         : undefined,
   }),
   secretVariables: ['FEISHU_ENCRYPT_KEYS', 'FEISHU_VERIFICATION_TOKENS'],
   enabled: (s) => s.encryptKeys.length > 0 || s.verificationTokens.length > 0,
   // A command reports only as a reply to its own message, by ID: the URL is built on the configured base.
+  replyHosts: FEISHU_OPEN_API_BASES.map((base) => new URL(base).hostname),
   replyTarget: (target: ReplyTarget) =>
     'messageId' in target && isFeishuMessageId(target.messageId) ? { messageId: target.messageId } : undefined,
   load: async () => (await import('./feishu.ts')).createFeishuSource,

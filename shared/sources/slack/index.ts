@@ -1,4 +1,4 @@
-import type { ReplyTarget } from '../../async/reply-target.ts';
+import type { ReplyTarget } from '../../core/target.ts';
 import { list } from '../../env-schemas.ts';
 import { CHAT_DEADLINE_MS, defineSource } from '../source.ts';
 
@@ -26,6 +26,7 @@ export const slack = defineSource({
   secretVariables: ['SLACK_SIGNING_SECRETS'],
   enabled: (s) => s.signingSecrets.length > 0,
   // A command reports only to Slack's own response_url.
+  replyHosts: ['hooks.slack.com'],
   replyTarget: (target: ReplyTarget) =>
     'url' in target && isSlackResponseUrl(target.url) ? { url: target.url } : undefined,
   load: async () => (await import('./slack.ts')).createSlackSource,

@@ -1,0 +1,31 @@
+/**
+ * Why a target is refused before any call, and what each refusal means for the answer: the one
+ * home of the refusal codes and of the HTTP status each stands for.
+ */
+export type RefusalCode = keyof typeof REFUSAL_STATUS;
+
+export interface Refusal {
+  readonly code: RefusalCode;
+  /** For people: what was refused and what to change. */
+  readonly reason: string;
+}
+
+/**
+ * The HTTP status a refusal leads to when every target of an event is refused: 200 when nothing
+ * is wrong with the request (an alert state this function does not act on), 400 when the request
+ * itself cannot succeed, 403 when the policy forbids it.
+ */
+export const REFUSAL_STATUS = {
+  AlertStateIgnored: 200,
+  WrongInstanceKind: 400,
+  NoRegion: 400,
+  WrongCommand: 400,
+  NotAllowed: 403,
+  TooManyTargets: 403,
+  UserNotAllowed: 403,
+  ChannelNotAllowed: 403,
+} as const satisfies Record<string, 200 | 400 | 403>;
+
+/** The status of a refused result's code; a code that is not a refusal's (none today) counts as 200. */
+export const refusalStatus = (code: string | undefined): number =>
+  code !== undefined && Object.hasOwn(REFUSAL_STATUS, code) ? REFUSAL_STATUS[code as RefusalCode] : 200;
