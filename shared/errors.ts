@@ -104,3 +104,10 @@ export class UpstreamError extends ResponderError {
     this.detail = options.detail;
   }
 }
+
+/**
+ * Whether an error is one that ends a request and may be answered as it is (status, code and
+ * message): any of the family but an upstream failure, whose text is the platform's.
+ */
+export const isAnswerable = (error: unknown): error is ResponderError =>
+  error instanceof ResponderError && !(error instanceof UpstreamError);

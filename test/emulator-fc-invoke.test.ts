@@ -71,7 +71,6 @@ const invoker = () =>
     functionName: FUNCTION,
     endpoint: served.url,
     timeoutMs: 5000,
-    credentials: () => KEY,
   });
 
 const asyncHeaders = (invocationId?: string) => ({
@@ -141,8 +140,8 @@ describe('Function: createFcInvokeApi (async invocations through @alicloud/fc2)'
   });
 
   it('maps the refusal of a reused ID to duplicate through createFc2Invoker', async () => {
-    const first = await invoker().invoke(command, 'rsp1_ies1-0123');
-    const second = await invoker().invoke(command, 'rsp1_ies1-0123');
+    const first = await invoker().invoke(command, 'rsp1_ies1-0123', KEY);
+    const second = await invoker().invoke(command, 'rsp1_ies1-0123', KEY);
     expect(first).toEqual({ status: 'accepted', requestId: expect.any(String) });
     expect(second).toEqual({ status: 'duplicate', requestId: expect.any(String) });
     expect(second.requestId).not.toBe(first.requestId);

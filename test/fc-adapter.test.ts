@@ -1,6 +1,12 @@
 import { Hono } from 'hono';
 import { describe, expect, it } from 'vitest';
-import { createFcHandler, RetryableInvocationError } from '../shared/fc/adapter.ts';
+import type { InvocationStart } from '../shared/core/invocation.ts';
+import {
+  createFcHandler,
+  type FcHandlers,
+  type InvocationAnswer,
+  RetryableInvocationError,
+} from '../shared/fc/adapter.ts';
 import type { FcHttpResult } from '../shared/fc/events.ts';
 import type { InvocationBindings } from '../shared/http/bindings.ts';
 import context from './fixtures/fc/context.json' with { type: 'json' };
@@ -15,7 +21,7 @@ function echoApp() {
     c.req.raw.headers.forEach((v, k) => {
       headers[k] = v;
     });
-    // HTTP bodies travel in the bindings (already in memory); timer and command bodies in the Request.
+    // HTTP bodies travel in the bindings (already in memory), not in the Request.
     const { body, ...env } = c.env ?? {};
     return c.json({
       method: c.req.method,
@@ -28,7 +34,28 @@ function echoApp() {
   return app;
 }
 
-const handler = createFcHandler(echoApp(), { functionName: 'interrupt-elasticsearch-task', maxBodyBytes: 1024 });
+/** Handlers that record what the adapter gave each, and answer `answer`. */
+function recordingHandlers(answer: InvocationAnswer = { status: 200, body: { summary: 'done' } }) {
+  const seen: Array<{ kind: 'timer' | 'command'; event: unknown; start: InvocationStart }> = [];
+  const handlers: FcHandlers = {
+    http: echoApp(),
+    timer: async (event, start) => {
+      seen.push({ kind: 'timer', event, start });
+      return answer;
+    },
+    command: async (event, start) => {
+      seen.push({ kind: 'command', event, start });
+      return answer;
+    },
+  };
+  return { handlers, seen };
+}
+
+const recorded = recordingHandlers();
+const handler = createFcHandler(recorded.handlers, {
+  functionName: 'interrupt-elasticsearch-task',
+  maxBodyBytes: 1024,
+});
 const clone = <T>(value: T): T => structuredClone(value);
 const asBuffer = (value: unknown) => Buffer.from(JSON.stringify(value));
 const echo = (result: unknown) => JSON.parse((result as FcHttpResult).body);
@@ -74,22 +101,39 @@ describe('Function: createFcHandler', () => {
     expect(((await handler(clone(httpEvent))) as FcHttpResult).statusCode).toBe(200);
   });
 
-  it('passes a timer event to the app as a trigger, never as HTTP', async () => {
-    const seen = (await handler(asBuffer(timerEvent), context)) as {
-      body: string;
-      env: InvocationBindings;
-      url: string;
-    };
-    expect(seen.env.trigger).toEqual({ kind: 'timer', name: 'nightly-interrupt', time: '2026-11-25T02:00:00Z' });
-    expect(seen.body).toBe(timerEvent.payload);
-    expect(seen.url).toMatch(/\/interrupt-elasticsearch-task\/timer$/);
+  it('passes a timer event to the timer handler, never to the app, and returns its result object', async () => {
+    recorded.seen.length = 0;
+    const result = await handler(asBuffer(timerEvent), context);
+    expect(result).toEqual({ summary: 'done' });
+    expect(recorded.seen).toEqual([
+      {
+        kind: 'timer',
+        event: { name: 'nightly-interrupt', time: '2026-11-25T02:00:00Z', payload: timerEvent.payload },
+        start: { requestId: context.requestId, credentials: context.credentials },
+      },
+    ]);
   });
 
-  it('passes an internal command event to the app as a command', async () => {
+  it('passes an internal command event to the command handler, never to the app', async () => {
+    recorded.seen.length = 0;
     const command = { responderCommand: 1, function: 'interrupt-elasticsearch-task', source: 'slack', targets: [] };
-    const seen = (await handler(asBuffer(command), context)) as { body: string; env: InvocationBindings };
-    expect(seen.env.trigger).toEqual({ kind: 'command' });
-    expect(JSON.parse(seen.body)).toEqual(command);
+    await handler(asBuffer(command), context);
+    expect(recorded.seen).toEqual([
+      { kind: 'command', event: command, start: { requestId: context.requestId, credentials: context.credentials } },
+    ]);
+  });
+
+  it('gives every handler the environment’s credentials when the context carries none', async () => {
+    const env = { accessKeyId: 'LTAI-env', accessKeySecret: 'env-secret' };
+    const { handlers, seen } = recordingHandlers();
+    const h = createFcHandler(handlers, { functionName: 'f', maxBodyBytes: 1024, credentials: env });
+    await h(asBuffer(timerEvent), { requestId: 'r-2', credentials: {} });
+    expect(seen[0]?.start).toEqual({ requestId: 'r-2', credentials: env });
+    expect(echo(await h(asBuffer(httpEvent), { requestId: 'r-3' })).env).toEqual({
+      requestId: 'r-3',
+      sourceIp: '203.0.113.7',
+      credentials: env,
+    });
   });
 
   const broken = clone(httpEvent) as Record<string, unknown>;
@@ -118,11 +162,15 @@ describe('Function: createFcHandler', () => {
     expect(result.statusCode).toBe(413);
   });
 
-  it('throws a RetryableInvocationError for a timer invocation that answered 5xx', async () => {
-    const failing = new Hono();
-    failing.all('*', (c) => c.json({ summary: '1 failed' }, 503));
-    const h = createFcHandler(failing, { functionName: 'f', maxBodyBytes: 1024 });
-    await expect(h(asBuffer(timerEvent), context)).rejects.toBeInstanceOf(RetryableInvocationError);
+  it.each([
+    ['timer', timerEvent],
+    ['command', { responderCommand: 1 }],
+  ])('throws a RetryableInvocationError for a %s invocation that answered 5xx, saying why', async (_, event) => {
+    const { handlers } = recordingHandlers({ status: 503, body: { summary: '1 failed' } });
+    const h = createFcHandler(handlers, { functionName: 'f', maxBodyBytes: 1024 });
+    const error = await h(asBuffer(event), context).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RetryableInvocationError);
+    expect(error).toMatchObject({ status: 503, message: '503: 1 failed' });
   });
 
   it('base64-encodes a binary response', async () => {
@@ -131,12 +179,12 @@ describe('Function: createFcHandler', () => {
       '*',
       () => new Response(new Uint8Array([0, 1, 2]), { headers: { 'content-type': 'application/octet-stream' } }),
     );
-    const h = createFcHandler(binary, { functionName: 'f', maxBodyBytes: 1024 });
+    const h = createFcHandler({ ...recorded.handlers, http: binary }, { functionName: 'f', maxBodyBytes: 1024 });
     const result = (await h(asBuffer(httpEvent), context)) as FcHttpResult;
     expect(result).toMatchObject({ isBase64Encoded: true, body: 'AAEC' });
   });
 
   it('checks its options once', () => {
-    expect(() => createFcHandler(echoApp(), { functionName: '', maxBodyBytes: 1 })).toThrow(TypeError);
+    expect(() => createFcHandler(recorded.handlers, { functionName: '', maxBodyBytes: 1 })).toThrow(TypeError);
   });
 });

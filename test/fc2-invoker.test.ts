@@ -29,7 +29,6 @@ const options = (overrides: Partial<Fc2InvokerOptions> = {}): Fc2InvokerOptions 
   serviceName: SERVICE,
   functionName: FUNCTION,
   timeoutMs: 5000,
-  credentials: () => KEY,
   ...overrides,
 });
 
@@ -110,6 +109,7 @@ describe('Function: createFc2Invoker (real fc2 against the emulated invoke API)'
     const result = await createFc2Invoker(options({ endpoint: served.url })).invoke(
       { responderCommand: 1, n: 1 },
       'rsp1_accept',
+      KEY,
     );
     expect(result).toEqual({ status: 'accepted', requestId: expect.stringMatching(/^[0-9a-f-]{36}$/) });
     await api.idle();
@@ -117,22 +117,23 @@ describe('Function: createFc2Invoker (real fc2 against the emulated invoke API)'
     expect(api.invocations().find((i) => i.invocationId === 'rsp1_accept')?.requestId).toBe(result.requestId);
   });
 
-  it('fetches credentials on every call (rotation) and sends a security token when there is one', async () => {
-    const pairs = [KEY, ROTATED, STS];
-    let call = 0;
-    const credentials = vi.fn(() => pairs[call++ % pairs.length] ?? KEY);
-    const invoker = createFc2Invoker(options({ endpoint: served.url, credentials }));
-    for (const id of ['rsp1_rot_1', 'rsp1_rot_2', 'rsp1_rot_3']) {
-      expect((await invoker.invoke({ id }, id)).status).toBe('accepted');
+  it('signs each call with the credentials it is given (STS rotates), with the security token when there is one', async () => {
+    const invoker = createFc2Invoker(options({ endpoint: served.url }));
+    for (const [id, credentials] of [
+      ['rsp1_rot_1', KEY],
+      ['rsp1_rot_2', ROTATED],
+      ['rsp1_rot_3', STS],
+    ] as const) {
+      expect((await invoker.invoke({ id }, id, credentials)).status).toBe('accepted');
     }
-    expect(credentials).toHaveBeenCalledTimes(3);
   });
 
   it('is refused for good with a wrong secret (Refused, not retryable)', async () => {
     const error = await rejection(
-      createFc2Invoker(
-        options({ endpoint: `${served.url}/`, credentials: () => ({ ...KEY, accessKeySecret: 'wrong' }) }),
-      ).invoke({}, 'rsp1_wrong_secret'),
+      createFc2Invoker(options({ endpoint: `${served.url}/` })).invoke({}, 'rsp1_wrong_secret', {
+        ...KEY,
+        accessKeySecret: 'wrong',
+      }),
     );
     expect(error).toMatchObject({
       code: 'Refused',
@@ -146,7 +147,7 @@ describe('Function: createFc2Invoker (real fc2 against the emulated invoke API)'
   it('maps a missing security token (an STS pair without it) to Refused', async () => {
     const { securityToken: _, ...withoutToken } = STS;
     const error = await rejection(
-      createFc2Invoker(options({ endpoint: served.url, credentials: () => withoutToken })).invoke({}, 'rsp1_no_tok'),
+      createFc2Invoker(options({ endpoint: served.url })).invoke({}, 'rsp1_no_tok', withoutToken),
     );
     expect(error).toMatchObject({ code: 'Refused', platformCode: 'InvalidSecurityToken' });
   });
@@ -182,7 +183,7 @@ describe('Function: createFc2Invoker (error mapping through fc2)', () => {
   afterAll(() => stub.close());
 
   const invoke = (functionName: string) =>
-    createFc2Invoker(options({ endpoint: stub.url, functionName })).invoke({ a: 1 }, 'rsp1_map');
+    createFc2Invoker(options({ endpoint: stub.url, functionName })).invoke({ a: 1 }, 'rsp1_map', KEY);
 
   it.each([
     ['throttled', 'Throttled', true, 429],
@@ -208,7 +209,7 @@ describe('Function: createFc2Invoker (error mapping through fc2)', () => {
   it('maps a refused connection to a retryable NetworkError', async () => {
     const port = await closedPort();
     const error = await rejection(
-      createFc2Invoker(options({ endpoint: `http://127.0.0.1:${port}` })).invoke({}, 'rsp1_net'),
+      createFc2Invoker(options({ endpoint: `http://127.0.0.1:${port}` })).invoke({}, 'rsp1_net', KEY),
     );
     expect(error).toMatchObject({ code: 'NetworkError', retryable: true });
   });
@@ -219,7 +220,11 @@ describe('Function: createFc2Invoker (error mapping through fc2)', () => {
     try {
       const { port } = silent.address() as AddressInfo;
       const error = await rejection(
-        createFc2Invoker(options({ endpoint: `http://127.0.0.1:${port}`, timeoutMs: 150 })).invoke({}, 'rsp1_slow'),
+        createFc2Invoker(options({ endpoint: `http://127.0.0.1:${port}`, timeoutMs: 150 })).invoke(
+          {},
+          'rsp1_slow',
+          KEY,
+        ),
       );
       expect(error).toMatchObject({ code: 'Timeout', retryable: true });
     } finally {
@@ -259,8 +264,8 @@ describe('Function: createFc2Invoker (inputs, options and lazy loading)', () => 
     const fake = fakeClient();
     const invoker = createFc2Invoker(options({ loadClient: fake.loadClient, qualifier: 'prod' }));
     expect(fake.loadClient).not.toHaveBeenCalled();
-    await invoker.invoke({ a: 1 }, 'rsp1_one');
-    await invoker.invoke({ a: 2 }, 'rsp1_two');
+    await invoker.invoke({ a: 1 }, 'rsp1_one', KEY);
+    await invoker.invoke({ a: 2 }, 'rsp1_two', KEY);
     expect(fake.loadClient).toHaveBeenCalledTimes(1);
     expect(fake.invokes[0]).toEqual([
       SERVICE,
@@ -293,8 +298,8 @@ describe('Function: createFc2Invoker (inputs, options and lazy loading)', () => 
       .mockRejectedValueOnce(new Error('cannot find module'))
       .mockResolvedValue(Client);
     const invoker = createFc2Invoker(options({ loadClient }));
-    expect(await rejection(invoker.invoke({}, 'rsp1_a'))).toMatchObject({ code: 'ClientError', retryable: false });
-    await expect(invoker.invoke({}, 'rsp1_a')).resolves.toEqual({ status: 'accepted', requestId: 'fake-req' });
+    expect(await rejection(invoker.invoke({}, 'rsp1_a', KEY))).toMatchObject({ code: 'ClientError', retryable: false });
+    await expect(invoker.invoke({}, 'rsp1_a', KEY)).resolves.toEqual({ status: 'accepted', requestId: 'fake-req' });
   });
 
   it.each([
@@ -307,13 +312,13 @@ describe('Function: createFc2Invoker (inputs, options and lazy loading)', () => 
     ['https://fc.example.com:8443', { endpoint: 'https://fc.example.com:8443', secure: true }],
   ])('normalises the endpoint %s', async (endpoint, expected) => {
     const fake = fakeClient();
-    await createFc2Invoker(options({ endpoint, loadClient: fake.loadClient })).invoke({}, 'rsp1_e');
+    await createFc2Invoker(options({ endpoint, loadClient: fake.loadClient })).invoke({}, 'rsp1_e', KEY);
     expect(fake.constructed[0]?.config).toMatchObject(expected);
   });
 
   it('sends the security token itself, whatever the key looks like', async () => {
     const fake = fakeClient();
-    await createFc2Invoker(options({ loadClient: fake.loadClient, credentials: () => STS })).invoke({}, 'rsp1_t');
+    await createFc2Invoker(options({ loadClient: fake.loadClient })).invoke({}, 'rsp1_t', STS);
     expect(fake.constructed[0]?.config).toMatchObject({ securityToken: STS.securityToken });
     expect(fake.invokes[0]?.[3]).toMatchObject({ 'x-fc-security-token': STS.securityToken });
   });
@@ -325,26 +330,22 @@ describe('Function: createFc2Invoker (inputs, options and lazy loading)', () => 
   ])('refuses %s without loading fc2', async (_, event, id, code) => {
     const fake = fakeClient();
     const error = await rejection(
-      createFc2Invoker(options({ loadClient: fake.loadClient, maxEventBytes: 100 })).invoke(event, id),
+      createFc2Invoker(options({ loadClient: fake.loadClient, maxEventBytes: 100 })).invoke(event, id, KEY),
     );
     expect(error).toMatchObject({ code, retryable: false });
     expect(fake.loadClient).not.toHaveBeenCalled();
   });
 
   it.each([
-    [
-      'credentials that throw',
-      () => {
-        throw new Error('no role');
-      },
-    ],
-    ['empty credentials', () => ({ accessKeyId: '', accessKeySecret: '' })],
-  ])('refuses %s with ClientError', async (_, credentials) => {
+    ['no credentials', undefined],
+    ['empty credentials', { accessKeyId: '', accessKeySecret: '' }],
+  ])('refuses %s with ClientError, without loading fc2', async (_, credentials) => {
     const fake = fakeClient();
     const error = await rejection(
-      createFc2Invoker(options({ loadClient: fake.loadClient, credentials })).invoke({}, 'rsp1_c'),
+      createFc2Invoker(options({ loadClient: fake.loadClient })).invoke({}, 'rsp1_c', credentials as typeof KEY),
     );
     expect(error).toMatchObject({ code: 'ClientError', retryable: false });
+    expect(fake.loadClient).not.toHaveBeenCalled();
   });
 
   it.each([
@@ -369,9 +370,9 @@ describe('Function: createFc2Invoker (inputs, options and lazy loading)', () => 
       const loaded = () => Object.keys(require.cache).some((p) => p.includes('@alicloud/fc2') || p.includes('@alicloud+fc2'));
       const mod = await import('./shared/async/fc2-invoker.ts');
       const invoker = mod.createFc2Invoker({ accountId: '1', region: 'cn-hangzhou', serviceName: 's', functionName: 'f',
-        endpoint: 'http://127.0.0.1:1', timeoutMs: 1000, credentials: () => ({ accessKeyId: 'a', accessKeySecret: 'b' }) });
+        endpoint: 'http://127.0.0.1:1', timeoutMs: 1000 });
       const afterImport = loaded();
-      await invoker.invoke({}, 'rsp1_x').catch(() => undefined);
+      await invoker.invoke({}, 'rsp1_x', { accessKeyId: 'a', accessKeySecret: 'b' }).catch(() => undefined);
       console.log(JSON.stringify({ afterImport, afterInvoke: loaded() }));
     `;
     const { stdout } = await promisify(execFile)(

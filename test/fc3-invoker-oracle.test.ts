@@ -188,11 +188,10 @@ describe('Function: invokeFunctionRequest / getAsyncTaskRequest (signature oracl
       functionName: FUNCTION,
       endpoint: `http://${host}`,
       timeoutMs: 5000,
-      credentials: () => KEY,
       transport: fixed,
       now: () => new Date(single(sdkWire.headers, 'x-acs-date')),
       nonce: () => single(sdkWire.headers, 'x-acs-signature-nonce'),
-    }).invoke({ a: 1 }, 'rsp1_wire');
+    }).invoke({ a: 1 }, 'rsp1_wire', KEY);
     const ourWire = captured[before + 1] as Captured;
     expect(`${ourWire.method} ${ourWire.url}`).toBe(`${sdkWire.method} ${sdkWire.url}`);
     expect(ourWire.body).toBe(sdkWire.body);

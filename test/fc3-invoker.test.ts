@@ -80,7 +80,6 @@ const options = (overrides: Partial<Fc3InvokerOptions> = {}): Fc3InvokerOptions 
   functionName: FUNCTION,
   endpoint: served.url,
   timeoutMs: 5000,
-  credentials: () => KEY,
   ...overrides,
 });
 
@@ -164,7 +163,7 @@ describe('Function: handOffIdFor', () => {
 describe('Function: createFc3Invoker (against the emulated FC 3.0 API)', () => {
   it('queues the event under the task ID with one signed call, and FC runs it', async () => {
     const { transport, calls } = recording();
-    const result = await createFc3Invoker(options({ transport })).invoke(command, invocationIdFor(TOKEN));
+    const result = await createFc3Invoker(options({ transport })).invoke(command, invocationIdFor(TOKEN), KEY);
     expect(result).toEqual({ status: 'accepted', requestId: expect.stringMatching(/^[0-9a-f-]{36}$/) });
     expect(calls).toHaveLength(1);
     expect(calls[0]?.method).toBe('POST');
@@ -184,22 +183,17 @@ describe('Function: createFc3Invoker (against the emulated FC 3.0 API)', () => {
   });
 
   it('sends the qualifier as a query parameter', async () => {
-    await createFc3Invoker(options({ qualifier: 'prod' })).invoke(command, 'rsp1_q');
+    await createFc3Invoker(options({ qualifier: 'prod' })).invoke(command, 'rsp1_q', KEY);
     await api.idle();
     expect(runs[0]?.qualifier).toBe('prod');
   });
 
   it('signs with STS credentials (x-acs-security-token), and FC refuses a wrong token', async () => {
-    await expect(
-      createFc3Invoker(options({ credentials: () => STS })).invoke(command, 'rsp1_sts'),
-    ).resolves.toMatchObject({
+    await expect(createFc3Invoker(options()).invoke(command, 'rsp1_sts', STS)).resolves.toMatchObject({
       status: 'accepted',
     });
     const error = await rejection(
-      createFc3Invoker(options({ credentials: () => ({ ...STS, securityToken: 'forged' }) })).invoke(
-        command,
-        'rsp1_sts2',
-      ),
+      createFc3Invoker(options()).invoke(command, 'rsp1_sts2', { ...STS, securityToken: 'forged' }),
     );
     expect(error).toMatchObject({
       code: 'Refused',
@@ -212,9 +206,9 @@ describe('Function: createFc3Invoker (against the emulated FC 3.0 API)', () => {
   it('reports a duplicate of a hand-off under way or done as duplicate, reading the task only after the 409', async () => {
     const { transport, calls } = recording();
     const invoker = createFc3Invoker(options({ transport }));
-    await invoker.invoke(command, 'rsp1_dup');
+    await invoker.invoke(command, 'rsp1_dup', KEY);
     await api.idle();
-    const second = await invoker.invoke(command, 'rsp1_dup');
+    const second = await invoker.invoke(command, 'rsp1_dup', KEY);
     expect(second).toMatchObject({ status: 'duplicate', taskStatus: 'Succeeded' });
     expect(calls.map((c) => `${c.method} ${c.url.pathname}`)).toEqual([
       `POST /2023-03-30/functions/${FUNCTION}/invocations`,
@@ -228,7 +222,7 @@ describe('Function: createFc3Invoker (against the emulated FC 3.0 API)', () => {
   it('hands off again, under the next generation, after a run that failed for good; never while one is under way', async () => {
     runner = failingRunner;
     const invoker = createFc3Invoker(options());
-    await invoker.invoke(command, 'rsp1_retry');
+    await invoker.invoke(command, 'rsp1_retry', KEY);
     await api.idle();
     expect(runs.map((r) => r.attempt)).toEqual([1, 2, 3, 4]);
 
@@ -241,10 +235,10 @@ describe('Function: createFc3Invoker (against the emulated FC 3.0 API)', () => {
       });
       return 'ok';
     };
-    const retry = await invoker.invoke(command, 'rsp1_retry');
+    const retry = await invoker.invoke(command, 'rsp1_retry', KEY);
     expect(retry).toMatchObject({ status: 'accepted', taskId: 'g2_rsp1_retry' });
     // A third delivery while (or after) generation 2 runs is the same hand-off.
-    const third = await invoker.invoke(command, 'rsp1_retry');
+    const third = await invoker.invoke(command, 'rsp1_retry', KEY);
     expect(third).toMatchObject({ status: 'duplicate', taskId: 'g2_rsp1_retry' });
     await api.idle();
     expect(runs.filter((r) => r.taskId === 'g2_rsp1_retry')).toEqual([
@@ -256,10 +250,10 @@ describe('Function: createFc3Invoker (against the emulated FC 3.0 API)', () => {
     runner = failingRunner;
     const invoker = createFc3Invoker(options({ maxGenerations: 2 }));
     for (let i = 0; i < 2; i++) {
-      await invoker.invoke(command, 'rsp1_doomed');
+      await invoker.invoke(command, 'rsp1_doomed', KEY);
       await api.idle();
     }
-    const error = await rejection(invoker.invoke(command, 'rsp1_doomed'));
+    const error = await rejection(invoker.invoke(command, 'rsp1_doomed', KEY));
     expect(error).toMatchObject({ code: 'RunsExhausted', retryable: false, platformCode: 'Failed' });
     await api.idle();
     expect(new Set(runs.map((r) => r.taskId))).toEqual(new Set(['rsp1_doomed', 'g2_rsp1_doomed']));
@@ -269,9 +263,7 @@ describe('Function: createFc3Invoker (against the emulated FC 3.0 API)', () => {
     ['a wrong secret', { accessKeyId: KEY.accessKeyId, accessKeySecret: 'wrong' }, 'SignatureNotMatch'],
     ['an unknown key', { accessKeyId: 'LTAI5tUnknown', accessKeySecret: 'x' }, 'InvalidAccessKeyID'],
   ])('is refused for %s (403 %s, not retryable), and nothing runs', async (_, credentials, code) => {
-    const error = await rejection(
-      createFc3Invoker(options({ credentials: () => credentials })).invoke(command, 'rsp1_a'),
-    );
+    const error = await rejection(createFc3Invoker(options()).invoke(command, 'rsp1_a', credentials));
     expect(error).toMatchObject({ code: 'Refused', httpStatus: 403, platformCode: code, retryable: false });
     await api.idle();
     expect(runs).toHaveLength(0);
@@ -279,7 +271,7 @@ describe('Function: createFc3Invoker (against the emulated FC 3.0 API)', () => {
 
   it('is refused for a function that does not exist', async () => {
     const error = await rejection(
-      createFc3Invoker(options({ functionName: 'no-such-function' })).invoke(command, 'rsp1_b'),
+      createFc3Invoker(options({ functionName: 'no-such-function' })).invoke(command, 'rsp1_b', KEY),
     );
     expect(error).toMatchObject({ code: 'Refused', httpStatus: 404, platformCode: 'FunctionNotFound' });
   });
@@ -323,14 +315,14 @@ describe('Function: createFc3Invoker (classification)', () => {
     ['403 with the gateway’s Code spelling', answer(403, { Code: 'Forbidden.RAM', Message: 'no' }), 'Refused', false],
   ])('classifies %s as %s (retryable: %s)', async (_, response, code, retryable) => {
     const { transport } = scripted([response]);
-    const error = await rejection(createFc3Invoker(options({ transport })).invoke(command, 'rsp1_c'));
+    const error = await rejection(createFc3Invoker(options({ transport })).invoke(command, 'rsp1_c', KEY));
     expect(error).toMatchObject({ code, retryable, httpStatus: response.status });
   });
 
   it('reads the error code whatever its spelling', async () => {
     for (const body of [{ errorCode: 'X1' }, { ErrorCode: 'X1' }, { Code: 'X1' }, { code: 'X1' }]) {
       const { transport } = scripted([answer(403, body)]);
-      expect(await rejection(createFc3Invoker(options({ transport })).invoke(command, 'rsp1_c'))).toMatchObject({
+      expect(await rejection(createFc3Invoker(options({ transport })).invoke(command, 'rsp1_c', KEY))).toMatchObject({
         platformCode: 'X1',
       });
     }
@@ -354,7 +346,7 @@ describe('Function: createFc3Invoker (classification)', () => {
     ['a bug under the client', new TypeError('x is not a function'), 'ClientError', false],
   ])('classifies %s as %s (retryable: %s)', async (_, thrown, code, retryable) => {
     const { transport } = scripted([thrown]);
-    expect(await rejection(createFc3Invoker(options({ transport })).invoke(command, 'rsp1_c'))).toMatchObject({
+    expect(await rejection(createFc3Invoker(options({ transport })).invoke(command, 'rsp1_c', KEY))).toMatchObject({
       code,
       retryable,
     });
@@ -365,7 +357,9 @@ describe('Function: createFc3Invoker (classification)', () => {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     try {
       const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-      const error = await rejection(createFc3Invoker(options({ endpoint, timeoutMs: 100 })).invoke(command, 'rsp1_t'));
+      const error = await rejection(
+        createFc3Invoker(options({ endpoint, timeoutMs: 100 })).invoke(command, 'rsp1_t', KEY),
+      );
       expect(error).toMatchObject({ code: 'Timeout', retryable: true });
     } finally {
       server.closeAllConnections();
@@ -375,7 +369,7 @@ describe('Function: createFc3Invoker (classification)', () => {
 
   it('fails over the network (retryable) when nothing listens', async () => {
     const endpoint = `http://127.0.0.1:${await closedPort()}`;
-    expect(await rejection(createFc3Invoker(options({ endpoint })).invoke(command, 'rsp1_n'))).toMatchObject({
+    expect(await rejection(createFc3Invoker(options({ endpoint })).invoke(command, 'rsp1_n', KEY))).toMatchObject({
       code: 'NetworkError',
       retryable: true,
     });
@@ -386,7 +380,7 @@ describe('Function: createFc3Invoker (classification)', () => {
     ['an …AlreadyExists code under 400', answer(400, { errorCode: 'AsyncTaskAlreadyExists' })],
   ])('takes %s for a known task ID and reads the task', async (_, taken) => {
     const { transport, asked } = scripted([taken, answer(200, { taskId: 'rsp1_c', status: 'Running' })]);
-    const result = await createFc3Invoker(options({ transport })).invoke(command, 'rsp1_c');
+    const result = await createFc3Invoker(options({ transport })).invoke(command, 'rsp1_c', KEY);
     expect(result).toMatchObject({ status: 'duplicate', taskStatus: 'Running' });
     expect(asked[1]).toBe(`GET /2023-03-30/functions/${FUNCTION}/async-tasks/rsp1_c`);
   });
@@ -399,7 +393,7 @@ describe('Function: createFc3Invoker (classification)', () => {
     ['the read fails on the network', Object.assign(new Error('reset'), { code: 'ECONNRESET' })],
   ])('treats a 409 as a duplicate when %s (at most once when FC cannot tell)', async (_, read) => {
     const { transport, asked } = scripted([answer(409, { errorCode: 'X' }), read]);
-    const result = await createFc3Invoker(options({ transport })).invoke(command, 'rsp1_c');
+    const result = await createFc3Invoker(options({ transport })).invoke(command, 'rsp1_c', KEY);
     expect(result).toMatchObject({ status: 'duplicate', taskReadError: expect.stringMatching(/^GetAsyncTask/) });
     expect(asked).toHaveLength(2);
   });
@@ -410,7 +404,7 @@ describe('Function: createFc3Invoker (classification)', () => {
       answer(200, { status }),
       answer(202, '', { 'x-fc-request-id': 'req-2' }),
     ]);
-    const result = await createFc3Invoker(options({ transport })).invoke(command, 'rsp1_c');
+    const result = await createFc3Invoker(options({ transport })).invoke(command, 'rsp1_c', KEY);
     expect(result).toEqual({ status: 'accepted', requestId: 'req-2', taskId: 'g2_rsp1_c' });
     expect(asked).toHaveLength(3);
   });
@@ -419,7 +413,7 @@ describe('Function: createFc3Invoker (classification)', () => {
     'does not hand off again while the task is %s',
     async (status) => {
       const { transport } = scripted([answer(409, {}), answer(200, { status })]);
-      expect(await createFc3Invoker(options({ transport })).invoke(command, 'rsp1_c')).toMatchObject({
+      expect(await createFc3Invoker(options({ transport })).invoke(command, 'rsp1_c', KEY)).toMatchObject({
         status: 'duplicate',
         taskStatus: status,
       });
@@ -434,7 +428,7 @@ describe('Function: createFc3Invoker (what it refuses to send)', () => {
     ['an event that is not JSON', { big: 10n }, 'rsp1_bigint', 'InvalidEvent'],
   ])('refuses %s before any call', async (_, event, id, code) => {
     const { transport, asked } = scripted([]);
-    expect(await rejection(createFc3Invoker(options({ transport })).invoke(event, id))).toMatchObject({
+    expect(await rejection(createFc3Invoker(options({ transport })).invoke(event, id, KEY))).toMatchObject({
       code,
       retryable: false,
     });
@@ -442,17 +436,16 @@ describe('Function: createFc3Invoker (what it refuses to send)', () => {
   });
 
   it.each([
-    ['credentials that throw', () => Promise.reject(new Error('no role'))],
-    ['credentials without a secret', () => ({ accessKeyId: 'a', accessKeySecret: '' })],
-  ])('fails with ClientError for %s', async (_, credentials) => {
+    ['no credentials', undefined],
+    ['credentials without a secret', { accessKeyId: 'a', accessKeySecret: '' }],
+  ])('fails with ClientError for %s, before any call', async (_, credentials) => {
+    const { transport, asked } = scripted([]);
     expect(
       await rejection(
-        createFc3Invoker(options({ credentials: credentials as Fc3InvokerOptions['credentials'] })).invoke(
-          command,
-          'rsp1_x',
-        ),
+        createFc3Invoker(options({ transport })).invoke(command, 'rsp1_x', credentials as unknown as typeof KEY),
       ),
     ).toMatchObject({ code: 'ClientError', retryable: false });
+    expect(asked).toEqual([]);
   });
 
   it.each([
@@ -490,8 +483,8 @@ describe('Module: fc3-invoker', () => {
       const sdk = () => Object.keys(require.cache).filter((p) => p.includes('@alicloud') || p.includes('@darabonba'));
       const mod = await import('./shared/async/fc3-invoker.ts');
       const invoker = mod.createFc3Invoker({ accountId: '1', region: 'cn-hangzhou', functionName: 'f',
-        endpoint: 'http://127.0.0.1:1', timeoutMs: 1000, credentials: () => ({ accessKeyId: 'a', accessKeySecret: 'b' }) });
-      await invoker.invoke({}, 'rsp1_x').catch(() => undefined);
+        endpoint: 'http://127.0.0.1:1', timeoutMs: 1000 });
+      await invoker.invoke({}, 'rsp1_x', { accessKeyId: 'a', accessKeySecret: 'b' }).catch(() => undefined);
       console.log(JSON.stringify(sdk()));
     `;
     const { stdout } = await promisify(execFile)(
@@ -564,13 +557,12 @@ describe('Function: a failed FC 3.0 hand-off, as the sender sees it', () => {
       () =>
         createFunctionHandler(FUNCTION, {
           env: env(''),
-          invokerFor: (credentials) =>
-            createFc3Invoker({
-              ...options({ credentials: () => credentials, endpoint: undefined }),
-              transport: async () => {
-                throw Object.assign(new Error(`getaddrinfo ENOTFOUND ${HOST}`), { code: 'ENOTFOUND' });
-              },
-            }),
+          invoker: createFc3Invoker({
+            ...options({ endpoint: undefined }),
+            transport: async () => {
+              throw Object.assign(new Error(`getaddrinfo ENOTFOUND ${HOST}`), { code: 'ENOTFOUND' });
+            },
+          }),
         }),
       502,
       true,

@@ -1,6 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ACTIONS } from '../shared/actions.ts';
+import { type CommandEvent, commandEventSchema } from '../shared/async/command-event.ts';
+import { createHandOffExecutor, MAX_TARGETS_PER_COMMAND, packCommands } from '../shared/async/hand-off-executor.ts';
 import {
   type AsyncInvokeResult,
   type AsyncInvoker,
@@ -8,15 +10,17 @@ import {
   InvokeError,
   MAX_HAND_OFF_EVENT_BYTES,
 } from '../shared/async/invoker.ts';
-import { parseConfig } from '../shared/config.ts';
-import { type CommandEvent, commandEventSchema } from '../shared/core/command-event.ts';
-import { createResponder, MAX_TARGETS_PER_COMMAND, packCommands } from '../shared/core/responder.ts';
-import type { ElasticsearchApi } from '../shared/elasticsearch/client.ts';
+import { type Env, parseConfig } from '../shared/config.ts';
+import type { Invocation } from '../shared/core/invocation.ts';
+import { createResponder } from '../shared/core/responder.ts';
+import type { SourceEvent } from '../shared/core/target.ts';
+import { createFunctionHandler } from '../shared/create-function.ts';
 import { createRootLogger, requestLog } from '../shared/logger.ts';
+import { genericRequest, invokeHttp, TEST_BEARER } from './support/invoke.ts';
 
 /**
- * How the responder hands an event off: one command carrying all of its runnable targets (several
- * only past FC's 128 KiB event limit), under an ID derived from their clientTokens.
+ * How an event is handed off: one command carrying all of its runnable targets (several only past
+ * FC's 128 KiB event limit), under an ID derived from their clientTokens.
  */
 
 const ACTION = ACTIONS['interrupt-elasticsearch-task'];
@@ -25,40 +29,47 @@ const config = parseConfig({
   ALIBABA_CLOUD_REGION: 'cn-hangzhou',
   MAX_TARGETS_PER_EVENT: '1000',
 });
-const api: ElasticsearchApi = {
-  call: () => Promise.reject(new Error('the hand-off makes no API call')),
-};
-const logger = requestLog(createRootLogger('test', { POWERTOOLS_LOG_LEVEL: 'SILENT' }), {});
 const credentials = { accessKeyId: 'AK', accessKeySecret: 'S' };
+const invocation: Invocation = {
+  requestId: 'r-1',
+  credentials,
+  logger: requestLog(createRootLogger('test', { POWERTOOLS_LOG_LEVEL: 'SILENT' }), {}),
+  deadline: Date.now() + 60_000,
+};
 
 function recordingInvoker(answer: (event: object, id: string) => Promise<AsyncInvokeResult>) {
-  const invoked: Array<{ command: CommandEvent; id: string }> = [];
+  const invoked: Array<{ command: CommandEvent; id: string; credentials: unknown }> = [];
   const invoker: AsyncInvoker = {
-    invoke: (event, id) => {
-      invoked.push({ command: event as CommandEvent, id });
+    invoke: (event, id, given) => {
+      invoked.push({ command: event as CommandEvent, id, credentials: given });
       return answer(event, id);
     },
   };
-  return { invoked, invokerFor: () => invoker };
+  return { invoked, invoker };
 }
 
-const event = (ids: string[], eventKey = 'slack:1.2.3') => ({
+/** The responder of the test's function, its event handed off through `invoker`. */
+function handOff(event: SourceEvent, source: string, invoker: AsyncInvoker) {
+  const responder = createResponder({
+    action: ACTION,
+    policy: config.policy,
+    chat: config.chat,
+    region: config.region,
+  });
+  const executor = createHandOffExecutor({ action: ACTION, invoker, concurrency: config.fanOutConcurrency });
+  return responder.respond(event, source, executor, invocation);
+}
+
+const event = (ids: string[], eventKey = 'slack:1.2.3'): SourceEvent => ({
   items: ids.map((instanceId) => ({ instanceId, eventKey })),
   reason: 'rollout stuck',
   reply: { url: 'https://hooks.slack.com/commands/T1/2/abc' },
 });
 
-describe('Function: responder.handOff', () => {
+describe('Function: createHandOffExecutor', () => {
   it('hands off one command for all runnable targets, under the ID of their tokens, and reports each target', async () => {
-    const responder = createResponder({ action: ACTION, config, api });
-    const { invoked, invokerFor } = recordingInvoker(async () => ({ status: 'accepted', requestId: 'r1' }));
-    const outcome = await responder.handOff(event(['es-cn-ok-1', 'es-cn-denied', 'es-cn-ok-2']), {
-      source: 'slack',
-      credentials,
-      logger,
-      invokerFor,
-      reply: { url: 'https://hooks.slack.com/commands/T1/2/abc' },
-    });
+    const { invoked, invoker } = recordingInvoker(async () => ({ status: 'accepted', requestId: 'r1' }));
+    const outcome = await handOff(event(['es-cn-ok-1', 'es-cn-denied', 'es-cn-ok-2']), 'slack', invoker);
     expect(outcome.status).toBe(202);
     expect(outcome.body.results.map((r) => [r.instanceId, r.outcome])).toEqual([
       ['es-cn-ok-1', 'accepted'],
@@ -66,12 +77,16 @@ describe('Function: responder.handOff', () => {
       ['es-cn-ok-2', 'accepted'],
     ]);
     expect(invoked).toHaveLength(1);
-    const [{ command, id }] = invoked as [{ command: CommandEvent; id: string }];
+    const [{ command, id, credentials: given }] = invoked as [
+      { command: CommandEvent; id: string; credentials: unknown },
+    ];
     expect(commandEventSchema.safeParse(command).success).toBe(true);
     expect(command.targets.map((t) => t.instanceId)).toEqual(['es-cn-ok-1', 'es-cn-ok-2']);
     expect(command.reply).toEqual({ url: 'https://hooks.slack.com/commands/T1/2/abc' });
     const tokens = outcome.body.results.filter((r) => r.outcome === 'accepted').map((r) => r.clientToken as string);
     expect(id).toBe(handOffIdFor(tokens));
+    // The invoker is the function's; the credentials are the invocation's.
+    expect(given).toBe(credentials);
   });
 
   it.each([
@@ -85,11 +100,11 @@ describe('Function: responder.handOff', () => {
     ['feishu', { url: 'https://open.feishu.cn/open-apis/im/v1/messages/om_x1/reply' }, false],
     ['generic', { url: 'https://hooks.slack.com/commands/T1/2/abc' }, false],
   ])('puts into a %s command only a reply target of its own platform: %j', async (source, reply, kept) => {
-    const responder = createResponder({ action: ACTION, config, api });
-    const { invoked, invokerFor } = recordingInvoker(async () => ({ status: 'accepted' }));
-    const outcome = await responder.handOff(
-      { items: [{ instanceId: 'es-cn-ok-1', eventKey: `${source}:1` }] },
-      { source, credentials, logger, invokerFor, reply },
+    const { invoked, invoker } = recordingInvoker(async () => ({ status: 'accepted' }));
+    const outcome = await handOff(
+      { items: [{ instanceId: 'es-cn-ok-1', eventKey: `${source}:1` }], reply },
+      source,
+      invoker,
     );
     const command = invoked[0]?.command as CommandEvent;
     expect(commandEventSchema.safeParse(command).success).toBe(true);
@@ -98,14 +113,8 @@ describe('Function: responder.handOff', () => {
   });
 
   it('tells every target of a duplicate that it runs once', async () => {
-    const responder = createResponder({ action: ACTION, config, api });
-    const { invokerFor } = recordingInvoker(async () => ({ status: 'duplicate', taskStatus: 'Running' }));
-    const outcome = await responder.handOff(event(['es-cn-ok-1', 'es-cn-ok-2']), {
-      source: 'slack',
-      credentials,
-      logger,
-      invokerFor,
-    });
+    const { invoker } = recordingInvoker(async () => ({ status: 'duplicate', taskStatus: 'Running' }));
+    const outcome = await handOff({ ...event(['es-cn-ok-1', 'es-cn-ok-2']), reply: undefined }, 'slack', invoker);
     expect(outcome.body.results.map((r) => r.message)).toEqual([
       'InterruptElasticsearchTask was already handed off for this event; it runs once',
       'InterruptElasticsearchTask was already handed off for this event; it runs once',
@@ -130,14 +139,8 @@ describe('Function: responder.handOff', () => {
     ],
     [new InvokeError('RunsExhausted', 'ran 4 times', { retryable: false, platformCode: 'Failed' }), 200],
   ])('reports a failed hand-off (%s) on every target, in our words', async (error, status) => {
-    const responder = createResponder({ action: ACTION, config, api });
-    const { invokerFor } = recordingInvoker(() => Promise.reject(error));
-    const outcome = await responder.handOff(event(['es-cn-ok-1', 'es-cn-ok-2']), {
-      source: 'slack',
-      credentials,
-      logger,
-      invokerFor,
-    });
+    const { invoker } = recordingInvoker(() => Promise.reject(error));
+    const outcome = await handOff(event(['es-cn-ok-1', 'es-cn-ok-2']), 'slack', invoker);
     expect(outcome.status).toBe(status);
     for (const result of outcome.body.results) {
       expect(result).toMatchObject({ outcome: 'failed', code: error.code, retryable: error.retryable });
@@ -147,44 +150,73 @@ describe('Function: responder.handOff', () => {
     }
   });
 
-  it('hands nothing off under DRY_RUN', async () => {
+  it('hands nothing off, and needs no credentials, when the plan leaves nothing to run', async () => {
+    const { invoked, invoker } = recordingInvoker(async () => ({ status: 'accepted' }));
+    const executor = createHandOffExecutor({ action: ACTION, invoker, concurrency: 4 });
+    const results = await executor.run(
+      [],
+      { source: 'slack', event: event([]) },
+      { ...invocation, credentials: undefined },
+    );
+    expect(results).toEqual([]);
+    expect(invoked).toEqual([]);
+  });
+
+  it('refuses to hand off without credentials (500: the function has no role)', async () => {
+    const { invoked, invoker } = recordingInvoker(async () => ({ status: 'accepted' }));
     const responder = createResponder({
       action: ACTION,
-      config: parseConfig({
-        ...process.env,
-        ALLOWED_INSTANCES: '*',
-        ALIBABA_CLOUD_REGION: 'cn-hangzhou',
-        DRY_RUN: 'true',
-      }),
-      api,
+      policy: config.policy,
+      chat: config.chat,
+      region: config.region,
     });
-    const { invoked, invokerFor } = recordingInvoker(async () => ({ status: 'accepted' }));
-    const outcome = await responder.handOff(event(['es-cn-ok-1']), {
-      source: 'slack',
-      credentials,
-      logger,
-      invokerFor,
-    });
-    expect(outcome.body.results[0]?.outcome).toBe('dry-run');
+    const executor = createHandOffExecutor({ action: ACTION, invoker, concurrency: 4 });
+    await expect(
+      responder.respond(event(['es-cn-ok-1']), 'slack', executor, { ...invocation, credentials: undefined }),
+    ).rejects.toMatchObject({ status: 500, code: 'InvalidConfiguration' });
     expect(invoked).toEqual([]);
   });
 
   it('splits an event of hundreds of targets into commands that each fit FC’s limit, every target once', async () => {
-    const responder = createResponder({ action: ACTION, config, api });
-    const { invoked, invokerFor } = recordingInvoker(async () => ({ status: 'accepted' }));
+    const { invoked, invoker } = recordingInvoker(async () => ({ status: 'accepted' }));
     const ids = Array.from({ length: 900 }, (_, i) => `es-cn-ok-${String(i).padStart(4, '0')}`);
     const longKey = `grafana:${'k'.repeat(240)}`;
-    const outcome = await responder.handOff(event(ids, longKey), {
-      source: 'grafana',
-      credentials,
-      logger,
-      invokerFor,
-    });
+    const outcome = await handOff(event(ids, longKey), 'grafana', invoker);
     expect(outcome.body.results.every((r) => r.outcome === 'accepted')).toBe(true);
     expect(invoked.length).toBeGreaterThan(1);
     for (const { command } of invoked)
       expect(Buffer.byteLength(JSON.stringify(command))).toBeLessThanOrEqual(MAX_HAND_OFF_EVENT_BYTES);
     expect(invoked.flatMap(({ command }) => command.targets.map((t) => t.instanceId)).sort()).toEqual(ids);
+  });
+});
+
+describe('Function: createFunctionHandler, choosing the hand-off', () => {
+  const env = (extra: Env): Env => ({
+    ALLOWED_INSTANCES: 'es-cn-ok*',
+    ALIBABA_CLOUD_REGION: 'cn-hangzhou',
+    ALIBABA_CLOUD_ACCESS_KEY_ID: 'AK',
+    ALIBABA_CLOUD_ACCESS_KEY_SECRET: 'S',
+    GENERIC_BEARER_TOKENS: TEST_BEARER,
+    POWERTOOLS_LOG_LEVEL: 'SILENT',
+    ...extra,
+  });
+  const delivery = (key: string) =>
+    genericRequest('interrupt-elasticsearch-task', JSON.stringify({ instanceIds: ['es-cn-ok-1'] }), {
+      authorization: `Bearer ${TEST_BEARER}`,
+      'idempotency-key': key,
+      'content-type': 'application/json',
+    });
+
+  it.each([
+    ['a handed-off source', { ASYNC_SOURCES: 'generic' }, 1, 'accepted'],
+    ['a handed-off source under DRY_RUN', { ASYNC_SOURCES: 'generic', DRY_RUN: 'true' }, 0, 'dry-run'],
+  ])('hands off %s only when it is to act: %i hand-off, outcome %s', async (_, extra, handOffs, outcome) => {
+    const { invoked, invoker } = recordingInvoker(async () => ({ status: 'accepted' }));
+    const handler = createFunctionHandler('interrupt-elasticsearch-task', { env: env(extra), invoker });
+    const response = await invokeHttp(handler, delivery(`k-${outcome}`));
+    const body = (await response.json()) as { results: Array<{ outcome: string }> };
+    expect(body.results.map((r) => r.outcome)).toEqual([outcome]);
+    expect(invoked).toHaveLength(handOffs);
   });
 });
 

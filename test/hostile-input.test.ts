@@ -89,12 +89,12 @@ function makeHandler(env: Env = {}, options: { handOff?: boolean } = {}): FcHand
   return createFunctionHandler(FN, {
     ...(options.handOff
       ? {
-          invokerFor: () => ({
+          invoker: {
             invoke: async (command: object) => {
               handedOff.push(command);
               return { status: 'accepted' as const };
             },
-          }),
+          },
         }
       : {}),
     env: {

@@ -126,26 +126,24 @@ const ROWS: Record<string, Row> = {
   'the hand-off is refused by FC, its message naming the function ARN, the host and the account': {
     env: handOffEnv,
     options: {
-      invokerFor: (credentials) =>
-        createFc3Invoker({
-          accountId: ACCOUNT,
-          region: 'cn-hangzhou',
-          functionName: FUNCTION,
-          qualifier: undefined,
-          endpoint: `https://${FC_HOST}`,
-          timeoutMs: 500,
-          credentials: () => credentials,
-          transport: async () => ({
-            status: 403,
-            retryAfter: undefined,
-            headers: { 'x-fc-request-id': 'req-denied' },
-            body: JSON.stringify({
-              errorCode: 'AccessDenied',
-              errorMessage: `${ROLE_ARN} may not invoke acs:fc:cn-hangzhou:${ACCOUNT}:functions/${FUNCTION} at ${FC_HOST}`,
-              requestId: 'req-denied',
-            }),
+      invoker: createFc3Invoker({
+        accountId: ACCOUNT,
+        region: 'cn-hangzhou',
+        functionName: FUNCTION,
+        qualifier: undefined,
+        endpoint: `https://${FC_HOST}`,
+        timeoutMs: 500,
+        transport: async () => ({
+          status: 403,
+          retryAfter: undefined,
+          headers: { 'x-fc-request-id': 'req-denied' },
+          body: JSON.stringify({
+            errorCode: 'AccessDenied',
+            errorMessage: `${ROLE_ARN} may not invoke acs:fc:cn-hangzhou:${ACCOUNT}:functions/${FUNCTION} at ${FC_HOST}`,
+            requestId: 'req-denied',
           }),
         }),
+      }),
     },
     logged: [FC_HOST, `acs:fc:cn-hangzhou:${ACCOUNT}:functions/${FUNCTION}`],
     answered: /Function Compute did not take the hand-off \(AccessDenied, HTTP 403\)/,
@@ -153,19 +151,17 @@ const ROWS: Record<string, Row> = {
   'the hand-off cannot reach FC (getaddrinfo ENOTFOUND <FC host>)': {
     env: handOffEnv,
     options: {
-      invokerFor: (credentials) =>
-        createFc3Invoker({
-          accountId: ACCOUNT,
-          region: 'cn-hangzhou',
-          functionName: FUNCTION,
-          qualifier: undefined,
-          endpoint: `https://${FC_HOST}`,
-          timeoutMs: 500,
-          credentials: () => credentials,
-          transport: failing(() => {
-            throw networkError(`getaddrinfo ENOTFOUND ${FC_HOST}`, 'ENOTFOUND');
-          }),
+      invoker: createFc3Invoker({
+        accountId: ACCOUNT,
+        region: 'cn-hangzhou',
+        functionName: FUNCTION,
+        qualifier: undefined,
+        endpoint: `https://${FC_HOST}`,
+        timeoutMs: 500,
+        transport: failing(() => {
+          throw networkError(`getaddrinfo ENOTFOUND ${FC_HOST}`, 'ENOTFOUND');
         }),
+      }),
     },
     logged: [FC_HOST],
     answered: /Function Compute/,

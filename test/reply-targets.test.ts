@@ -3,8 +3,8 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { localContext } from '../local/fc-invoke.ts';
 import type { FunctionName } from '../shared/actions.ts';
+import type { CommandEvent } from '../shared/async/command-event.ts';
 import type { ReplyRequestFn } from '../shared/async/reply-sender.ts';
-import type { CommandEvent } from '../shared/core/command-event.ts';
 import type { ResponseBody } from '../shared/core/result.ts';
 import type { SourceName } from '../shared/sources/registry.ts';
 import { useEmulator, wireFunction } from './support/function-harness.ts';
@@ -84,12 +84,12 @@ function deployed() {
       POWERTOOLS_LOG_LEVEL: 'INFO',
     },
     {
-      invokerFor: () => ({
+      invoker: {
         invoke: async (event: object) => {
           queued.push(event as CommandEvent);
           return { status: 'accepted' as const };
         },
-      }),
+      },
       replyRequest: toStandIn,
     },
   );

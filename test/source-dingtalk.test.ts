@@ -245,12 +245,12 @@ describe('Function: cancel-migration-task, dingtalk source, against captured tim
       { DINGTALK_APP_SECRETS: APP_SECRET, DINGTALK_ALLOWED_USERS: STAFF_ID, ...env },
       {
         now: () => new Date(clock),
-        invokerFor: () => ({
+        invoker: {
           invoke: async (event: object) => {
             queued.push(event);
             return { status: 'accepted' as const };
           },
-        }),
+        },
         replySender: replies,
       },
     );

@@ -1,10 +1,10 @@
 import type FC from '@alicloud/fc2';
+import type { Credentials } from '../core/invocation.ts';
 import {
   checkInvokerOptions,
   endpointOrigin,
   handOffCredentials,
   handOffPayload,
-  type InvokerCredentials,
   networkFailure,
   THROTTLE_CODE,
 } from './hand-off-input.ts';
@@ -20,8 +20,6 @@ import { type AsyncInvokeResult, type AsyncInvoker, InvokeError, MAX_HAND_OFF_EV
  * `@alicloud/fc2` drags in axios, ali-oss and ws: it is imported only when the first hand-off
  * happens (and then cached), never at module load, to keep cold starts cheap.
  */
-
-export type Fc2Credentials = InvokerCredentials;
 
 export type Fc2Client = Pick<FC, 'invokeFunction'>;
 export type Fc2ClientConstructor = new (accountId: string, config: ConstructorParameters<typeof FC>[1]) => Fc2Client;
@@ -43,8 +41,6 @@ export interface Fc2InvokerOptions {
   internal?: boolean | undefined;
   /** Deadline of one invoke call (connect, answer), in ms. */
   timeoutMs: number;
-  /** Fetched on every call: STS credentials rotate. */
-  credentials: () => Fc2Credentials | Promise<Fc2Credentials>;
   /** Largest serialised event; FC refuses async payloads over 128 KiB. */
   maxEventBytes?: number | undefined;
   /** Test seam: how the client class is loaded (default: a cached `import('@alicloud/fc2')`). */
@@ -161,9 +157,9 @@ export function createFc2Invoker(options: Fc2InvokerOptions): AsyncInvoker {
   };
 
   return {
-    async invoke(event: object, invocationId: string): Promise<AsyncInvokeResult> {
+    async invoke(event: object, invocationId: string, given: Credentials): Promise<AsyncInvokeResult> {
       const payload = handOffPayload(event, invocationId, maxEventBytes);
-      const credentials = await handOffCredentials(options.credentials);
+      const credentials = handOffCredentials(given);
 
       let client: Fc2Client;
       try {

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { Credentials } from '../core/invocation.ts';
 import { canonicalQueryString, percentEncode, signRequest } from '../elasticsearch/acs3-signer.ts';
 import {
   AttemptTimeoutError,
@@ -11,7 +12,6 @@ import {
   endpointOrigin,
   handOffCredentials,
   handOffPayload,
-  type InvokerCredentials,
   networkFailure,
   THROTTLE_CODE,
 } from './hand-off-input.ts';
@@ -43,8 +43,6 @@ import {
 
 export const FC3_API_VERSION = '2023-03-30';
 
-export type Fc3Credentials = InvokerCredentials;
-
 export interface Fc3InvokerOptions {
   /** The Alibaba Cloud account (main account UID) that owns the function: part of the endpoint. */
   accountId: string;
@@ -60,8 +58,6 @@ export interface Fc3InvokerOptions {
   endpoint?: string | undefined;
   /** Deadline of one call (connect and answer), in ms. */
   timeoutMs: number;
-  /** Fetched on every hand-off: STS credentials rotate. */
-  credentials: () => Fc3Credentials | Promise<Fc3Credentials>;
   /** Largest serialised event; FC refuses async payloads over 128 KiB. */
   maxEventBytes?: number | undefined;
   /** How many runs of one hand-off may fail for good before a sender's retry is refused (default 4). */
@@ -95,7 +91,7 @@ export interface Fc3RequestInput {
   host: string;
   functionName: string;
   qualifier?: string | undefined;
-  credentials: Fc3Credentials;
+  credentials: Credentials;
   date: Date;
   nonce: string;
   /** Further headers; `x-acs-*` ones are signed (the oracle test passes the SDK's own here). */
@@ -219,7 +215,7 @@ function exchangeError(operation: string, error: unknown): InvokeError {
 
 let sharedTransport: Transport | undefined;
 
-/** One keep-alive pool per process: invokers are created per request (their credentials rotate). */
+/** One keep-alive pool per process, shared by the invokers of every function it serves (local mode has five). */
 function defaultTransport(): Transport {
   sharedTransport ??= createNodeTransport(4);
   return sharedTransport;
@@ -249,7 +245,7 @@ export function createFc3Invoker(options: Fc3InvokerOptions): AsyncInvoker {
   }
 
   /** The task's state, or why it could not be read (never thrown: the caller decides). */
-  async function readTask(credentials: Fc3Credentials, taskId: string): Promise<TaskState> {
+  async function readTask(credentials: Credentials, taskId: string): Promise<TaskState> {
     const request = getAsyncTaskRequest({
       host: origin.host,
       functionName: options.functionName,
@@ -277,9 +273,9 @@ export function createFc3Invoker(options: Fc3InvokerOptions): AsyncInvoker {
   }
 
   return {
-    async invoke(event: object, invocationId: string): Promise<AsyncInvokeResult> {
+    async invoke(event: object, invocationId: string, given: Credentials): Promise<AsyncInvokeResult> {
       const payload = handOffPayload(event, invocationId, maxEventBytes);
-      const credentials = await handOffCredentials(options.credentials);
+      const credentials = handOffCredentials(given);
 
       let lastStatus = '';
       for (let generation = 1; generation <= maxGenerations; generation++) {

@@ -7,8 +7,6 @@ import { INVOCATION_ID_PATTERN, InvokeError } from './invoker.ts';
  * options once at creation, and each hand-off's ID, event and credentials before any call.
  */
 
-export type InvokerCredentials = Credentials;
-
 const NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_-]{0,127}$/;
 const QUALIFIER_PATTERN = /^[A-Za-z0-9_-]{1,128}$/;
 const ACCOUNT_PATTERN = /^\d{1,32}$/;
@@ -22,7 +20,6 @@ export function checkInvokerOptions(
     serviceName?: string | undefined;
     qualifier?: string | undefined;
     timeoutMs: number;
-    credentials: unknown;
   },
   withService = false,
 ): void {
@@ -39,7 +36,6 @@ export function checkInvokerOptions(
     fail('qualifier is not a valid version or alias');
   }
   if (!Number.isInteger(options.timeoutMs) || options.timeoutMs < 1) fail('timeoutMs must be a positive whole number');
-  if (typeof options.credentials !== 'function') fail('credentials must be a function');
 }
 
 /**
@@ -87,19 +83,8 @@ export function handOffPayload(event: object, invocationId: string, maxEventByte
   return payload;
 }
 
-/** The credentials of this hand-off (STS rotates: fetched every time); else a ClientError. */
-export async function handOffCredentials(
-  get: () => InvokerCredentials | Promise<InvokerCredentials>,
-): Promise<InvokerCredentials> {
-  let credentials: InvokerCredentials;
-  try {
-    credentials = await get();
-  } catch (error) {
-    throw new InvokeError('ClientError', `no credentials for the FC invoke call: ${(error as Error).message}`, {
-      retryable: false,
-      cause: error,
-    });
-  }
+/** The hand-off's credentials when they are a usable pair; else a ClientError, before any call. */
+export function handOffCredentials(credentials: Credentials | undefined): Credentials {
   if (!credentials?.accessKeyId || !credentials.accessKeySecret) {
     throw new InvokeError('ClientError', 'no credentials for the FC invoke call', { retryable: false });
   }

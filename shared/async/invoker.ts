@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import type { Credentials } from '../core/invocation.ts';
 import { UpstreamError, type UpstreamErrorOptions } from '../errors.ts';
 
 /**
@@ -28,11 +29,12 @@ export interface AsyncInvokeResult {
 export interface AsyncInvoker {
   /**
    * Queues `event` (serialised as JSON) for an asynchronous invocation whose stateful ID is
-   * `invocationId` (see {@link invocationIdFor}). An invoker that can read the state of earlier
-   * tasks may go on under {@link taskIdForGeneration} IDs when the earlier ones failed for good.
-   * Rejects with {@link InvokeError} only.
+   * `invocationId` (see {@link invocationIdFor}), signed with the invocation's `credentials` (STS
+   * credentials rotate: an invoker is built once, credentials come with each call). An invoker
+   * that can read the state of earlier tasks may go on under {@link taskIdForGeneration} IDs when
+   * the earlier ones failed for good. Rejects with {@link InvokeError} only.
    */
-  invoke(event: object, invocationId: string): Promise<AsyncInvokeResult>;
+  invoke(event: object, invocationId: string, credentials: Credentials): Promise<AsyncInvokeResult>;
 }
 
 /** FC's limit on an async invocation's event, in FC 2.0 and 3.0 alike. */
@@ -133,5 +135,3 @@ export class InvokeError extends UpstreamError {
     this.platformCode = platformCode;
   }
 }
-
-export const isInvokeError = (error: unknown): error is InvokeError => error instanceof InvokeError;

@@ -8,15 +8,19 @@ export interface Credentials {
   securityToken?: string | undefined;
 }
 
+/** What the platform adapter knows of an invocation before anything is read. */
+export interface InvocationStart {
+  /** The platform's request ID (FC's). */
+  readonly requestId: string;
+  /** The invocation's own credentials (FC STS), else the environment's; undefined when neither. */
+  readonly credentials: Credentials | undefined;
+}
+
 /**
  * One invocation of a function, as everything below the platform adapter sees it: built once per
  * request (HTTP delivery, timer tick or internal command) and passed down whole.
  */
-export interface Invocation {
-  /** The platform's request ID (FC's), on every log line of the invocation. */
-  readonly requestId: string;
-  /** The invocation's own credentials (FC STS), else the environment's; undefined when neither. */
-  readonly credentials: Credentials | undefined;
+export interface Invocation extends InvocationStart {
   /** The request's logger: every line carries the request ID and the source. */
   readonly logger: RequestLog;
   /** Epoch ms by which every call and retry must be done (the sender's patience). */

@@ -1,9 +1,16 @@
-import type { ApiCall } from '../elasticsearch/client.ts';
 import { upstreamStatus } from '../errors.ts';
 import { refusalStatus } from './refusal.ts';
 import type { Requester } from './target.ts';
 
 export type Outcome = 'applied' | 'already' | 'dry-run' | 'accepted' | 'failed' | 'refused';
+
+/** An API call as a dry run reports it (the adapter's call adds where it goes). */
+export interface ReportedCall {
+  operation: string;
+  method: 'GET' | 'POST';
+  path: string;
+  query: Record<string, string>;
+}
 
 /** What happened to one target; the contract's response shape plus what helps an operator. */
 export interface TargetResult {
@@ -17,7 +24,7 @@ export interface TargetResult {
   /** On `failed`: whether the sender's retry (same token) can still succeed. */
   retryable?: boolean | undefined;
   /** On `dry-run`: the exact call that would have been made. */
-  call?: Pick<ApiCall, 'operation' | 'method' | 'path' | 'query'> | undefined;
+  call?: ReportedCall | undefined;
 }
 
 /** Who asked for a chat command, for the reply and the audit trail. */

@@ -1,16 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { API_VERSION } from '../actions.ts';
 import type { Credentials } from '../core/invocation.ts';
+import type { ReportedCall } from '../core/result.ts';
 import { canonicalQueryString, signRequest } from './acs3-signer.ts';
 import { ApiError, isRetryableApiFailure } from './api-error.ts';
 import { AttemptTimeoutError, createNodeTransport, fetchTransport, type Transport } from './transport.ts';
 
-/** One ROA call: everything the signer and the wire need, and what a dry run reports. */
-export interface ApiCall {
-  operation: string;
-  method: 'GET' | 'POST';
-  path: string;
-  query: Record<string, string>;
+/** One ROA call: what a dry run reports, and the region whose endpoint it goes to. */
+export interface ApiCall extends ReportedCall {
   regionId: string;
 }
 

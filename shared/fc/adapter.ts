@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import type { Credentials } from '../core/invocation.ts';
+import type { Credentials, InvocationStart } from '../core/invocation.ts';
+import { ResponderError } from '../errors.ts';
 import type { InvocationBindings } from '../http/bindings.ts';
 import {
   type FcContext,
@@ -14,20 +15,35 @@ export interface FetchApp {
   fetch(request: Request, env: InvocationBindings): Response | Promise<Response>;
 }
 
+/** What a timer or command invocation answers: the status it would have over HTTP, and the result object. */
+export interface InvocationAnswer {
+  status: number;
+  /** The result object (its `summary`, when it has one, says why a failure is retried). */
+  body: object;
+}
+
+/** Where each kind of event goes: HTTP-trigger events to the app, the others to their own handlers. */
+export interface FcHandlers {
+  http: FetchApp;
+  timer(tick: { name: string; time: string; payload: string }, start: InvocationStart): Promise<InvocationAnswer>;
+  command(event: Record<string, unknown>, start: InvocationStart): Promise<InvocationAnswer>;
+}
+
 export interface FcHandlerOptions {
-  /** Name used in the internal URL the app sees. */
+  /** Name used in the URL the app sees when the event names no host. */
   functionName: string;
   /** Largest HTTP body accepted; an event clearly larger is refused before it is parsed. */
   maxBodyBytes: number;
+  /** The environment's credentials, used when the FC context carries none. */
+  credentials?: Credentials | undefined;
 }
 
 export type FcHandler = (event: unknown, context?: FcContext) => Promise<unknown>;
 
 /** Thrown to FC for timer and command invocations a retry can fix, so FC's async retry runs (same tokens). */
-export class RetryableInvocationError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'RetryableInvocationError';
+export class RetryableInvocationError extends ResponderError {
+  constructor(status: number, summary: string) {
+    super(status, 'RetryableInvocationError', `${status}: ${summary}`);
   }
 }
 
@@ -101,19 +117,31 @@ async function toResult(response: Response): Promise<FcHttpResult> {
   };
 }
 
+/** Non-HTTP invocations return the result object; a retryable failure is thrown so FC retries it. */
+function settle(answer: InvocationAnswer): unknown {
+  if (answer.status >= 500) {
+    const { summary } = answer.body as { summary?: unknown };
+    throw new RetryableInvocationError(answer.status, typeof summary === 'string' ? summary : 'failed');
+  }
+  return answer.body;
+}
+
 /**
- * Function Compute 3.0 → Web-standard `Request` for the app, and the app's `Response` → FC's
- * return shape. HTTP-trigger envelopes, timer events and internal command events are told
- * apart by structure; anything else gets a clear 400, never a crash.
+ * Function Compute 3.0 → the function. HTTP-trigger envelopes become a Web-standard `Request` for
+ * the app (and its `Response` FC's return shape); timer and internal command events go to their
+ * own handlers, never through HTTP. The kinds are told apart by structure, the HTTP envelope
+ * first, so no HTTP body can pose as another kind; anything else gets a clear 400, never a crash.
  */
-export function createFcHandler(app: FetchApp, options: FcHandlerOptions): FcHandler {
+export function createFcHandler(handlers: FcHandlers, options: FcHandlerOptions): FcHandler {
   if (!options.functionName) throw new TypeError('functionName is required');
   // Envelope = body (base64 at worst, 4/3) + headers (8 KB at most on FC) + fields.
   const maxEventBytes = Math.ceil((options.maxBodyBytes * 4) / 3) + 64 * 1024;
 
   return async function handler(event, context) {
-    const requestId = context?.requestId ?? randomUUID();
-    const credentials = contextCredentials(context);
+    const start: InvocationStart = {
+      requestId: context?.requestId ?? randomUUID(),
+      credentials: contextCredentials(context) ?? options.credentials,
+    };
     if (eventSize(event) > maxEventBytes) {
       return json(413, { results: [], error: { code: 'PayloadTooLarge', message: 'the event is too large' } });
     }
@@ -136,41 +164,16 @@ export function createFcHandler(app: FetchApp, options: FcHandlerOptions): FcHan
         return badEvent('the HTTP request has a malformed header or URL');
       }
       const sourceIp = parsed.data.requestContext.http.sourceIp;
-      return toResult(await app.fetch(converted.request, { requestId, sourceIp, credentials, body: converted.body }));
+      return toResult(await handlers.http.fetch(converted.request, { ...start, sourceIp, body: converted.body }));
     }
 
-    if ('responderCommand' in decoded) {
-      const request = new Request(`https://${options.functionName}.fc.internal/${options.functionName}/command`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify(decoded),
-      });
-      return settle(await app.fetch(request, { requestId, credentials, trigger: { kind: 'command' } }));
-    }
+    if ('responderCommand' in decoded) return settle(await handlers.command(decoded, start));
 
     const timer = timerEventSchema.safeParse(decoded);
     if (timer.success && 'triggerName' in decoded) {
       const { triggerName, triggerTime, payload } = timer.data;
-      const request = new Request(`https://${options.functionName}.fc.internal/${options.functionName}/timer`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: payload,
-      });
-      return settle(
-        await app.fetch(request, {
-          requestId,
-          credentials,
-          trigger: { kind: 'timer', name: triggerName, time: triggerTime },
-        }),
-      );
+      return settle(await handlers.timer({ name: triggerName, time: triggerTime, payload }, start));
     }
     return badEvent('unrecognised event: expected an HTTP trigger, timer trigger or internal command event');
   };
-}
-
-/** Non-HTTP invocations return the result object; a retryable failure is thrown so FC retries it. */
-async function settle(response: Response): Promise<unknown> {
-  const body = (await response.json()) as { summary?: string };
-  if (response.status >= 500) throw new RetryableInvocationError(`${response.status}: ${body.summary ?? 'failed'}`);
-  return body;
 }

@@ -1,22 +1,10 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { type Context, Hono } from 'hono';
-import type { ChatReplier } from '../async/chat-replier.ts';
-import type { AsyncInvoker } from '../async/invoker.ts';
 import type { ResponderConfig } from '../config.ts';
-import { commandEventSchema } from '../core/command-event.ts';
-import type { Credentials } from '../core/invocation.ts';
-import type { ActOutcome, Responder } from '../core/responder.ts';
+import type { ActOutcome, Executor, Responder } from '../core/responder.ts';
 import { requestedBy } from '../core/result.ts';
-import {
-  NotFoundError,
-  PayloadError,
-  ResponderError,
-  UnauthorizedError,
-  UnsupportedMediaTypeError,
-} from '../errors.ts';
+import { isAnswerable, NotFoundError, UnauthorizedError, UnsupportedMediaTypeError } from '../errors.ts';
 import { type RequestLog, requestLog } from '../logger.ts';
-import { genericPayloadSchema } from '../sources/generic-payload.ts';
-import { bodyText, parseJson, validate } from '../sources/payload.ts';
 import { isSourceName, SOURCE_NAMES, type SourceLoader, type SourceName } from '../sources/registry.ts';
 import type { InboundRequest } from '../sources/source.ts';
 import type { InvocationBindings } from './bindings.ts';
@@ -24,11 +12,9 @@ import { readBodyLimited } from './read-body.ts';
 
 export interface ResponderAppOptions {
   responder: Responder;
-  /** The async hand-off, when configured: which sources use it, and an invoker per credentials. */
-  handOff?: { sources: readonly SourceName[]; invokerFor: (credentials: Credentials) => AsyncInvoker } | undefined;
-  /** Reports a command's outcome to chat, only where its source may report; never when absent. */
-  replier?: ChatReplier | undefined;
-  config: ResponderConfig;
+  /** What acts on each source's events: the API called directly, the async hand-off, or a dry run. */
+  executorFor: (source: SourceName) => Executor;
+  config: Pick<ResponderConfig, 'maxBodyBytes' | 'retryDeadlineMs'>;
   /** Loaders of the sources this function serves, each built on first use. */
   sources: Record<SourceName, SourceLoader>;
   logger: Logger;
@@ -47,7 +33,7 @@ function mediaType(headers: Headers): string {
  * parse → policy, token and call (the responder).
  */
 export function createResponderApp(options: ResponderAppOptions): Hono<Env> {
-  const { responder, config, sources, logger, handOff, replier } = options;
+  const { responder, config, sources, logger, executorFor } = options;
   const now = options.now ?? (() => new Date());
   const functionName = responder.action.functionName;
   const app = new Hono<Env>();
@@ -55,25 +41,11 @@ export function createResponderApp(options: ResponderAppOptions): Hono<Env> {
   const send = (c: Context<Env>, outcome: ActOutcome) =>
     c.json(outcome.body, outcome.status as 200, { 'cache-control': 'no-store' });
 
-  const fail = (c: Context<Env>, source: string, error: ResponderError) =>
-    send(c, {
-      status: error.status,
-      body: {
-        ...responder.envelope(source, [], error.message),
-        error: {
-          code: error.code,
-          message: error.message,
-          ...(error instanceof NotFoundError ? error.valid : {}),
-        },
-      },
-    });
-
   /** What a wrong path gets: the routes of this function and every source, as a JSON 404. */
   const routes = `POST /${functionName}/<source> (or POST /<source> on this function's own trigger URL), with source one of ${SOURCE_NAMES.join(', ')}`;
   const notFound = (c: Context<Env>, what: string) => {
     const error = new NotFoundError(`${what}: ${routes}`, { functions: [functionName], sources: SOURCE_NAMES });
-    childLogger(c, '').warn('refused', { code: error.code, status: error.status, reason: error.message });
-    return fail(c, '', error);
+    return send(c, responder.fail(error, '', childLogger(c, '')));
   };
   /** A path segment as it may be echoed back: short, printable ASCII. */
   const echo = (segment: string) => segment.slice(0, 40).replace(/[^\x20-\x7e]/g, '?');
@@ -89,67 +61,8 @@ export function createResponderApp(options: ResponderAppOptions): Hono<Env> {
   const unauthorized = (c: Context<Env>, source: string, log: RequestLog, reason: string) => {
     const error = new UnauthorizedError();
     log.warn('refused', { code: error.code, status: error.status, reason });
-    return fail(c, source, error);
+    return send(c, responder.answerError(error, source));
   };
-
-  async function handleTrigger(c: Context<Env>, trigger: NonNullable<InvocationBindings['trigger']>) {
-    const body = await readBodyLimited(c.req.raw, config.maxBodyBytes, c.env?.body);
-    const value = parseJson(bodyText(body));
-    if (trigger.kind === 'timer') {
-      const log = childLogger(c, 'timer');
-      const payload = validate(genericPayloadSchema, value, 'timer payload');
-      // A tick is a command, not an alert: a state would only make one of the functions ignore every tick.
-      if (payload.state !== undefined) {
-        throw new PayloadError('invalid timer payload: state: a schedule is not an alert; leave state out');
-      }
-      // A new tick is a new event; a redelivered tick keeps its trigger time, so its token.
-      const eventKey = `timer:${trigger.name}@${trigger.time}`;
-      log.info('received', { trigger: trigger.name, triggerTime: trigger.time, targets: payload.instanceIds.length });
-      const items = payload.instanceIds.map((instanceId) => ({ instanceId, regionId: payload.regionId, eventKey }));
-      return send(
-        c,
-        await responder.act(
-          { items, reason: payload.reason },
-          {
-            source: 'timer',
-            credentials: c.env.credentials,
-            logger: log,
-            deadline: Date.now() + config.commandDeadlineMs,
-          },
-        ),
-      );
-    }
-    const command = validate(commandEventSchema, value, 'internal command');
-    const log = childLogger(c, command.source);
-    if (command.function !== functionName) {
-      throw new PayloadError(`the command is for ${command.function}, not ${functionName}`);
-    }
-    log.info('received', { command: true, targets: command.targets.length });
-    const outcome = await responder.act(
-      { items: command.targets, reason: command.reason },
-      {
-        source: command.source,
-        credentials: c.env.credentials,
-        logger: log,
-        deadline: Date.now() + config.commandDeadlineMs,
-      },
-    );
-    if (command.reply && replier) {
-      // Report what was done, per instance, in the platform's own message shape.
-      const source = await sources[command.source]();
-      const body = source.replyBody?.(outcome.body) ?? outcome.body;
-      try {
-        await replier.report(command.source, command.reply, body);
-        log.info('reported', { status: outcome.status });
-      } catch (error) {
-        // The action's result stands; a failed report must not make FC run the command again.
-        // The detail (which host refused or failed) is for the log only.
-        const { code, message } = error as { code?: string; message?: string };
-        log.warn('report failed', { code: code ?? 'ReplyFailed', detail: message });
-      }
-    }
-    return send(c, outcome);
-  }
 
   async function handleSource(c: Context<Env>, sourceName: string) {
     if (!isSourceName(sourceName)) {
@@ -189,36 +102,16 @@ export function createResponderApp(options: ResponderAppOptions): Hono<Env> {
         ? childLogger(c, sourceName, { requestedBy: requestedBy(event.requester) })
         : log;
       eventLog.info('received', { targets: event.items.length, reason: event.reason });
-      if (handOff?.sources.includes(sourceName)) {
-        outcome = await responder.handOff(event, {
-          source: sourceName,
-          credentials: c.env?.credentials,
-          logger: eventLog,
-          invokerFor: handOff.invokerFor,
-          reply: event.reply,
-        });
-      } else {
-        // The sender's patience runs from arrival; calls and retries must fit in it.
-        const deadline = request.receivedAt.getTime() + Math.min(config.retryDeadlineMs, source.deadlineMs ?? Infinity);
-        outcome = await responder.act(event, {
-          source: sourceName,
-          credentials: c.env?.credentials,
-          logger: eventLog,
-          deadline,
-        });
-      }
+      // The sender's patience runs from arrival; calls and retries must fit in it.
+      const deadline = request.receivedAt.getTime() + Math.min(config.retryDeadlineMs, source.deadlineMs ?? Infinity);
+      const invocation = { requestId: c.env.requestId, credentials: c.env.credentials, logger: eventLog, deadline };
+      outcome = await responder.respond(event, sourceName, executorFor(sourceName), invocation);
     } catch (error) {
       // After authentication a chat platform still gets its own reply shape, errors included.
-      if (!(source.render && error instanceof ResponderError)) throw error;
+      if (!(source.render && isAnswerable(error))) throw error;
       if (error.status >= 500) log.error('request failed', { code: error.code, detail: error.message });
       else log.warn('refused', { code: error.code, status: error.status, reason: error.message });
-      outcome = {
-        status: error.status,
-        body: {
-          ...responder.envelope(sourceName, [], error.message),
-          error: { code: error.code, message: error.message },
-        },
-      };
+      outcome = responder.answerError(error, sourceName);
     }
     if (source.render) {
       const reply = source.render(outcome.body, outcome.status);
@@ -227,8 +120,6 @@ export function createResponderApp(options: ResponderAppOptions): Hono<Env> {
     return send(c, outcome);
   }
 
-  // Timer and command invocations are told apart by the adapter, never by the path: they go first.
-  app.use('*', (c, next) => (c.env?.trigger ? handleTrigger(c, c.env.trigger) : next()));
   app.post('/:fn/:source', (c) => {
     const fn = c.req.param('fn');
     if (fn !== functionName) return notFound(c, `this is ${functionName}, not "${echo(fn)}"`);
@@ -239,22 +130,7 @@ export function createResponderApp(options: ResponderAppOptions): Hono<Env> {
 
   app.onError((error, c) => {
     const source = c.req.param('source') ?? '';
-    if (error instanceof ResponderError) {
-      const log = requestLog(logger, { requestId: c.env?.requestId, source });
-      if (error.status >= 500) log.error('configuration error', { detail: error.message });
-      // Every refusal says why in the log, whatever stage refused it (size, media type, payload, route).
-      else log.warn('refused', { code: error.code, status: error.status, reason: error.message });
-      return fail(c, source, error);
-    }
-    // Anything else is our bug: say nothing of it to the sender, log it, and let a retry try again.
-    requestLog(logger, { requestId: c.env?.requestId, source }).error('unexpected error', { error: error as Error });
-    return send(c, {
-      status: 500,
-      body: {
-        ...responder.envelope(source, [], 'internal error'),
-        error: { code: 'InternalError', message: 'internal error' },
-      },
-    });
+    return send(c, responder.fail(error, source, childLogger(c, source)));
   });
 
   return app;

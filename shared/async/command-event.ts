@@ -1,8 +1,8 @@
 import * as z from 'zod/mini';
+import { instanceIdSchema, regionIdSchema } from '../core/target.ts';
 import { FEISHU_MESSAGE_ID } from '../sources/feishu/index.ts';
 import { EVENT_KEY_PATTERN } from '../sources/payload.ts';
 import { SOURCE_NAMES } from '../sources/registry.ts';
-import { instanceIdSchema, regionIdSchema } from './target.ts';
 
 /**
  * The internal command event of the async hand-off: targets an HTTP invocation already
