@@ -1,5 +1,5 @@
 import { Hono } from 'hono';
-import type { CapturedReply } from '../shared/async/reply-sender.ts';
+import type { CapturedReply } from '../shared/async/capturing-reply-sender.ts';
 
 /**
  * `GET /emulator/replies` → `{"replies": [{"url", "body", "at"}]}`: the chat replies local mode

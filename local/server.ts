@@ -8,7 +8,7 @@ import { createFcInvokeApi } from '../emulator/fc-invoke-api.ts';
 import { createRepliesApp } from '../emulator/replies.ts';
 import { seedFromEnv } from '../emulator/seed.ts';
 import { FUNCTION_NAMES, type FunctionName, isFunctionName } from '../shared/actions.ts';
-import { createCapturingReplySender } from '../shared/async/reply-sender.ts';
+import { createCapturingReplySender } from '../shared/async/capturing-reply-sender.ts';
 import { type Env, parseConfig } from '../shared/config.ts';
 import { createFunctionHandler } from '../shared/create-function.ts';
 import type { FcHandler } from '../shared/fc/adapter.ts';

@@ -13,7 +13,7 @@ import {
 import { fcSignature, fcStringToSign } from '../emulator/fc2-signature.ts';
 import { taskStatus } from '../emulator/fc3-invoke-wire.ts';
 import { createFc2Invoker } from '../shared/async/fc2-invoker.ts';
-import { getAsyncTaskRequest, invokeFunctionRequest } from '../shared/async/fc3-invoker.ts';
+import { getAsyncTaskRequest, invokeFunctionRequest } from '../shared/async/fc3-wire.ts';
 import { type ServedApp, serveApp } from './support/fc-server.ts';
 
 /** The real `@alicloud/fc2` client is the oracle: the emulated invoke API must satisfy it. */

@@ -7,12 +7,8 @@ import { Hono } from 'hono';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { LOCAL_EMULATOR_CREDENTIALS } from '../emulator/credentials.ts';
 import { createFcInvokeApi, type FcInvokeApi } from '../emulator/fc-invoke-api.ts';
-import {
-  classifyFc2Error,
-  createFc2Invoker,
-  type Fc2ClientConstructor,
-  type Fc2InvokerOptions,
-} from '../shared/async/fc2-invoker.ts';
+import { classifyFc2Error } from '../shared/async/fc2-errors.ts';
+import { createFc2Invoker, type Fc2ClientConstructor, type Fc2InvokerOptions } from '../shared/async/fc2-invoker.ts';
 import { INVOCATION_ID_PATTERN, InvokeError, invocationIdFor } from '../shared/async/invoker.ts';
 import { closedPort, type ServedApp, serveApp } from './support/fc-server.ts';
 

@@ -6,7 +6,8 @@ import { $OpenApiUtil } from '@alicloud/openapi-core';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { LOCAL_EMULATOR_CREDENTIALS } from '../emulator/credentials.ts';
 import { createFcInvokeApi, type FcInvokeApi, type FcRunner } from '../emulator/fc-invoke-api.ts';
-import { createFc3Invoker, getAsyncTaskRequest, invokeFunctionRequest } from '../shared/async/fc3-invoker.ts';
+import { createFc3Invoker } from '../shared/async/fc3-invoker.ts';
+import { getAsyncTaskRequest, invokeFunctionRequest } from '../shared/async/fc3-wire.ts';
 import type { Transport } from '../shared/elasticsearch/transport.ts';
 import { type ServedApp, serveApp } from './support/fc-server.ts';
 

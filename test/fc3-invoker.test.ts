@@ -6,7 +6,8 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { LOCAL_EMULATOR_CREDENTIALS } from '../emulator/credentials.ts';
 import { createFcInvokeApi, type FcInvokeApi, type FcRunner } from '../emulator/fc-invoke-api.ts';
-import { createFc3Invoker, type Fc3InvokerOptions, fc3Origin } from '../shared/async/fc3-invoker.ts';
+import { createFc3Invoker, type Fc3InvokerOptions } from '../shared/async/fc3-invoker.ts';
+import { fc3Origin } from '../shared/async/fc3-wire.ts';
 import {
   handOffIdFor,
   INVOCATION_ID_PATTERN,

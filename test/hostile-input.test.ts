@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import fc from 'fast-check';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DEMO_INSTANCES } from '../emulator/seed.ts';
-import type { ReplyRequestFn } from '../shared/async/reply-sender.ts';
+import type { ReplyRequestFn } from '../shared/async/https-reply-sender.ts';
 import type { Env } from '../shared/config.ts';
 import type { ResponseBody } from '../shared/core/result.ts';
 import { createFunctionHandler } from '../shared/create-function.ts';

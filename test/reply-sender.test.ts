@@ -2,14 +2,9 @@ import { createServer, request as httpRequest, type IncomingHttpHeaders, type Se
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createRepliesApp } from '../emulator/replies.ts';
-import {
-  bodyLevelError,
-  checkReplyUrl,
-  createCapturingReplySender,
-  createHttpsReplySender,
-  ReplyError,
-  type ReplyRequestFn,
-} from '../shared/async/reply-sender.ts';
+import { createCapturingReplySender } from '../shared/async/capturing-reply-sender.ts';
+import { bodyLevelError, createHttpsReplySender, type ReplyRequestFn } from '../shared/async/https-reply-sender.ts';
+import { checkReplyUrl, ReplyError } from '../shared/async/reply-sender.ts';
 import { REPLY_HOSTS } from '../shared/sources/registry.ts';
 
 async function rejection(promise: Promise<unknown>): Promise<ReplyError> {

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { localContext } from '../local/fc-invoke.ts';
 import type { FunctionName } from '../shared/actions.ts';
 import type { CommandEvent } from '../shared/async/command-event.ts';
-import type { ReplyRequestFn } from '../shared/async/reply-sender.ts';
+import type { ReplyRequestFn } from '../shared/async/https-reply-sender.ts';
 import type { ResponseBody } from '../shared/core/result.ts';
 import type { SourceName } from '../shared/sources/registry.ts';
 import { useEmulator, wireFunction } from './support/function-harness.ts';

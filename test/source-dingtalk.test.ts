@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { localContext } from '../local/fc-invoke.ts';
 import type { FunctionName } from '../shared/actions.ts';
-import { createCapturingReplySender } from '../shared/async/reply-sender.ts';
+import { createCapturingReplySender } from '../shared/async/capturing-reply-sender.ts';
 import type { Env } from '../shared/config.ts';
 import {
   type DingTalkFixtureName,

@@ -4,8 +4,9 @@ import { type ChatReplier, createChatReplier } from './chat-replier.ts';
 import { createFc2Invoker } from './fc2-invoker.ts';
 import { createFc3Invoker } from './fc3-invoker.ts';
 import { createFeishuTenantToken } from './feishu-reply-auth.ts';
+import { createHttpsReplySender, type ReplyRequestFn } from './https-reply-sender.ts';
 import type { AsyncInvoker } from './invoker.ts';
-import { createHttpsReplySender, type ReplyRequestFn, type ReplySender } from './reply-sender.ts';
+import type { ReplySender } from './reply-sender.ts';
 
 /** The hand-off and the chat reports as a deployment's configuration sets them up, once per function. */
 

@@ -1,13 +1,7 @@
 import type FC from '@alicloud/fc2';
 import type { Credentials } from '../core/invocation.ts';
-import {
-  checkInvokerOptions,
-  endpointOrigin,
-  handOffCredentials,
-  handOffPayload,
-  networkFailure,
-  THROTTLE_CODE,
-} from './hand-off-input.ts';
+import { classifyFc2Error } from './fc2-errors.ts';
+import { checkInvokerOptions, endpointOrigin, handOffCredentials, handOffPayload } from './hand-off-input.ts';
 import { type AsyncInvokeResult, type AsyncInvoker, InvokeError, MAX_HAND_OFF_EVENT_BYTES } from './invoker.ts';
 
 /**
@@ -49,9 +43,6 @@ export interface Fc2InvokerOptions {
 
 export const DEFAULT_MAX_ASYNC_EVENT_BYTES = MAX_HAND_OFF_EVENT_BYTES;
 
-/** The error code FC answers (with 409) for a stateful async invocation ID already used. */
-export const DUPLICATE_INVOCATION_CODE = 'StatefulAsyncInvocationAlreadyExists';
-
 let sharedClient: Promise<Fc2ClientConstructor> | undefined;
 
 /** The one place `@alicloud/fc2` is imported. A failed import is not cached, so a later call retries it. */
@@ -75,57 +66,6 @@ const headerValue = (headers: Record<string, string | string[] | undefined> | un
   const value = headers?.[name];
   return (Array.isArray(value) ? value[0] : value) || undefined;
 };
-
-export type Fc2Outcome = { duplicate: true; requestId?: string | undefined } | InvokeError;
-
-/**
- * An error thrown by fc2 (or by the network under it) as an outcome: `duplicate` for a reused
- * stateful invocation ID, else an {@link InvokeError} that says whether a retry can help.
- *
- * fc2 throws for a non-2xx answer an Error whose `code` is the body's `ErrorCode` and whose
- * message reads `POST <path> failed with <status>. requestid: <id>, message: <msg>.`: the status
- * and request ID are only in the message.
- */
-export function classifyFc2Error(error: unknown): Fc2Outcome {
-  const e = (typeof error === 'object' && error !== null ? error : {}) as {
-    name?: unknown;
-    code?: unknown;
-    message?: unknown;
-  };
-  const message = typeof e.message === 'string' ? e.message : String(error);
-  const code = typeof e.code === 'string' && e.code !== '' && e.code !== 'undefined' ? e.code : undefined;
-  const status = /failed with (\d{3})\./.exec(message);
-  const rawRequestId = /requestid: ([^,\s]+),/.exec(message)?.[1];
-  const requestId = rawRequestId && rawRequestId !== 'undefined' ? rawRequestId : undefined;
-
-  if (status?.[1]) {
-    const httpStatus = Number(status[1]);
-    const details = { httpStatus, platformCode: code, requestId, cause: error };
-    if (
-      code === DUPLICATE_INVOCATION_CODE ||
-      (httpStatus === 409 && (code === undefined || /AlreadyExist/i.test(code)))
-    ) {
-      return { duplicate: true, requestId };
-    }
-    const summary = `FC answered ${httpStatus}${code ? ` ${code}` : ''}: ${message}`;
-    if (httpStatus === 429 || (code !== undefined && THROTTLE_CODE.test(code))) {
-      return new InvokeError('Throttled', summary, { ...details, retryable: true });
-    }
-    if (httpStatus >= 500) return new InvokeError('ServerError', summary, { ...details, retryable: true });
-    return new InvokeError('Refused', summary, { ...details, retryable: false });
-  }
-
-  const name = typeof e.name === 'string' ? e.name : '';
-  if (/Timeout/i.test(name) || code === 'ETIMEDOUT' || code === 'ESOCKETTIMEDOUT') {
-    return new InvokeError('Timeout', `the FC invoke call timed out: ${message}`, { retryable: true, cause: error });
-  }
-  const network = networkFailure(code, message, error);
-  if (network) return network;
-  if (error instanceof SyntaxError) {
-    return new InvokeError('BadResponse', `unreadable answer from FC: ${message}`, { retryable: true, cause: error });
-  }
-  return new InvokeError('ClientError', `the FC client failed: ${message}`, { retryable: false, cause: error });
-}
 
 /** Rejects with a Timeout InvokeError after `ms`; the losing promise's rejection is swallowed. */
 function withDeadline<T>(promise: Promise<T>, ms: number): Promise<T> {

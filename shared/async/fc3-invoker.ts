@@ -1,20 +1,20 @@
 import { randomUUID } from 'node:crypto';
 import type { Credentials } from '../core/invocation.ts';
-import { canonicalQueryString, percentEncode, signRequest } from '../elasticsearch/acs3-signer.ts';
+import { canonicalQueryString } from '../elasticsearch/acs3-signer.ts';
+import { createNodeTransport, type Transport, type WireResponse } from '../elasticsearch/transport.ts';
 import {
-  AttemptTimeoutError,
-  createNodeTransport,
-  type Transport,
-  type WireResponse,
-} from '../elasticsearch/transport.ts';
-import {
-  checkInvokerOptions,
-  endpointOrigin,
-  handOffCredentials,
-  handOffPayload,
-  networkFailure,
-  THROTTLE_CODE,
-} from './hand-off-input.ts';
+  answerError,
+  errorFields,
+  exchangeError,
+  FAILED_FOR_GOOD,
+  type Fc3RequestInput,
+  fc3Origin,
+  getAsyncTaskRequest,
+  invokeFunctionRequest,
+  type SignedFcRequest,
+  taskIdTaken,
+} from './fc3-wire.ts';
+import { checkInvokerOptions, handOffCredentials, handOffPayload } from './hand-off-input.ts';
 import {
   type AsyncInvokeResult,
   type AsyncInvoker,
@@ -36,12 +36,9 @@ import {
  *   ({@link taskIdForGeneration}), so a sender's retry after a failure runs; any other state means
  *   the hand-off is under way or done, and is reported as a duplicate.
  *
- * Both are signed with ACS3-HMAC-SHA256 by the project's own signer, exactly as the official
- * `@alicloud/fc20230330` SDK signs them (test/fc3-invoker-oracle.test.ts), over node's https: no
- * SDK is loaded, nothing weighs on the cold path.
+ * Both are signed by the project's own signer (fc3-wire.ts) and sent over node's https: no SDK is
+ * loaded, nothing weighs on the cold path.
  */
-
-export const FC3_API_VERSION = '2023-03-30';
 
 export interface Fc3InvokerOptions {
   /** The Alibaba Cloud account (main account UID) that owns the function: part of the endpoint. */
@@ -70,147 +67,12 @@ export interface Fc3InvokerOptions {
 
 export const DEFAULT_MAX_GENERATIONS = 4;
 
-/** AsyncTask states (the SDK's AsyncTask model) after which the task will never run again. */
-export const FAILED_FOR_GOOD: ReadonlySet<string> = new Set(['Failed', 'Stopped', 'Invalid', 'Expired']);
-
-const USER_AGENT = 'es-change-responder/1 (+ACS3-HMAC-SHA256)';
-const EVENT_CONTENT_TYPE = 'application/octet-stream';
-
-const functionPath = (functionName: string) => `/${FC3_API_VERSION}/functions/${percentEncode(functionName)}`;
-
-export interface SignedFcRequest {
-  method: 'POST' | 'GET';
-  path: string;
-  query: Record<string, string>;
-  /** Every header to send, `authorization` included. */
-  headers: Record<string, string>;
-  body?: string;
-}
-
-export interface Fc3RequestInput {
-  host: string;
-  functionName: string;
-  qualifier?: string | undefined;
-  credentials: Credentials;
-  date: Date;
-  nonce: string;
-  /** Further headers; `x-acs-*` ones are signed (the oracle test passes the SDK's own here). */
-  extraHeaders?: Record<string, string> | undefined;
-}
-
-function signedRequest(
-  input: Fc3RequestInput,
-  method: 'POST' | 'GET',
-  action: string,
-  path: string,
-  headers: Record<string, string>,
-  body?: string,
-): SignedFcRequest {
-  const query: Record<string, string> = input.qualifier ? { qualifier: input.qualifier } : {};
-  const signed = signRequest({
-    method,
-    host: input.host,
-    path,
-    query,
-    action,
-    version: FC3_API_VERSION,
-    ...(body === undefined ? {} : { body, contentType: EVENT_CONTENT_TYPE }),
-    credentials: input.credentials,
-    date: input.date,
-    nonce: input.nonce,
-    extraHeaders: { accept: 'application/json', 'user-agent': USER_AGENT, ...headers, ...input.extraHeaders },
-  });
-  return { method, path, query, headers: signed, ...(body === undefined ? {} : { body }) };
-}
-
-/** The signed `InvokeFunction` request (Async, with a task ID): the one place its shape is decided. */
-export const invokeFunctionRequest = (input: Fc3RequestInput & { taskId: string; body: string }): SignedFcRequest =>
-  signedRequest(
-    input,
-    'POST',
-    'InvokeFunction',
-    `${functionPath(input.functionName)}/invocations`,
-    { 'x-fc-invocation-type': 'Async', 'x-fc-async-task-id': input.taskId },
-    input.body,
-  );
-
-/** The signed `GetAsyncTask` request. */
-export const getAsyncTaskRequest = (input: Fc3RequestInput & { taskId: string }): SignedFcRequest =>
-  signedRequest(
-    input,
-    'GET',
-    'GetAsyncTask',
-    `${functionPath(input.functionName)}/async-tasks/${percentEncode(input.taskId)}`,
-    {},
-  );
-
-/** `https://<account>.<region>.fc.aliyuncs.com` (FC 3.0's documented invoke endpoint), or the override. */
-export function fc3Origin(options: { accountId: string; region: string; endpoint?: string | undefined }): URL {
-  return endpointOrigin(options.endpoint) ?? new URL(`https://${options.accountId}.${options.region}.fc.aliyuncs.com`);
-}
-
 function validateOptions(options: Fc3InvokerOptions): void {
   checkInvokerOptions(options);
   const generations = options.maxGenerations ?? DEFAULT_MAX_GENERATIONS;
   if (!Number.isInteger(generations) || generations < 1 || generations > 20) {
     throw new TypeError('maxGenerations must be a whole number from 1 to 20');
   }
-}
-
-/**
- * The fields of FC's error body. FC documents `errorCode`/`errorMessage`; the official SDK reads
- * `Code`/`code`: every spelling is read, so a change of casing never hides a code.
- */
-function errorFields(response: WireResponse): { code?: string; message?: string; requestId?: string } {
-  let body: Record<string, unknown> = {};
-  try {
-    body = Object(JSON.parse(response.body));
-  } catch {
-    // An unreadable error body is classified by its status alone.
-  }
-  const pick = (...names: string[]) =>
-    names.map((name) => body[name]).find((value): value is string => typeof value === 'string' && value !== '');
-  return {
-    code: pick('errorCode', 'ErrorCode', 'Code', 'code'),
-    message: pick('errorMessage', 'ErrorMessage', 'Message', 'message'),
-    requestId: response.headers?.['x-fc-request-id'] ?? pick('requestId', 'RequestId'),
-  };
-}
-
-/** A task ID FC already knows: 409 (documented), or an `…AlreadyExist…` code under another 4xx. */
-function taskIdTaken(response: WireResponse, code: string | undefined): boolean {
-  if (response.status === 409) return true;
-  return response.status >= 400 && response.status < 500 && code !== undefined && /AlreadyExist/i.test(code);
-}
-
-/** A non-2xx answer as an InvokeError that says whether a retry (same task ID) can help. */
-function answerError(operation: string, response: WireResponse): InvokeError {
-  const { code, message, requestId } = errorFields(response);
-  const httpStatus = response.status;
-  // The platform's message goes to the log through `message`; the responder never shows it to a sender.
-  const summary = `${operation}: FC answered ${httpStatus}${code ? ` ${code}` : ''}${message ? `: ${message}` : ''}`;
-  const details = { httpStatus, platformCode: code, requestId };
-  if (httpStatus === 429 || (code !== undefined && THROTTLE_CODE.test(code))) {
-    return new InvokeError('Throttled', summary, { ...details, retryable: true });
-  }
-  if (httpStatus >= 500) return new InvokeError('ServerError', summary, { ...details, retryable: true });
-  return new InvokeError('Refused', summary, { ...details, retryable: false });
-}
-
-/** A failure of the HTTP exchange itself (no answer) as an InvokeError. */
-function exchangeError(operation: string, error: unknown): InvokeError {
-  const e = (typeof error === 'object' && error !== null ? error : {}) as { code?: unknown; message?: unknown };
-  const code = typeof e.code === 'string' ? e.code : undefined;
-  const message = typeof e.message === 'string' ? e.message : String(error);
-  if (error instanceof AttemptTimeoutError || code === 'ETIMEDOUT') {
-    return new InvokeError('Timeout', `${operation}: no answer from FC in time`, { retryable: true, cause: error });
-  }
-  const network = networkFailure(code, message, error, `${operation}: `);
-  if (network) return network;
-  return new InvokeError('ClientError', `${operation}: the HTTP client failed: ${message}`, {
-    retryable: false,
-    cause: error,
-  });
 }
 
 let sharedTransport: Transport | undefined;
@@ -244,17 +106,20 @@ export function createFc3Invoker(options: Fc3InvokerOptions): AsyncInvoker {
     });
   }
 
+  /** What both requests are signed with: this function, the time, a fresh nonce. */
+  const requestInput = (credentials: Credentials, taskId: string): Fc3RequestInput & { taskId: string } => ({
+    host: origin.host,
+    functionName: options.functionName,
+    qualifier: options.qualifier,
+    credentials,
+    date: now(),
+    nonce: nonce(),
+    taskId,
+  });
+
   /** The task's state, or why it could not be read (never thrown: the caller decides). */
   async function readTask(credentials: Credentials, taskId: string): Promise<TaskState> {
-    const request = getAsyncTaskRequest({
-      host: origin.host,
-      functionName: options.functionName,
-      qualifier: options.qualifier,
-      credentials,
-      date: now(),
-      nonce: nonce(),
-      taskId,
-    });
+    const request = getAsyncTaskRequest(requestInput(credentials, taskId));
     let response: WireResponse;
     try {
       response = await send(request);
@@ -280,16 +145,7 @@ export function createFc3Invoker(options: Fc3InvokerOptions): AsyncInvoker {
       let lastStatus = '';
       for (let generation = 1; generation <= maxGenerations; generation++) {
         const taskId = taskIdForGeneration(invocationId, generation);
-        const request = invokeFunctionRequest({
-          host: origin.host,
-          functionName: options.functionName,
-          qualifier: options.qualifier,
-          credentials,
-          date: now(),
-          nonce: nonce(),
-          taskId,
-          body: payload,
-        });
+        const request = invokeFunctionRequest({ ...requestInput(credentials, taskId), body: payload });
         let response: WireResponse;
         try {
           response = await send(request);
