@@ -1,5 +1,4 @@
 import type * as z from 'zod/mini';
-import type { ResponderConfig } from '../config.ts';
 import { alertmanager } from './alertmanager/index.ts';
 import { cloudmonitor } from './cloudmonitor/index.ts';
 import { dingtalk } from './dingtalk/index.ts';
@@ -45,9 +44,12 @@ export type SourceLoader = () => Promise<Source>;
 /**
  * Every sender, each built once, on first use. An invocation serves one sender, and building the
  * others' schemas costs a cold start ~15 ms for nothing: the dynamic imports in the definitions let
- * the bundler evaluate a sender's module only when it is first asked for.
+ * the bundler evaluate a sender's module only when it is first asked for. It takes the parts of the
+ * configuration it reads by their shape: the configuration composes the senders, never the reverse.
  */
-export function createSources(config: ResponderConfig): Record<SourceName, SourceLoader> {
+export function createSources(
+  config: { readonly sources: SourceSettings } & SharedSettings,
+): Record<SourceName, SourceLoader> {
   const shared: SharedSettings = { alertLabels: config.alertLabels, accountId: config.accountId };
   const loaders = {} as Record<SourceName, SourceLoader>;
   for (const definition of SOURCES) {
