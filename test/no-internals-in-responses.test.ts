@@ -73,6 +73,18 @@ interface Row {
   answered: RegExp;
 }
 
+/** The hand-off's invoker of these rows: FC 3.0's, its answers from `transport`. */
+const fc3Invoker = (transport: Transport) =>
+  createFc3Invoker({
+    accountId: ACCOUNT,
+    region: 'cn-hangzhou',
+    functionName: FUNCTION,
+    qualifier: undefined,
+    endpoint: `https://${FC_HOST}`,
+    timeoutMs: 500,
+    transport,
+  });
+
 const ROWS: Record<string, Row> = {
   "the API refuses, its message naming the resource's ARN, the role, the endpoint and an address": {
     env: baseEnv,
@@ -126,24 +138,16 @@ const ROWS: Record<string, Row> = {
   'the hand-off is refused by FC, its message naming the function ARN, the host and the account': {
     env: handOffEnv,
     options: {
-      invoker: createFc3Invoker({
-        accountId: ACCOUNT,
-        region: 'cn-hangzhou',
-        functionName: FUNCTION,
-        qualifier: undefined,
-        endpoint: `https://${FC_HOST}`,
-        timeoutMs: 500,
-        transport: async () => ({
-          status: 403,
-          retryAfter: undefined,
-          headers: { 'x-fc-request-id': 'req-denied' },
-          body: JSON.stringify({
-            errorCode: 'AccessDenied',
-            errorMessage: `${ROLE_ARN} may not invoke acs:fc:cn-hangzhou:${ACCOUNT}:functions/${FUNCTION} at ${FC_HOST}`,
-            requestId: 'req-denied',
-          }),
+      invoker: fc3Invoker(async () => ({
+        status: 403,
+        retryAfter: undefined,
+        headers: { 'x-fc-request-id': 'req-denied' },
+        body: JSON.stringify({
+          errorCode: 'AccessDenied',
+          errorMessage: `${ROLE_ARN} may not invoke acs:fc:cn-hangzhou:${ACCOUNT}:functions/${FUNCTION} at ${FC_HOST}`,
+          requestId: 'req-denied',
         }),
-      }),
+      })),
     },
     logged: [FC_HOST, `acs:fc:cn-hangzhou:${ACCOUNT}:functions/${FUNCTION}`],
     answered: /Function Compute did not take the hand-off \(AccessDenied, HTTP 403\)/,
@@ -151,17 +155,11 @@ const ROWS: Record<string, Row> = {
   'the hand-off cannot reach FC (getaddrinfo ENOTFOUND <FC host>)': {
     env: handOffEnv,
     options: {
-      invoker: createFc3Invoker({
-        accountId: ACCOUNT,
-        region: 'cn-hangzhou',
-        functionName: FUNCTION,
-        qualifier: undefined,
-        endpoint: `https://${FC_HOST}`,
-        timeoutMs: 500,
-        transport: failing(() => {
+      invoker: fc3Invoker(
+        failing(() => {
           throw networkError(`getaddrinfo ENOTFOUND ${FC_HOST}`, 'ENOTFOUND');
         }),
-      }),
+      ),
     },
     logged: [FC_HOST],
     answered: /Function Compute/,
