@@ -32,7 +32,7 @@ const ALLOWED: Record<string, readonly string[]> = {
   http: ['config', 'core', 'errors', 'logger', 'sources'],
   triggers: ['async', 'core', 'errors', 'logger', 'sources'],
   // The platform adapter: FC events to the entry points.
-  fc: ['core', 'errors', 'http', 'zod-locale'],
+  fc: ['core', 'errors', 'http', 'triggers', 'zod-locale'],
   // The composition root.
   'create-function': [
     'actions',

@@ -19,6 +19,7 @@ const target = (n: number): PlannedTarget => ({
   regionId: 'cn-hangzhou',
   eventKey: `generic:k${n}`,
   clientToken: `ies1-${String(n).padStart(40, '0')}`,
+  actor: 'person',
 });
 const request = { source: 'generic', event: { items: [] } };
 

@@ -41,6 +41,7 @@ describe('Function: plan', () => {
             regionId: 'cn-hangzhou',
             eventKey: 'generic:k1',
             clientToken: token('es-cn-ok-1'),
+            actor: 'person',
           },
         },
       ],
@@ -118,6 +119,14 @@ describe('Function: plan', () => {
       ['run', 'es-cn-ok-4', ''],
       ['ignored', 'es-cn-ok-1', 'AlertStateIgnored'],
       ['ignored', 'es-cn-ok-3', 'AlertStateIgnored'],
+    ]);
+  });
+
+  it('says whose change each target is: an alert’s when its state drove it, else a person’s', () => {
+    const event = { items: [item('es-cn-ok-1', { alertState: 'firing' }), item('es-cn-ok-2')] };
+    expect(runnableTargets(plan(event, rulesFor())).map((t) => [t.instanceId, t.actor])).toEqual([
+      ['es-cn-ok-1', 'alert'],
+      ['es-cn-ok-2', 'person'],
     ]);
   });
 

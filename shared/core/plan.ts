@@ -13,6 +13,12 @@ import type { SourceEvent } from './target.ts';
  * guardrails) fits between the two, turning a `run` item into a `refused` one.
  */
 
+/**
+ * Whose change it is: an alert's (its state drove the action) or a person's (a chat command, a
+ * schedule, a generic command). Issue 12's guardrails decide on it: a person's change is never refused.
+ */
+export type Actor = 'alert' | 'person';
+
 /** A target the plan lets through: where to act, and the token that makes acting twice a no-op. */
 export interface PlannedTarget {
   readonly instanceId: string;
@@ -20,6 +26,7 @@ export interface PlannedTarget {
   /** Source-qualified key of the delivery or alert episode it came from (an input of the token). */
   readonly eventKey: string;
   readonly clientToken: string;
+  readonly actor: Actor;
 }
 
 export type Planned =
@@ -53,6 +60,7 @@ interface Candidate {
   instanceId: string;
   regionId: string | undefined;
   eventKey: string;
+  actor: Actor;
 }
 
 /**
@@ -73,7 +81,8 @@ function distinctTargets(event: SourceEvent, rules: PlanRules): { targets: Candi
     const seen = byId.get(item.instanceId);
     if (!seen || item.eventKey < seen.eventKey) {
       const regionId = item.regionId ?? rules.defaultRegion;
-      byId.set(item.instanceId, { instanceId: item.instanceId, regionId, eventKey: item.eventKey });
+      const actor = item.alertState === undefined ? 'person' : 'alert';
+      byId.set(item.instanceId, { instanceId: item.instanceId, regionId, eventKey: item.eventKey, actor });
     }
   }
   for (const id of byId.keys()) ignored.delete(id);
@@ -81,12 +90,12 @@ function distinctTargets(event: SourceEvent, rules: PlanRules): { targets: Candi
 }
 
 function planTarget(candidate: Candidate, rules: PlanRules): Planned {
-  const { instanceId, regionId, eventKey } = candidate;
+  const { instanceId, regionId, eventKey, actor } = candidate;
   const refusal = rules.policy.checkTarget(instanceId);
   if (refusal) return { kind: 'refused', instanceId, refusal };
   if (regionId === undefined) return { kind: 'refused', instanceId, refusal: NO_REGION };
   const clientToken = deriveClientToken({ action: rules.action, regionId, instanceId, eventKey });
-  return { kind: 'run', target: { instanceId, regionId, eventKey, clientToken } };
+  return { kind: 'run', target: { instanceId, regionId, eventKey, clientToken, actor } };
 }
 
 export function plan(event: SourceEvent, rules: PlanRules): Plan {

@@ -106,7 +106,10 @@ export function createResponder(options: ResponderOptions): Responder {
     async respond(event, source, executor, invocation) {
       const planned = plan(event, rules);
       logPlan(planned, invocation.logger);
-      const done = await executor.run(runnableTargets(planned), { source, event }, invocation);
+      const targets = runnableTargets(planned);
+      const done = await executor.run(targets, { source, event }, invocation);
+      if (done.length !== targets.length)
+        throw new Error(`the executor answered ${done.length} of ${targets.length} targets`);
       let next = 0;
       const results = planned.items.map((item) =>
         item.kind === 'run' ? (done[next++] as TargetResult) : refusedResult(item),

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Credentials, InvocationStart } from '../core/invocation.ts';
 import { ResponderError } from '../errors.ts';
 import type { InvocationBindings } from '../http/bindings.ts';
+import type { TimerTick } from '../triggers/timer.ts';
 import {
   type FcContext,
   type FcHttpResult,
@@ -25,7 +26,7 @@ export interface InvocationAnswer {
 /** Where each kind of event goes: HTTP-trigger events to the app, the others to their own handlers. */
 export interface FcHandlers {
   http: FetchApp;
-  timer(tick: { name: string; time: string; payload: string }, start: InvocationStart): Promise<InvocationAnswer>;
+  timer(tick: TimerTick, start: InvocationStart): Promise<InvocationAnswer>;
   command(event: Record<string, unknown>, start: InvocationStart): Promise<InvocationAnswer>;
 }
 
@@ -44,6 +45,8 @@ export type FcHandler = (event: unknown, context?: FcContext) => Promise<unknown
 export class RetryableInvocationError extends ResponderError {
   constructor(status: number, summary: string) {
     super(status, 'RetryableInvocationError', `${status}: ${summary}`);
+    // FC records it as the failed invocation's error type, as it always has.
+    this.name = 'RetryableInvocationError';
   }
 }
 
