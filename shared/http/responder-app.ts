@@ -29,8 +29,8 @@ function mediaType(headers: Headers): string {
 
 /**
  * The app of one function: `POST /<function>/<source>` (or `POST /<source>` on the function's
- * own trigger URL). Order of work: size limit → media type → authenticate the raw bytes →
- * parse → policy, token and call (the responder).
+ * own trigger URL). Order of work: size limit → media type → verify the raw bytes → parse → the
+ * responder's plan, then the executor chosen for the source (call, hand-off or dry run) → render.
  */
 export function createResponderApp(options: ResponderAppOptions): Hono<Env> {
   const { responder, config, sources, logger, executorFor } = options;
