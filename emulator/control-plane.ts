@@ -3,6 +3,10 @@ import { randomUUID } from 'node:crypto';
 /**
  * The emulated Alibaba Cloud Elasticsearch control plane as a pure state machine: no HTTP, no
  * signatures, no faults. `app.ts` puts the wire in front of it; tests drive it directly.
+ *
+ * Over 200 lines on purpose: the five operations' transitions, their documented errors and the
+ * clientToken rules form one state machine, and reading it in one place is what makes it checkable
+ * against the API reference.
  */
 
 export const INSTANCE_STATUSES = ['active', 'activating', 'suspended', 'inactive', 'invalid'] as const;

@@ -11,6 +11,9 @@ import { randomUUID } from 'node:crypto';
  * - task IDs (FC 2.0's stateful invocation IDs, FC 3.0's async task IDs) are claimed once per
  *   scope (the function): a second claim is refused, and the task stays readable by its ID;
  * - a sync invocation runs once, at once.
+ *
+ * Over 200 lines on purpose: the queue, FC's async retries and the task states are one life cycle,
+ * shared by both wire layers; splitting it would scatter the state transitions.
  */
 
 /** Who invoked, and how: what a handler of FC would see in its `context`. */

@@ -24,6 +24,9 @@ import { wireTarget } from './wire-target.ts';
  *   answers 200 with `x-fc-error-type: UnhandledInvocationError`, as FC does.
  *
  * Errors are FC 2.0's JSON shape `{"ErrorCode", "ErrorMessage"}` (what fc2 reads).
+ *
+ * Over 200 lines on purpose: fc2's signature checks, the service/qualifier path and FC 2.0's error
+ * shapes are one wire dialect, kept apart from the FC 3.0 one.
  */
 
 export interface Fc2WireOptions {

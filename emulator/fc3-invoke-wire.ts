@@ -19,6 +19,9 @@ import { wireTarget } from './wire-target.ts';
  * - `GetAsyncTask` → the task in the shape of the SDK's `AsyncTask` model.
  *
  * Errors are FC 3.0's body `{"errorCode", "errorMessage", "requestId"}` (lower camel case).
+ *
+ * Over 200 lines on purpose: InvokeFunction and GetAsyncTask share one verification path and one
+ * error vocabulary, which read best beside the routes that use them.
  */
 
 export const FC3_API_VERSION = '2023-03-30';

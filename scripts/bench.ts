@@ -28,6 +28,10 @@ import { type BundleSize, buildAll } from './build.ts';
  *
  * The bundles are built as `npm run build` builds them (code cache included) into .bench/dist,
  * with source maps beside them for the breakdown; dist/ is left alone.
+ *
+ * Over 200 lines on purpose: every figure is measured against baselines in the same run, so the
+ * baselines, the measured processes and the report live together (the preload and the profile
+ * reader are their own files).
  */
 const RUNS = Number(process.env.BENCH_RUNS ?? 21);
 const PROFILE_RUNS = Number(process.env.BENCH_PROFILE_RUNS ?? 5);
