@@ -12,7 +12,10 @@ import { createCapturingReplySender } from '../shared/async/capturing-reply-send
 import { type Env, parseConfig } from '../shared/config.ts';
 import { createFunctionHandler } from '../shared/create-function.ts';
 import type { FcHandler } from '../shared/fc/adapter.ts';
+import { openStateStore } from '../shared/guardrails/open-store.ts';
 import { SOURCE_NAMES } from '../shared/sources/registry.ts';
+import { createEmbeddedStore } from '../shared/state/embedded-store.ts';
+import type { StateStore } from '../shared/state/store.ts';
 import { LOCAL_ACCOUNT_ID, LOCAL_SERVICE_NAME, localEnv } from './defaults.ts';
 import { emulatorTransport } from './emulator-transport.ts';
 import { fromFcHttpResult, localContext, toFcHttpEvent } from './fc-invoke.ts';
@@ -27,6 +30,8 @@ export interface LocalServer {
   fcInvoke: ReturnType<typeof createFcInvokeApi>;
   /** Chat replies captured instead of sent. */
   replies: ReturnType<typeof createCapturingReplySender>;
+  /** The guardrails' store the five functions share: embedded, or Redis when STATE_STORE_URL is set. */
+  stateStore: StateStore;
   close(): Promise<void>;
 }
 
@@ -68,7 +73,7 @@ export async function startLocal(options: { port?: number; env?: Env } = {}): Pr
   const base = options.env ?? process.env;
   // The configuration every function will run with, checked before anything listens: in the cloud
   // a bad variable answers 500 on every request; here it stops `npm start` with the variable named.
-  parseConfig(localEnv(base, `http://127.0.0.1:${options.port ?? 9000}`));
+  const config = parseConfig(localEnv(base, `http://127.0.0.1:${options.port ?? 9000}`));
   const seed = seedFromEnv(base);
   const faults = parseFaults(base.EMULATOR_FAULTS);
   const emulator = createEmulator({
@@ -142,8 +147,11 @@ export async function startLocal(options: { port?: number; env?: Env } = {}): Pr
   const env = localEnv(base, url);
   // Every API call goes to this server's emulator, under the regional host the function signed.
   const transport = emulatorTransport(url);
+  // One store for the five functions, as one Tair instance is for a deployment: the embedded one,
+  // which starts empty, or the Redis server STATE_STORE_URL names (state then survives a restart).
+  const stateStore = openStateStore(config.guardrails, { embedded: createEmbeddedStore() }) as StateStore;
   for (const name of FUNCTION_NAMES) {
-    handlers.set(name, createFunctionHandler(name, { env, replySender: replies, transport }));
+    handlers.set(name, createFunctionHandler(name, { env, replySender: replies, transport, stateStore }));
   }
 
   return {
@@ -153,10 +161,13 @@ export async function startLocal(options: { port?: number; env?: Env } = {}): Pr
     emulator,
     fcInvoke,
     replies,
-    close: () =>
-      new Promise<void>((resolve) => {
+    stateStore,
+    close: async () => {
+      await new Promise<void>((resolve) => {
         server.close(() => resolve());
         (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
-      }),
+      });
+      await stateStore.close();
+    },
   };
 }

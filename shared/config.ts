@@ -4,6 +4,7 @@ import type { ChatAccessConfig, PolicySettings } from './core/policy.ts';
 import { REGION_PATTERN } from './core/target.ts';
 import { bool, int, listOr, optionalList, trimmedOrUndefined } from './env-schemas.ts';
 import { ConfigError } from './errors.ts';
+import { type GuardrailConfig, guardrailEnvShape, toGuardrailConfig } from './guardrails/config.ts';
 import { SOURCE_NAMES, SOURCES, type SourceName, type SourceSettings } from './sources/registry.ts';
 import './zod-locale.ts';
 
@@ -100,6 +101,8 @@ const envSchema = z.object({
   RETRY_DEADLINE_MS: int(3500, 100, 600_000),
   COMMAND_DEADLINE_MS: int(20_000, 100, 600_000),
   FAN_OUT_CONCURRENCY: int(16, 1, 64),
+  // The guardrails across events (their own section: STATE_STORE_URL, RESUME_ONLY_OWN, FLEET_CHANGE_BUDGET, FLAP_GUARD).
+  ...guardrailEnvShape,
 });
 
 /** Every variable the configuration reads (s.yaml is checked against this list). */
@@ -135,6 +138,8 @@ export interface ResponderConfig {
   /** The same for timer and internal command invocations, which no sender waits for. */
   readonly commandDeadlineMs: number;
   readonly fanOutConcurrency: number;
+  /** The guardrails across events and their store (shared/guardrails/config.ts). */
+  readonly guardrails: GuardrailConfig;
   /**
    * The async hand-off: sources whose work is handed to an asynchronous invocation of the same
    * function. `invoke` says through which API: `fc3` (FC 3.0, API 2023-03-30; the default, from
@@ -246,6 +251,7 @@ export function parseConfig(env: Env): ResponderConfig {
     retryDeadlineMs: e.RETRY_DEADLINE_MS,
     commandDeadlineMs: e.COMMAND_DEADLINE_MS,
     fanOutConcurrency: e.FAN_OUT_CONCURRENCY,
+    guardrails: toGuardrailConfig(e),
     async: {
       sources: e.ASYNC_SOURCES,
       invoke: asyncCoordinates(e),

@@ -1,3 +1,4 @@
+import type { Logger } from '@aws-lambda-powertools/logger';
 import { Hono } from 'hono';
 import { actionFor, type FunctionName } from './actions.ts';
 import { createDeploymentInvoker, createDeploymentReplier } from './async/deployment.ts';
@@ -13,10 +14,13 @@ import { createDryRunExecutor } from './elasticsearch/dry-run-executor.ts';
 import type { Transport } from './elasticsearch/transport.ts';
 import { ConfigError } from './errors.ts';
 import { createFcHandler, type FcHandler } from './fc/adapter.ts';
+import { createGuardStep } from './guardrails/guard-step.ts';
+import { createGuardrails, type GuardedAction } from './guardrails/guardrails.ts';
+import { NO_STORE_WARNING, openStateStore } from './guardrails/open-store.ts';
 import { createResponderApp } from './http/responder-app.ts';
 import { createRootLogger } from './logger.ts';
 import { createSources, type SourceName } from './sources/registry.ts';
-
+import type { StateStore } from './state/store.ts';
 import { createCommandHandler } from './triggers/command.ts';
 import { createTimerHandler } from './triggers/timer.ts';
 
@@ -38,6 +42,36 @@ export interface FunctionOptions {
   replySender?: ReplySender;
   /** Replaces `https.request` under the HTTPS chat reply sender (tests see every request it makes). */
   replyRequest?: ReplyRequestFn;
+  /**
+   * The guardrails' store, given by a host that runs the five functions in one process (local mode:
+   * its embedded store, or one connection to STATE_STORE_URL's). Else STATE_STORE_URL's; without
+   * either, only the per-event rules apply (a warning at cold start).
+   */
+  stateStore?: StateStore;
+}
+
+const guardedAction = (name: FunctionName): GuardedAction => {
+  const { verb } = actionFor(name);
+  return verb === 'cancel-task' ? 'cancel' : verb;
+};
+
+/**
+ * The guardrails across events, on the store given (local mode's), else the one STATE_STORE_URL
+ * names (connected on first use); else none, and the cold start says what that leaves.
+ */
+function chooseGuard(config: ResponderConfig, name: FunctionName, options: FunctionOptions, logger: Logger) {
+  const store = options.stateStore ?? openStateStore(config.guardrails);
+  if (!store) {
+    logger.warn(NO_STORE_WARNING);
+    return undefined;
+  }
+  // A claim outlives any call its invocation can make: only a crash between claim and settle lets it lapse.
+  const guardrails = createGuardrails({
+    store,
+    config: config.guardrails,
+    pendingClaimMs: Math.max(1000, 2 * config.commandDeadlineMs),
+  });
+  return createGuardStep({ guardrails, functionName: name, action: guardedAction(name) });
 }
 
 /**
@@ -108,6 +142,8 @@ export function createFunctionHandler(name: FunctionName, options: FunctionOptio
     policy: config.policy,
     chat: config.chat,
     region: config.region,
+    guard: chooseGuard(config, name, options, logger),
+    concurrency: config.fanOutConcurrency,
   });
   const sources = createSources(config);
   const triggers = {

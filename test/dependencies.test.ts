@@ -22,12 +22,13 @@ const ALLOWED: Record<string, readonly string[]> = {
   // Senders: verify, parse, render.
   sources: ['auth', 'core', 'env-schemas', 'errors', 'zod-locale'],
   // The configuration: composes what core and the senders declare.
-  config: ['core', 'env-schemas', 'errors', 'sources', 'zod-locale'],
+  config: ['core', 'env-schemas', 'errors', 'guardrails', 'sources', 'zod-locale'],
   // Outbound adapters, each with its executor.
   elasticsearch: ['actions', 'core', 'errors'],
   async: ['actions', 'config', 'core', 'elasticsearch', 'errors', 'logger', 'sources'],
   state: ['errors'],
-  guardrails: ['errors', 'state', 'zod-locale'],
+  // The guardrails across events: the core's guard step, on the state-store port.
+  guardrails: ['core', 'errors', 'state', 'zod-locale'],
   // Entry points: the HTTP app, and the timer and command handlers.
   http: ['config', 'core', 'errors', 'logger', 'sources'],
   triggers: ['async', 'core', 'errors', 'logger', 'sources'],
@@ -42,9 +43,11 @@ const ALLOWED: Record<string, readonly string[]> = {
     'elasticsearch',
     'errors',
     'fc',
+    'guardrails',
     'http',
     'logger',
     'sources',
+    'state',
     'triggers',
   ],
 };

@@ -72,7 +72,12 @@ export function createHandOffExecutor(options: HandOffExecutorOptions): Executor
     credentials: Credentials,
     logger: RequestLog,
   ): Promise<TargetResult[]> {
-    const targets = batch.map(({ instanceId, regionId, eventKey }) => ({ instanceId, regionId, eventKey }));
+    // The alert state goes along: the guardrails decide in the command invocation, as an alert's or a person's.
+    const targets = batch.map(({ instanceId, regionId, eventKey, alertState }) =>
+      alertState === 'firing' || alertState === 'resolved'
+        ? { instanceId, regionId, eventKey, alertState }
+        : { instanceId, regionId, eventKey },
+    );
     const handOffId = handOffIdFor(batch.map((t) => t.clientToken));
     const bases = batch.map(({ instanceId, regionId, clientToken }) => ({ instanceId, regionId, clientToken }));
     try {
@@ -117,6 +122,7 @@ export function createHandOffExecutor(options: HandOffExecutorOptions): Executor
   }
 
   return {
+    changesInstances: false,
     async run(targets, { source, event }, invocation) {
       if (targets.length === 0) return [];
       const credentials = requireCredentials(invocation);

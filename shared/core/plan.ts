@@ -3,14 +3,14 @@ import { deriveClientToken } from './client-token.ts';
 import type { Policy } from './policy.ts';
 import type { Refusal } from './refusal.ts';
 import type { TargetResult } from './result.ts';
-import type { SourceEvent } from './target.ts';
+import type { AlertState, SourceEvent } from './target.ts';
 
 /**
  * `plan(event, rules) → Plan`: which instances an event names, which of them may be acted on and
  * under which clientToken, and why the others may not. Decided from the event and the
  * configuration alone: no call, no clock, no log, so the same event always gives the same plan.
- * An executor then acts on the `run` items; a step that decides per target (issue 12's
- * guardrails) fits between the two, turning a `run` item into a `refused` one.
+ * An executor then acts on the `run` items; the guardrails across events (core/guard.ts) decide
+ * per target between the two, turning a `run` item into a `refused` one.
  */
 
 /**
@@ -27,6 +27,8 @@ export interface PlannedTarget {
   readonly eventKey: string;
   readonly clientToken: string;
   readonly actor: Actor;
+  /** The state of the alert it came from: set, an alert drove it; unset, a person did (chat, schedule, generic). */
+  readonly alertState?: AlertState | undefined;
 }
 
 export type Planned =
@@ -61,6 +63,7 @@ interface Candidate {
   regionId: string | undefined;
   eventKey: string;
   actor: Actor;
+  alertState: AlertState | undefined;
 }
 
 /**
@@ -81,8 +84,9 @@ function distinctTargets(event: SourceEvent, rules: PlanRules): { targets: Candi
     const seen = byId.get(item.instanceId);
     if (!seen || item.eventKey < seen.eventKey) {
       const regionId = item.regionId ?? rules.defaultRegion;
-      const actor = item.alertState === undefined ? 'person' : 'alert';
-      byId.set(item.instanceId, { instanceId: item.instanceId, regionId, eventKey: item.eventKey, actor });
+      const { instanceId, eventKey, alertState } = item;
+      const actor = alertState === undefined ? 'person' : 'alert';
+      byId.set(instanceId, { instanceId, regionId, eventKey, actor, alertState });
     }
   }
   for (const id of byId.keys()) ignored.delete(id);
@@ -90,19 +94,34 @@ function distinctTargets(event: SourceEvent, rules: PlanRules): { targets: Candi
 }
 
 function planTarget(candidate: Candidate, rules: PlanRules): Planned {
-  const { instanceId, regionId, eventKey, actor } = candidate;
+  const { instanceId, regionId, eventKey, actor, alertState } = candidate;
   const refusal = rules.policy.checkTarget(instanceId);
   if (refusal) return { kind: 'refused', instanceId, refusal };
   if (regionId === undefined) return { kind: 'refused', instanceId, refusal: NO_REGION };
   const clientToken = deriveClientToken({ action: rules.action, regionId, instanceId, eventKey });
-  return { kind: 'run', target: { instanceId, regionId, eventKey, clientToken, actor } };
+  const target = { instanceId, regionId, eventKey, clientToken, actor };
+  return { kind: 'run', target: alertState === undefined ? target : { ...target, alertState } };
 }
 
-export function plan(event: SourceEvent, rules: PlanRules): Plan {
+/**
+ * The instances an event names for this action whose alert state calls for it, driven by an alert:
+ * the candidates for `exempt` (resumptions of interruptions of ours, which the guardrails look up).
+ */
+export function alertTargetIds(event: SourceEvent, rules: PlanRules): string[] {
+  return distinctTargets(event, rules)
+    .targets.filter((t) => t.actor === 'alert')
+    .map((t) => t.instanceId);
+}
+
+/**
+ * `exempt`: instances whose action starts no change (a resolved alert resuming an interruption an
+ * alert of ours made): MAX_TARGETS_PER_EVENT counts the changes an event starts, not those.
+ */
+export function plan(event: SourceEvent, rules: PlanRules, exempt: ReadonlySet<string> = new Set()): Plan {
   const { targets, ignored } = distinctTargets(event, rules);
+  const started = targets.filter((t) => !exempt.has(t.instanceId)).length;
   // A chat command is first a person's request: who, where and through which command decide before any target.
-  const refusal =
-    (event.requester && rules.policy.checkRequester(event.requester)) || rules.policy.checkEvent(targets.length);
+  const refusal = (event.requester && rules.policy.checkRequester(event.requester)) || rules.policy.checkEvent(started);
   if (refusal) {
     const refused = targets.map((t): Planned => ({ kind: 'refused', instanceId: t.instanceId, refusal }));
     return { items: [...refused, ...ignored], refusal };

@@ -71,7 +71,10 @@ export interface Policy {
    * alert state (chat commands, schedules, generic webhooks without `state`) always pass.
    */
   checkAlertState(state: AlertState | undefined): Refusal | undefined;
-  /** A refusal of the whole event (blast-radius limit), or undefined. */
+  /**
+   * A refusal of the whole event (blast-radius limit), or undefined: `targetCount` is the changes
+   * the event starts (its targets, less the resumptions of interruptions of ours).
+   */
   checkEvent(targetCount: number): Refusal | undefined;
   /** A refusal of one target, or undefined when it may be acted on. */
   checkTarget(instanceId: string): Refusal | undefined;
@@ -148,7 +151,7 @@ export function createPolicy(
       if (targetCount <= policy.maxTargetsPerEvent) return undefined;
       return {
         code: 'TooManyTargets',
-        reason: `the event names ${targetCount} targets, more than MAX_TARGETS_PER_EVENT=${policy.maxTargetsPerEvent}; nothing was done`,
+        reason: `the event would start ${targetCount} changes, more than MAX_TARGETS_PER_EVENT=${policy.maxTargetsPerEvent}; nothing was done`,
       };
     },
     checkTarget(instanceId) {

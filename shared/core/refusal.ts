@@ -12,8 +12,10 @@ export interface Refusal {
 
 /**
  * The HTTP status a refusal leads to when every target of an event is refused: 200 when nothing
- * is wrong with the request (an alert state this function does not act on), 400 when the request
- * itself cannot succeed, 403 when the policy forbids it.
+ * is wrong with the request and a retry would not help now (an alert state this function does not
+ * act on; the guardrails across events), 400 when the request itself cannot succeed, 403 when the
+ * policy forbids it, 503 when the same delivery retried can succeed (the guardrails' store did not
+ * answer): that one decides the answer even beside applied results, so Alertmanager retries it.
  */
 export const REFUSAL_STATUS = {
   AlertStateIgnored: 200,
@@ -24,7 +26,15 @@ export const REFUSAL_STATUS = {
   TooManyTargets: 403,
   UserNotAllowed: 403,
   ChannelNotAllowed: 403,
-} as const satisfies Record<string, 200 | 400 | 403>;
+  // The guardrails across events (shared/guardrails/).
+  NotInterruptedByResponder: 200,
+  ChangeBudgetExhausted: 200,
+  Flapping: 200,
+  StateStoreUnavailable: 503,
+} as const satisfies Record<string, 200 | 400 | 403 | 503>;
+
+/** Refusals a retry of the same delivery can turn into a change: they decide the status whatever else happened. */
+export const isRetryableRefusal = (code: string | undefined): boolean => code === 'StateStoreUnavailable';
 
 /** The status of a refused result's code; a code that is not a refusal's (none today) counts as 200. */
 export const refusalStatus = (code: string | undefined): number =>

@@ -1,8 +1,10 @@
 import type { ActionSpec } from '../actions.ts';
 import { isAnswerable, NotFoundError, type ResponderError } from '../errors.ts';
 import type { RequestLog } from '../logger.ts';
+import type { Guard, GuardVerdict } from './guard.ts';
 import type { Invocation } from './invocation.ts';
-import { type Plan, type PlannedTarget, plan, refusedResult, runnableTargets } from './plan.ts';
+import { mapBounded } from './map-bounded.ts';
+import { alertTargetIds, type Plan, type PlannedTarget, plan, refusedResult, runnableTargets } from './plan.ts';
 import { type ChatAccessConfig, createPolicy, type PolicySettings } from './policy.ts';
 import { type ResponseBody, requestedBy, statusFor, summarize, type TargetResult } from './result.ts';
 import type { SourceEvent } from './target.ts';
@@ -25,6 +27,12 @@ export interface ExecuteRequest {
  * given, in the order given.
  */
 export interface Executor {
+  /**
+   * Whether this executor changes instances in this invocation (the API called directly). The
+   * hand-off does not (the command invocation that runs it decides and records), nor does a dry
+   * run: the guardrails are consulted only for an executor that does.
+   */
+  readonly changesInstances: boolean;
   run(targets: readonly PlannedTarget[], request: ExecuteRequest, invocation: Invocation): Promise<TargetResult[]>;
 }
 
@@ -46,7 +54,16 @@ export interface ResponderOptions {
   chat?: ChatAccessConfig | undefined;
   /** Region of targets that name none. */
   region: string | undefined;
+  /** The guardrails across events; absent without a state store (only the per-event rules apply). */
+  guard?: Guard | undefined;
+  /** Decisions in flight at once (FAN_OUT_CONCURRENCY). */
+  concurrency?: number | undefined;
 }
+
+const withNotes = (result: TargetResult, notes: readonly (string | undefined)[]): TargetResult => {
+  const all = [result.message, ...notes].filter((n): n is string => Boolean(n));
+  return all.length === 0 ? result : { ...result, message: all.join('; ') };
+};
 
 /** One line per refusal, in the plan's order: the audit trail of what was not done, and why. */
 function logPlan(planned: Plan, log: RequestLog): void {
@@ -67,7 +84,8 @@ function logPlan(planned: Plan, log: RequestLog): void {
 
 /** Built once per function: the policy's allow-lists are compiled here, not per request. */
 export function createResponder(options: ResponderOptions): Responder {
-  const { action } = options;
+  const { action, guard } = options;
+  const concurrency = options.concurrency ?? 16;
   const rules = {
     action,
     policy: createPolicy(action, options.policy, options.chat),
@@ -99,21 +117,57 @@ export function createResponder(options: ResponderOptions): Responder {
     return { status: statusFor(results), body };
   }
 
+  /**
+   * The resumptions of interruptions of ours an event asks for, looked up only when they can
+   * matter: a resume function, alert-driven targets, and more of them than MAX_TARGETS_PER_EVENT.
+   */
+  async function ownResumptions(event: SourceEvent, invocation: Invocation): Promise<ReadonlySet<string>> {
+    if (!guard || action.alertRole !== 'resume') return new Set();
+    const ids = alertTargetIds(event, rules);
+    if (ids.length <= options.policy.maxTargetsPerEvent) return new Set();
+    return guard.ownResumptions(ids, invocation.deadline);
+  }
+
   return {
     action,
     envelope,
 
     async respond(event, source, executor, invocation) {
-      const planned = plan(event, rules);
+      const planned = plan(event, rules, await ownResumptions(event, invocation));
       logPlan(planned, invocation.logger);
-      const targets = runnableTargets(planned);
-      const done = await executor.run(targets, { source, event }, invocation);
-      if (done.length !== targets.length)
-        throw new Error(`the executor answered ${done.length} of ${targets.length} targets`);
-      let next = 0;
-      const results = planned.items.map((item) =>
-        item.kind === 'run' ? (done[next++] as TargetResult) : refusedResult(item),
+      const runnable = runnableTargets(planned);
+      const guarded = guard !== undefined && executor.changesInstances;
+      const verdicts: (GuardVerdict | undefined)[] = guarded
+        ? await mapBounded(runnable, concurrency, (target) => guard.check(target, source, invocation))
+        : [];
+      const passed = runnable.filter((_, i) => verdicts[i]?.allowed !== false);
+      const done = await executor.run(passed, { source, event }, invocation);
+      if (done.length !== passed.length)
+        throw new Error(`the executor answered ${done.length} of ${passed.length} targets`);
+      const byTarget = new Map<PlannedTarget, TargetResult>();
+      await Promise.all(
+        passed.map(async (target, i) => {
+          const result = done[i] as TargetResult;
+          const verdict = verdicts[runnable.indexOf(target)];
+          if (!verdict?.allowed) return byTarget.set(target, result);
+          const warning = await verdict.settle(result, invocation);
+          byTarget.set(target, withNotes(result, [...verdict.notes, warning]));
+        }),
       );
+      const results = planned.items.map((item): TargetResult => {
+        if (item.kind !== 'run') return refusedResult(item);
+        const verdict = verdicts[runnable.indexOf(item.target)];
+        if (verdict?.allowed === false) {
+          const { code, reason } = verdict.refusal;
+          invocation.logger.warn('refused', { instanceId: item.target.instanceId, code, reason });
+          return {
+            ...refusedResult({ kind: 'refused', instanceId: item.target.instanceId, refusal: verdict.refusal }),
+            regionId: item.target.regionId,
+            clientToken: item.target.clientToken,
+          };
+        }
+        return byTarget.get(item.target) as TargetResult;
+      });
       return answer(source, event, results, planned.refusal?.reason);
     },
 

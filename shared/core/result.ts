@@ -1,5 +1,5 @@
 import { upstreamStatus } from '../errors.ts';
-import { refusalStatus } from './refusal.ts';
+import { isRetryableRefusal, refusalStatus } from './refusal.ts';
 import type { Requester } from './target.ts';
 
 export type Outcome = 'applied' | 'already' | 'dry-run' | 'accepted' | 'failed' | 'refused';
@@ -63,12 +63,16 @@ export interface ResponseBody {
 
 /**
  * The status follows what the sender's retry can change: 5xx when a retry can help (503 for
- * throttling and time-outs, 502 for upstream faults and lost responses), 4xx when every target
- * was refused, 202 when work was handed off, 200 when nothing is left to retry.
+ * throttling, time-outs and a guardrails' store that did not answer, 502 for upstream faults and
+ * lost responses), even beside applied results (a retry repeats those as no-ops: same tokens), 4xx
+ * when every target was refused, 202 when work was handed off, 200 when nothing is left to retry.
  */
 export function statusFor(results: readonly TargetResult[]): number {
-  const retryable = results.filter((r) => r.outcome === 'failed' && r.retryable);
-  if (retryable.length > 0) return Math.max(...retryable.map((r) => upstreamStatus(r.code ?? '')));
+  const retryable = [
+    ...results.filter((r) => r.outcome === 'failed' && r.retryable).map((r) => upstreamStatus(r.code ?? '')),
+    ...results.filter((r) => r.outcome === 'refused' && isRetryableRefusal(r.code)).map((r) => refusalStatus(r.code)),
+  ];
+  if (retryable.length > 0) return Math.max(...retryable);
   if (results.length > 0 && results.every((r) => r.outcome === 'refused')) {
     return Math.max(...results.map((r) => refusalStatus(r.code)));
   }

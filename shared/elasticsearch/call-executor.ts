@@ -103,6 +103,7 @@ export function createCallExecutor(options: CallExecutorOptions): Executor {
   }
 
   return {
+    changesInstances: true,
     async run(targets, _request, invocation) {
       if (targets.length === 0) return [];
       const credentials = requireCredentials(invocation);

@@ -1,0 +1,30 @@
+import type { Invocation } from './invocation.ts';
+import type { PlannedTarget } from './plan.ts';
+import type { Refusal } from './refusal.ts';
+import type { TargetResult } from './result.ts';
+
+/**
+ * The guardrails across events as the responder sees them (shared/guardrails/guard-step.ts builds
+ * one on the state store): they decide per target between the plan and the call, and record after
+ * the call what it did. A function without a store has none: only the per-event rules apply.
+ */
+export interface Guard {
+  /**
+   * Of an event's alert-driven targets of a resume, those whose current interruption an alert of
+   * ours made (they start no change: MAX_TARGETS_PER_EVENT does not count them). Rejects with
+   * StateStoreUnavailable (503: the sender retries) when the store does not answer.
+   */
+  ownResumptions(instanceIds: readonly string[], deadline: number): Promise<ReadonlySet<string>>;
+  /** One target's decision; never rejects for a store failure (that is a refusal or a note). */
+  check(target: PlannedTarget, source: string, invocation: Invocation): Promise<GuardVerdict>;
+}
+
+export type GuardVerdict =
+  | { readonly allowed: false; readonly refusal: Refusal }
+  | {
+      readonly allowed: true;
+      /** Sentences for the reply: a person's command counted, a store that did not answer. */
+      readonly notes: readonly string[];
+      /** Records what the call did; resolves with a sentence for the reply when it could not be recorded. */
+      settle(result: TargetResult, invocation: Invocation): Promise<string | undefined>;
+    };
