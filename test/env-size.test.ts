@@ -49,6 +49,10 @@ const REALISTIC: Record<string, () => string> = {
   ASYNC_SERVICE_NAME: () => 'es-change-responder',
   ASYNC_QUALIFIER: () => 'LIVE',
   ASYNC_INVOKE_ENDPOINT: () => 'https://1273560756088235.cn-hangzhou-internal.fc.aliyuncs.com',
+  // A Tair custom account (`<account>:<password>`, percent-encoded) on the instance's VPC endpoint: about 90 bytes.
+  STATE_STORE_URL: () =>
+    `redis://:responder%3A${alnum(24)}@r-bp1${alnum(15).toLowerCase()}.redis.rds.aliyuncs.com:6379/0`,
+  FLEET_CHANGE_BUDGET: () => '20/15m',
 };
 
 /** A value for any variable: the table above, two 64-character secrets for any other secret list, else s.yaml's default. */

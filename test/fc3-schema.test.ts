@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Ajv, type ErrorObject } from 'ajv';
 import { describe, expect, it } from 'vitest';
 import { FUNCTION_NAMES } from '../shared/actions.ts';
-import { type FcProps, readmeDeployExports, resolveSpec } from './support/s-yaml.ts';
+import { type FcProps, readmeDeployExports, resolveSpec, S_YAML_TEXT } from './support/s-yaml.ts';
 
 /**
  * s.yaml against the facts of the fc3 component's published schema (test/schemas/fc3-props.schema.json,
@@ -45,6 +45,31 @@ describe('Function: the fc3 props schema', () => {
     const props = spec.resources[name]?.props;
     expect(props).toBeDefined();
     expect(validateProps(props), errorsOf(validateProps.errors).join('\n')).toBe(true);
+  });
+
+  it("accepts s.yaml with the VPC of the guardrails' store uncommented as README says, and refuses a partial one", () => {
+    const uncommented = S_YAML_TEXT.replace(
+      /^(\s*)# (vpcConfig: [&*]vpcConfig| {2}vpcId:| {2}vSwitchIds:| {4}- \$\{env\('RESPONDER_VSWITCH_ID'\)\}| {2}securityGroupId:)/gm,
+      '$1$2',
+    );
+    const vpc = {
+      RESPONDER_VPC_ID: 'vpc-bp1aevy8sofi8mh1q****',
+      RESPONDER_VSWITCH_ID: 'vsw-bp1sduggd7hb1bydz****',
+      RESPONDER_SECURITY_GROUP_ID: 'sg-bp1243pi65bw4cjj****',
+    };
+    const withVpc = resolveSpec({ ...shell, ...vpc }, uncommented);
+    for (const name of FUNCTION_NAMES) {
+      expect(withVpc.resources[name]?.props.vpcConfig, name).toEqual({
+        vpcId: vpc.RESPONDER_VPC_ID,
+        vSwitchIds: [vpc.RESPONDER_VSWITCH_ID],
+        securityGroupId: vpc.RESPONDER_SECURITY_GROUP_ID,
+      });
+    }
+    expect(validateSpec(withVpc), errorsOf(validateSpec.errors).join('\n')).toBe(true);
+    const props = structuredClone(withVpc.resources['interrupt-elasticsearch-task']?.props) as FcProps;
+    delete (props.vpcConfig as Record<string, unknown>).securityGroupId;
+    expect(validateProps(props)).toBe(false);
+    expect(validateProps({ ...props, vpcConfig: 'auto' })).toBe(true);
   });
 
   it('accepts s.yaml resolved with nothing exported but the role', () => {

@@ -131,8 +131,15 @@ describe('File: s.yaml', () => {
     }
   });
 
-  it('reads only variables with defaults, except the role', () => {
-    const required = [...file.matchAll(/\$\{env\('([A-Z_]+)'\)\}/g)].map((m) => m[1]);
-    expect(required).toEqual(['RESPONDER_ROLE_ARN']);
+  it('reads only variables with defaults, except the role (and the VPC of the store, once uncommented)', () => {
+    const required = (text: string) => [...text.matchAll(/\$\{env\('([A-Z_]+)'\)\}/g)].map((m) => m[1]);
+    const active = file.replace(/^\s*#.*$/gm, '');
+    expect(required(active)).toEqual(['RESPONDER_ROLE_ARN']);
+    expect(required(file)).toEqual([
+      'RESPONDER_ROLE_ARN',
+      'RESPONDER_VPC_ID',
+      'RESPONDER_VSWITCH_ID',
+      'RESPONDER_SECURITY_GROUP_ID',
+    ]);
   });
 });
