@@ -29,6 +29,7 @@ const lines = [
   '  interrupt-elasticsearch-task, resume-elasticsearch-task, interrupt-logstash-task, resume-logstash-task, cancel-migration-task',
   `Emulated Elasticsearch API: ${url}/openapi/...   admin: GET ${url}/emulator/instances, POST /emulator/reset, PUT /emulator/faults`,
   `Allowed instances: ${env.ALLOWED_INSTANCES}    dry run: ${env.DRY_RUN || 'false'}`,
+  `Guardrails store: ${local.stateStore.kind === 'redis' ? 'Redis (STATE_STORE_URL)' : 'embedded (starts empty; set STATE_STORE_URL for Redis)'}`,
   `Chat commands are allowed for: Slack ${env.SLACK_ALLOWED_USERS}, DingTalk ${env.DINGTALK_ALLOWED_USERS}, Feishu ${env.FEISHU_ALLOWED_USERS}`,
   demoChatUsers
     ? '  (the local demo users; set SLACK_ALLOWED_USERS, DINGTALK_ALLOWED_USERS, FEISHU_ALLOWED_USERS for others)'

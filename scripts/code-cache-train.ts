@@ -12,6 +12,10 @@ import { CODE_CACHE_KEY, type CodeCacheState, encodeCodeCache } from './code-cac
  * generic delivery and an Alertmanager delivery, each calling a stub of the API over HTTP; then
  * asks V8 for the code cache, which now holds every function those requests compiled.
  *
+ * No STATE_STORE_URL here: the functions run without a store (the per-event rules only, and the
+ * cold-start warning that says so), so the resume functions' resolved alert is resumed as it would
+ * be without guardrails, and the training never loads redis.js nor needs a server.
+ *
  * Arguments: <function dir> <function name> <target prefix es-|ls-> <alert status firing|resolved>.
  * Only the events' contract-level shapes are used (FC 3.0 HTTP trigger envelope, the senders' schemes).
  */

@@ -26,6 +26,7 @@ const responder = createResponder({
 function recordingExecutor(answered?: number) {
   const asked: PlannedTarget[][] = [];
   const executor: Executor = {
+    changesInstances: true,
     async run(targets) {
       asked.push([...targets]);
       return targets
