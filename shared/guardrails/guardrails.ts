@@ -38,6 +38,9 @@ export * from './guardrail-types.ts';
  * A person's command is never refused by the guardrails, not even when the store is down: a person
  * decided, and the note says what could not be recorded. An alert's action that needs the store
  * when it is down is refused with StateStoreUnavailable (503: the sender retries).
+ *
+ * Longer than 200 lines on purpose: the three rules share one decide/settle pair, and their
+ * interplay (which rule counts, which undoes the other) is only checkable when read together.
  */
 
 /**

@@ -10,6 +10,7 @@ import { EXPIRY_FIELD } from './store.ts';
  * Times come from the caller (ARGV), never from the server's TIME: one clock for both adapters.
  * Only commands of Redis 4.0 (Tair and ApsaraDB for Redis, every edition) are used, and every key a
  * script touches is passed in KEYS and shares one hash tag (cluster and proxy modes).
+ * Longer than 200 lines on purpose: one script per operation, side by side with embedded-store.ts.
  */
 
 export interface LuaScript {
