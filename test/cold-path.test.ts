@@ -1,0 +1,70 @@
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, inject, it } from 'vitest';
+import { FUNCTION_NAMES, type FunctionName } from '../shared/actions.ts';
+import type { SourceName } from '../shared/sources/registry.ts';
+import { fcHttpEvent, goodDelivery, sendersEnv } from './support/senders.ts';
+
+/**
+ * Issue 13: a cold request must not load undici (≈15 ms, the largest item of a cold start). Each
+ * case is a fresh `node` running the built dist/<function>/index.js with only the function's
+ * environment, one signed request through FC's HTTP envelope, then `process.moduleLoadList`: Node
+ * 20 loads undici lazily, on the first touch of `Headers`/`Request`/`Response`/`fetch`/`FormData`.
+ */
+
+const run = promisify(execFile);
+
+const HOST = `
+const { handler } = require(process.argv[1]);
+handler(Buffer.from(process.argv[2], 'base64'), { requestId: 'cold-path-test', credentials: {} }).then((result) => {
+  const undici = process.moduleLoadList.filter((name) => /undici|fetch/i.test(name));
+  process.stdout.write('\\nanswer ' + JSON.stringify({ statusCode: result.statusCode, body: result.body, headers: result.headers, undici }));
+});
+`;
+
+interface ColdAnswer {
+  statusCode: number;
+  headers: Record<string, string>;
+  body: { results: Array<{ outcome: string }> };
+  undici: string[];
+}
+
+async function coldRequest(name: FunctionName, source: SourceName): Promise<ColdAnswer> {
+  const instanceId = name.includes('logstash') ? 'ls-cn-cold0001' : 'es-cn-cold0001';
+  const delivery = goodDelivery(source, instanceId, { alert: name.startsWith('resume') ? 'resolved' : 'firing' });
+  const event = fcHttpEvent({
+    rawPath: `/${name}/${source}`,
+    headers: { 'content-type': delivery.contentType, ...delivery.credentials.headers },
+    queryParameters: delivery.credentials.query,
+    body: delivery.body,
+  });
+  const env = {
+    ...sendersEnv(),
+    ALIBABA_CLOUD_REGION: 'cn-hangzhou',
+    ALLOWED_INSTANCES: 'es-cn-*,ls-cn-*',
+    DRY_RUN: 'true',
+    PATH: process.env.PATH ?? '',
+  };
+  const { dir } = inject('bundles');
+  const { stdout } = await run(process.execPath, ['-e', HOST, join(dir, name, 'index.js'), event.toString('base64')], {
+    env: Object.fromEntries(Object.entries(env).filter((entry): entry is [string, string] => entry[1] !== undefined)),
+  });
+  const answer = JSON.parse(stdout.slice(stdout.lastIndexOf('\nanswer ') + '\nanswer '.length)) as ColdAnswer & {
+    body: string;
+  };
+  return { ...answer, body: JSON.parse(answer.body) };
+}
+
+describe('Function: a cold dry-run request to a built bundle', () => {
+  it.each(FUNCTION_NAMES.flatMap((name) => (['generic', 'alertmanager'] as const).map((source) => [name, source])))(
+    'answers %s’s signed %s request without loading undici',
+    async (name, source) => {
+      const answer = await coldRequest(name as FunctionName, source as SourceName);
+      expect(answer.statusCode, JSON.stringify(answer.body)).toBe(200);
+      expect(answer.body.results).toMatchObject([{ outcome: 'dry-run' }]);
+      expect(answer.headers).toEqual({ 'cache-control': 'no-store', 'content-type': 'application/json' });
+      expect(answer.undici).toEqual([]);
+    },
+  );
+});
