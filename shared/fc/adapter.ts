@@ -140,7 +140,8 @@ function settle(answer: InvocationAnswer): unknown {
 
 /**
  * Function Compute 3.0 → the function. HTTP-trigger envelopes become a Web-standard `Request` for
- * the app (and its `Response` FC's return shape); timer and internal command events go to their
+ * the app (a LightRequest: undici's is built only if the app asks for more than method, URL and
+ * headers), and its `Response` FC's return shape (a LightResponse read without undici); timer and internal command events go to their
  * own handlers, never through HTTP. The kinds are told apart by structure, the HTTP envelope
  * first, so no HTTP body can pose as another kind; anything else gets a clear 400, never a crash.
  */
