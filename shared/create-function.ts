@@ -17,6 +17,7 @@ import { createFcHandler, type FcHandler } from './fc/adapter.ts';
 import { createGuardStep } from './guardrails/guard-step.ts';
 import { createGuardrails, type GuardedAction } from './guardrails/guardrails.ts';
 import { NO_STORE_WARNING, openStateStore } from './guardrails/open-store.ts';
+import { jsonResponse } from './http/light-response.ts';
 import { createResponderApp } from './http/responder-app.ts';
 import { createRootLogger } from './logger.ts';
 import { createSources, type SourceName } from './sources/registry.ts';
@@ -111,7 +112,7 @@ function chooseExecutors(config: ResponderConfig, name: FunctionName, options: F
 function refuseAll(name: FunctionName, message: string): FcHandler {
   const body = { results: [], error: { code: 'InvalidConfiguration', message } };
   const http = new Hono();
-  http.all('*', (c) => c.json(body, 500));
+  http.all('*', () => jsonResponse(body, 500));
   const invocation = async () => ({ status: 500, body });
   return createFcHandler(
     { http, timer: invocation, command: invocation },
