@@ -18,7 +18,7 @@ import { performance } from 'node:perf_hooks';
  * turns verification off, and NODE_EXTRA_CA_CERTS (which costs every start ≈40 ms) is not needed.
  */
 
-interface Marks {
+export interface Marks {
   /** First load of each built-in while the bundle loads (`Module._load`), exclusive. */
   builtinsAtLoad: Record<string, number>;
   /** Built-ins first loaded later, while handling. */

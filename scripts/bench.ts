@@ -11,6 +11,7 @@ import { LOCAL_EMULATOR_CREDENTIALS } from '../emulator/credentials.ts';
 import { fromFcHttpResult, localContext, toFcHttpEvent } from '../local/fc-invoke.ts';
 import { signStandardWebhook, standardWebhookKey } from '../shared/auth/standard-webhooks.ts';
 import { createFunctionHandler } from '../shared/create-function.ts';
+import type { Marks } from './bench-preload.ts';
 import { attributeProfile, type ProfileTimes } from './bench-profile.ts';
 import { type BundleSize, buildAll } from './build.ts';
 
@@ -288,19 +289,6 @@ async function toDevNull<T>(work: () => Promise<T>): Promise<T> {
     });
     closeSync(fd);
   }
-}
-
-interface Marks {
-  builtinsAtLoad: Record<string, number>;
-  builtinsLater: Record<string, number>;
-  bundle: number;
-  undici: number;
-  tlsContexts: number[];
-  caInjection: number;
-  hashing: number;
-  hashCalls: number;
-  upstream: Array<{ protocol: string; ms: number; tlsHandshakeMs?: number }>;
-  codeCache?: string;
 }
 
 const sum = (record: Record<string, number>) => Object.values(record).reduce((a, b) => a + b, 0);
