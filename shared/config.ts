@@ -212,9 +212,23 @@ export function parseConfig(env: Env): ResponderConfig {
   const issues: z.core.$ZodIssue[] = [];
   const sources: Record<string, unknown> = {};
   for (const source of SOURCES) {
-    const section = z.safeParse(source.config, present);
-    if (section.success) sources[source.name] = section.data;
-    else issues.push(...section.error.issues);
+    // Every present variable of every sender is checked now, with its own (prebuilt) schema, so a
+    // bad one fails every request closed from the cold start; the sender's section, and its
+    // settings, are built only when read (shared/sources/registry.ts): a request needs one sender.
+    for (const [name, schema] of Object.entries(source.variables as Record<string, z.ZodMiniType>)) {
+      if (present[name] === undefined) continue;
+      const value = z.safeParse(schema, present[name]);
+      if (!value.success)
+        issues.push(...value.error.issues.map((issue) => ({ ...issue, path: [name, ...issue.path] })));
+    }
+    let settings: unknown;
+    Object.defineProperty(sources, source.name, {
+      enumerable: true,
+      get: () => {
+        settings ??= z.parse(source.config(), present);
+        return settings;
+      },
+    });
   }
   const parsed = envSchema.safeParse(present);
   if (!parsed.success) issues.push(...parsed.error.issues);

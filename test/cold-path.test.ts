@@ -11,6 +11,7 @@ import { fcHttpEvent, goodDelivery, sendersEnv } from './support/senders.ts';
  * case is a fresh `node` running the built dist/<function>/index.js with only the function's
  * environment, one signed request through FC's HTTP envelope, then `process.moduleLoadList`: Node
  * 20 loads undici lazily, on the first touch of `Headers`/`Request`/`Response`/`fetch`/`FormData`.
+ * The same run lists the schemas the request built (shared/lazy-schema.ts): no other sender's.
  */
 
 const run = promisify(execFile);
@@ -19,7 +20,8 @@ const HOST = `
 const { handler } = require(process.argv[1]);
 handler(Buffer.from(process.argv[2], 'base64'), { requestId: 'cold-path-test', credentials: {} }).then((result) => {
   const undici = process.moduleLoadList.filter((name) => /undici|fetch/i.test(name));
-  process.stdout.write('\\nanswer ' + JSON.stringify({ statusCode: result.statusCode, body: result.body, headers: result.headers, undici }));
+  const schemas = [...(globalThis[Symbol.for('es-responder.builtSchemas')] ?? [])];
+  process.stdout.write('\\nanswer ' + JSON.stringify({ statusCode: result.statusCode, body: result.body, headers: result.headers, undici, schemas }));
 });
 `;
 
@@ -28,6 +30,8 @@ interface ColdAnswer {
   headers: Record<string, string>;
   body: { results: Array<{ outcome: string }> };
   undici: string[];
+  /** The lazily built schemas (shared/lazy-schema.ts) the request built, by name. */
+  schemas: string[];
 }
 
 async function coldRequest(name: FunctionName, source: SourceName): Promise<ColdAnswer> {
@@ -65,6 +69,8 @@ describe('Function: a cold dry-run request to a built bundle', () => {
       expect(answer.body.results).toMatchObject([{ outcome: 'dry-run' }]);
       expect(answer.headers).toEqual({ 'cache-control': 'no-store', 'content-type': 'application/json' });
       expect(answer.undici).toEqual([]);
+      // Every sender is configured (sendersEnv), yet only the requested sender's section is built.
+      expect(answer.schemas.filter((name) => name.startsWith('source:'))).toEqual([`source:${source}`]);
     },
   );
 });

@@ -15,12 +15,13 @@ const ALLOWED: Record<string, readonly string[]> = {
   errors: [],
   logger: [],
   'zod-locale': [],
+  'lazy-schema': [],
   'env-schemas': ['zod-locale'],
   // The domain: plan, policy, tokens, results, the executor port, the invocation.
   core: ['actions', 'errors', 'logger'],
   auth: ['errors'],
   // Senders: verify, parse, render.
-  sources: ['auth', 'core', 'env-schemas', 'errors', 'zod-locale'],
+  sources: ['auth', 'core', 'env-schemas', 'errors', 'lazy-schema', 'zod-locale'],
   // The configuration: composes what core and the senders declare.
   config: ['core', 'env-schemas', 'errors', 'guardrails', 'sources', 'zod-locale'],
   // Outbound adapters, each with its executor.

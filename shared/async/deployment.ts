@@ -56,11 +56,22 @@ export function createDeploymentReplier(
   capture: ReplySender | undefined,
   request: ReplyRequestFn | undefined,
 ): ChatReplier {
-  const app = config.sources.feishu.app;
-  if (capture) return createChatReplier({ sender: capture, feishu: app && { openApiBase: app.openApiBase } });
-  const https = createHttpsReplySender({ timeoutMs: config.upstreamTimeoutMs, request });
-  return createChatReplier({
-    sender: https,
-    feishu: app && { openApiBase: app.openApiBase, tenantToken: createFeishuTenantToken(https, app) },
-  });
+  // Built on the first report: reading Feishu's settings builds its section of the configuration,
+  // which a request of another sender never needs (issue 13).
+  const build = (): ChatReplier => {
+    const app = config.sources.feishu.app;
+    if (capture) return createChatReplier({ sender: capture, feishu: app && { openApiBase: app.openApiBase } });
+    const https = createHttpsReplySender({ timeoutMs: config.upstreamTimeoutMs, request });
+    return createChatReplier({
+      sender: https,
+      feishu: app && { openApiBase: app.openApiBase, tenantToken: createFeishuTenantToken(https, app) },
+    });
+  };
+  let built: ChatReplier | undefined;
+  return {
+    report(source, target, body) {
+      built ??= build();
+      return built.report(source, target, body);
+    },
+  };
 }

@@ -36,7 +36,9 @@ export function sourceDefinition(name: string): AnySource | undefined {
 
 /** Each sender's settings, under its name: what its section of the configuration made of its variables. */
 export type SourceSettings = {
-  readonly [D in AnySource as D['name']]: D['config'] extends z.ZodMiniType<infer Settings> ? Settings : never;
+  readonly [D in AnySource as D['name']]: ReturnType<D['config']> extends z.ZodMiniType<infer Settings>
+    ? Settings
+    : never;
 };
 
 export type SourceLoader = () => Promise<Source>;
@@ -54,10 +56,10 @@ export function createSources(
   const loaders = {} as Record<SourceName, SourceLoader>;
   for (const definition of SOURCES) {
     let source: Promise<Source> | undefined;
-    // config.sources holds, under each name, what that sender's own section made: its settings.
-    const settings = config.sources[definition.name] as never;
     loaders[definition.name] = () => {
-      source ??= definition.create(settings, shared);
+      // config.sources holds, under each name, what that sender's own section made: its settings,
+      // read (and its section built) only here, when the sender is first asked for.
+      source ??= definition.create(config.sources[definition.name] as never, shared);
       return source;
     };
   }

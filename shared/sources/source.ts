@@ -2,6 +2,7 @@ import * as z from 'zod/mini';
 import type { AuthResult } from '../auth/auth-result.ts';
 import type { ResponseBody } from '../core/result.ts';
 import type { ReplyTarget, SourceEvent } from '../core/target.ts';
+import { lazySchema } from '../lazy-schema.ts';
 
 /** An inbound HTTP request as a source sees it: the raw bytes, before anything is parsed. */
 export interface InboundRequest {
@@ -115,8 +116,11 @@ export interface Source<Verified = unknown> extends SourceHandlers<Verified> {
 
 export interface SourceDefinition<Name extends string, Shape extends z.core.$ZodLooseShape, Settings, Verified>
   extends SourceSpec<Name, Shape, Settings, Verified> {
-  /** Its section of the configuration: its variables (the whole environment given, the others ignored) to its settings. */
-  readonly config: z.ZodMiniType<Settings>;
+  /**
+   * Its section of the configuration: its variables (the whole environment given, the others
+   * ignored) to its settings. Built on first read: only the sender a request needs is built.
+   */
+  readonly config: () => z.ZodMiniType<Settings>;
   /** The sender for these settings: its module is imported here, on first use. */
   create(settings: Settings, shared: SharedSettings): Promise<Source<Verified>>;
 }
@@ -127,10 +131,14 @@ export function defineSource<Name extends string, Shape extends z.core.$ZodLoose
 ): SourceDefinition<Name, Shape, Settings, Verified> {
   return {
     ...spec,
-    config: z.pipe(
-      z.object(spec.variables),
-      z.transform((values) => spec.settings(values as Values<Shape>)),
-    ) as z.ZodMiniType<Settings>,
+    config: lazySchema(
+      `source:${spec.name}`,
+      () =>
+        z.pipe(
+          z.object(spec.variables),
+          z.transform((values) => spec.settings(values as Values<Shape>)),
+        ) as z.ZodMiniType<Settings>,
+    ),
     async create(settings, shared) {
       const handlers = (await spec.load())(settings, shared);
       return {
