@@ -26,7 +26,7 @@ const ALLOWED: Record<string, readonly string[]> = {
   config: ['core', 'env-schemas', 'errors', 'guardrails', 'sources', 'zod-locale'],
   // Outbound adapters, each with its executor.
   elasticsearch: ['actions', 'core', 'errors'],
-  async: ['actions', 'config', 'core', 'elasticsearch', 'errors', 'logger', 'sources'],
+  async: ['actions', 'config', 'core', 'elasticsearch', 'errors', 'lazy-schema', 'logger', 'sources'],
   state: ['errors'],
   // The guardrails across events: the core's guard step, on the state-store port.
   guardrails: ['core', 'errors', 'state', 'zod-locale'],
@@ -34,7 +34,7 @@ const ALLOWED: Record<string, readonly string[]> = {
   http: ['config', 'core', 'errors', 'logger', 'sources'],
   triggers: ['async', 'core', 'errors', 'logger', 'sources'],
   // The platform adapter: FC events to the entry points.
-  fc: ['core', 'errors', 'http', 'triggers', 'zod-locale'],
+  fc: ['core', 'errors', 'http', 'lazy-schema', 'triggers', 'zod-locale'],
   // The composition root.
   'create-function': [
     'actions',

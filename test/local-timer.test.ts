@@ -161,6 +161,6 @@ describe('Function: timerEvent', () => {
       triggerName: 'local-timer',
       payload: '{"instanceIds":["es-cn-x"]}',
     });
-    expect(timerEventSchema.safeParse(event).success).toBe(true);
+    expect(timerEventSchema().safeParse(event).success).toBe(true);
   });
 });

@@ -167,7 +167,7 @@ export function createFcHandler(handlers: FcHandlers, options: FcHandlerOptions)
     if (!isObject(decoded)) return badEvent('the event is not a JSON object');
 
     if ('requestContext' in decoded || 'rawPath' in decoded) {
-      const parsed = httpTriggerEventSchema.safeParse(decoded);
+      const parsed = httpTriggerEventSchema().safeParse(decoded);
       if (!parsed.success) return badEvent('the HTTP trigger event is malformed');
       let converted: { request: Request; body: Uint8Array };
       try {
@@ -182,7 +182,7 @@ export function createFcHandler(handlers: FcHandlers, options: FcHandlerOptions)
 
     if ('responderCommand' in decoded) return settle(await handlers.command(decoded, start));
 
-    const timer = timerEventSchema.safeParse(decoded);
+    const timer = timerEventSchema().safeParse(decoded);
     if (timer.success && 'triggerName' in decoded) {
       const { triggerName, triggerTime, payload } = timer.data;
       return settle(await handlers.timer({ name: triggerName, time: triggerTime, payload }, start));

@@ -27,7 +27,7 @@ export function createCommandHandler(options: CommandHandlerOptions) {
       // Read as an HTTP body would be: the same size limit, the same JSON reading.
       const text = JSON.stringify(command);
       checkSize(text, options);
-      const parsed = validate(commandEventSchema, parseJson(text), 'internal command');
+      const parsed = validate(commandEventSchema(), parseJson(text), 'internal command');
       const invocation = invocationOf(start, parsed.source, options);
       const log = invocation.logger;
       if (parsed.function !== functionName) {
