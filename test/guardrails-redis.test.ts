@@ -4,8 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalServer, startLocal } from '../local/server.ts';
 import type { ResponseBody } from '../shared/core/result.ts';
 import { alertGroupBody, fixture } from './fixtures/alertmanager/kit.ts';
-import type { Answered } from './support/local-worker.ts';
-import { type LocalWorker, startLocalWorker } from './support/local-workers.ts';
+import { type IpcWorker, startIpcWorker } from './support/ipc-worker.ts';
+import type { Answered, LocalWorkerReply, LocalWorkerRequest } from './support/local-worker.ts';
 import { findRedisServer, type RunningRedis, startRedis, warnRedisMissing } from './support/redis-server.ts';
 
 /**
@@ -112,9 +112,11 @@ describe.skipIf(!bin)('Function: local mode with STATE_STORE_URL, across a resta
 
 describe.skipIf(!bin)('Function: local modes in separate processes against one Redis', () => {
   const WORKERS = 3;
-  let workers: LocalWorker[] = [];
+  let workers: IpcWorker<LocalWorkerRequest, LocalWorkerReply>[] = [];
   beforeAll(() => {
-    workers = Array.from({ length: WORKERS }, () => startLocalWorker());
+    workers = Array.from({ length: WORKERS }, () =>
+      startIpcWorker<LocalWorkerRequest, LocalWorkerReply>('test/support/local-worker.ts'),
+    );
   });
   afterAll(async () => {
     await Promise.all(workers.map((w) => w.close()));

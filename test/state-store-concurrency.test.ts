@@ -4,9 +4,12 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GuardRequest } from '../shared/guardrails/guardrails.ts';
 import type { ClaimOptions } from '../shared/state/store.ts';
+import { type IpcWorker, startIpcWorker } from './support/ipc-worker.ts';
 import { findRedisServer, type RunningRedis, startRedis, warnRedisMissing } from './support/redis-server.ts';
-import type { WorkerReply } from './support/store-worker.ts';
-import { type StoreWorker, startStoreWorker } from './support/store-workers.ts';
+import type { WorkerReply, WorkerRequest } from './support/store-worker.ts';
+
+const startStoreWorker = (url: string) =>
+  startIpcWorker<WorkerRequest, WorkerReply>('test/support/store-worker.ts', [url]);
 
 /**
  * Separate processes, each with its own connection, against one real redis-server, as separate
@@ -20,7 +23,7 @@ if (!bin) warnRedisMissing('THE CROSS-PROCESS CONCURRENCY TESTS');
 
 const WORKERS = 4;
 let redis: RunningRedis;
-let workers: StoreWorker[] = [];
+let workers: IpcWorker<WorkerRequest, WorkerReply>[] = [];
 
 beforeAll(async () => {
   if (!bin) return;

@@ -5,7 +5,7 @@ import type { ClaimOptions, ClaimResult, StateStore } from '../../shared/state/s
 
 /**
  * A separate process holding its own connection to the Redis store, driven over IPC by
- * store-workers.ts: the concurrency and restart tests act from several of these, as separate
+ * ipc-worker.ts: the concurrency and restart tests act from several of these, as separate
  * function instances would. Run with `node --import tsx test/support/store-worker.ts <url>`.
  */
 

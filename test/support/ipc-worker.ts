@@ -1,23 +1,26 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import type { WorkerReply, WorkerRequest } from './store-worker.ts';
 
 /** Distributes `Omit<T, 'id'>` over a union, so each request keeps its own fields. */
 type WithoutId<T> = T extends unknown ? Omit<T, 'id'> : never;
 
 /**
- * store-worker.ts in a separate node process (TypeScript through tsx, as local mode's test runs
- * `npm start`), each with its own Redis connection, driven over IPC.
+ * A test script in a separate node process (TypeScript through tsx, as local mode's test runs
+ * `npm start`), driven over IPC: the store and guardrail tests act from several of these, as
+ * separate function instances would. Replies carry the request's `id`; `kind: 'error'` rejects.
  */
-export interface StoreWorker {
-  send(request: WithoutId<WorkerRequest>): Promise<WorkerReply>;
+export interface IpcWorker<Request extends { id: number }, Reply extends { id: number; kind: string }> {
+  send(request: WithoutId<Request>): Promise<Reply>;
   close(): Promise<void>;
 }
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
-export function startStoreWorker(redisUrl: string): StoreWorker {
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'test/support/store-worker.ts', redisUrl], {
+export function startIpcWorker<Request extends { id: number }, Reply extends { id: number; kind: string }>(
+  script: string,
+  args: string[] = [],
+): IpcWorker<Request, Reply> {
+  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', script, ...args], {
     cwd: ROOT,
     env: { PATH: process.env.PATH },
     stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
@@ -26,17 +29,17 @@ export function startStoreWorker(redisUrl: string): StoreWorker {
   child.stderr?.on('data', (chunk: Buffer) => {
     stderr += chunk.toString('utf8');
   });
-  const pending = new Map<number, { resolve: (reply: WorkerReply) => void; reject: (error: Error) => void }>();
+  const pending = new Map<number, { resolve: (reply: Reply) => void; reject: (error: Error) => void }>();
   let next = 0;
-  child.on('message', (reply: WorkerReply) => {
+  child.on('message', (reply: Reply) => {
     const waiter = pending.get(reply.id);
     pending.delete(reply.id);
-    if (reply.kind === 'error') waiter?.reject(new Error(reply.message));
+    if (reply.kind === 'error') waiter?.reject(new Error((reply as { message?: string }).message ?? 'worker error'));
     else waiter?.resolve(reply);
   });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   void exited.then(() => {
-    for (const waiter of pending.values()) waiter.reject(new Error(`the store worker exited: ${stderr.trim()}`));
+    for (const waiter of pending.values()) waiter.reject(new Error(`${script} exited: ${stderr.trim()}`));
     pending.clear();
   });
   return {
@@ -44,7 +47,7 @@ export function startStoreWorker(redisUrl: string): StoreWorker {
       const id = next++;
       return new Promise((resolve, reject) => {
         pending.set(id, { resolve, reject });
-        child.send({ ...request, id } as WorkerRequest, (error) => {
+        child.send({ ...request, id }, (error) => {
           if (error) {
             pending.delete(id);
             reject(error);
