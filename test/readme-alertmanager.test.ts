@@ -1,10 +1,11 @@
 import { execFileSync } from 'node:child_process';
-import { accessSync, constants, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { parseConfig } from '../shared/config.ts';
+import { findExecutable } from './support/find-executable.ts';
 
 /**
  * README's Alertmanager configuration, as a user copies it, checked against the code: each route to
@@ -80,16 +81,7 @@ describe('README: Alertmanager configuration', () => {
 
 /** Debian's `amtool` (package prometheus-alertmanager), or undefined. */
 function findAmtool(): string | undefined {
-  const dirs = ['/usr/bin', ...(process.env.PATH ?? '').split(delimiter).filter(Boolean)];
-  for (const dir of dirs) {
-    try {
-      accessSync(join(dir, 'amtool'), constants.X_OK);
-      return join(dir, 'amtool');
-    } catch {
-      // not here
-    }
-  }
-  return undefined;
+  return findExecutable(['amtool'], ['/usr/bin/amtool']);
 }
 const amtool = findAmtool();
 if (!amtool) console.warn('\n!!! README ALERTMANAGER CHECK WITH amtool SKIPPED: no amtool binary found.\n');

@@ -1,8 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { accessSync, constants } from 'node:fs';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { delimiter, join } from 'node:path';
 import type { FunctionName } from '../../shared/actions.ts';
 import { signGrafanaHmac } from '../../shared/auth/grafana-hmac.ts';
 import type { Env } from '../../shared/config.ts';
@@ -12,6 +10,7 @@ import {
   fixture as alertmanagerFixture,
 } from '../fixtures/alertmanager/kit.ts';
 import { fixture as grafanaFixture } from '../fixtures/grafana/kit.ts';
+import { findExecutable } from './find-executable.ts';
 import { wireFunction } from './function-harness.ts';
 
 export { expectedToken } from './function-harness.ts';
@@ -81,24 +80,10 @@ export function grafanaHeaders(
 
 /** The Alertmanager binary: ALERTMANAGER_BIN, else Debian's, else `alertmanager` on PATH; undefined when absent. */
 export function findAlertmanager(): string | undefined {
-  const candidates = [
-    process.env.ALERTMANAGER_BIN,
-    '/usr/bin/prometheus-alertmanager',
-    ...(process.env.PATH ?? '')
-      .split(delimiter)
-      .filter(Boolean)
-      .flatMap((dir) => [join(dir, 'prometheus-alertmanager'), join(dir, 'alertmanager')]),
-  ];
-  for (const candidate of candidates) {
-    if (!candidate) continue;
-    try {
-      accessSync(candidate, constants.X_OK);
-      return candidate;
-    } catch {
-      // not this one
-    }
-  }
-  return undefined;
+  return findExecutable(
+    ['prometheus-alertmanager', 'alertmanager'],
+    [process.env.ALERTMANAGER_BIN, '/usr/bin/prometheus-alertmanager'],
+  );
 }
 
 export async function freePort(): Promise<number> {

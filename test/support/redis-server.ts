@@ -1,8 +1,9 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { accessSync, constants, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { join } from 'node:path';
 import { freePort } from './alertmanager.ts';
+import { findExecutable } from './find-executable.ts';
 
 /**
  * A real `redis-server` (Debian package `redis-server`, installed by .ci/run) on a random free port,
@@ -12,24 +13,7 @@ import { freePort } from './alertmanager.ts';
  */
 
 export function findRedisServer(): string | undefined {
-  const candidates = [
-    process.env.REDIS_SERVER_BIN,
-    '/usr/bin/redis-server',
-    ...(process.env.PATH ?? '')
-      .split(delimiter)
-      .filter(Boolean)
-      .map((dir) => join(dir, 'redis-server')),
-  ];
-  for (const candidate of candidates) {
-    if (!candidate) continue;
-    try {
-      accessSync(candidate, constants.X_OK);
-      return candidate;
-    } catch {
-      // not this one
-    }
-  }
-  return undefined;
+  return findExecutable(['redis-server'], [process.env.REDIS_SERVER_BIN, '/usr/bin/redis-server']);
 }
 
 /** Says loudly, once per file, that the Redis half of a suite is skipped. */
