@@ -1,5 +1,4 @@
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingHttpHeaders } from 'node:http';
 import sdk, {
   CancelTaskRequest,
   InterruptElasticsearchTaskRequest,
@@ -11,6 +10,7 @@ import { $OpenApiUtil } from '@alicloud/openapi-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ACTIONS, API_VERSION, actionPath, describePath, type FunctionName } from '../shared/actions.ts';
 import { parseAuthorization, signRequest } from '../shared/elasticsearch/acs3-signer.ts';
+import { type Captured, type CaptureServer, startCaptureServer } from './support/capture-server.ts';
 
 /**
  * The oracle: the official SDK signs a request, a capturing server records it, and our lean signer,
@@ -21,42 +21,20 @@ import { parseAuthorization, signRequest } from '../shared/elasticsearch/acs3-si
 const Client = ('default' in sdk ? sdk.default : sdk) as typeof sdk.default;
 type SdkClient = InstanceType<typeof Client>;
 
-interface Captured {
-  method: string;
-  url: string;
-  headers: IncomingHttpHeaders;
-  body: string;
-}
-
-let server: Server;
+let wireServer: CaptureServer;
 let endpoint: string;
-const captured: Captured[] = [];
 
 beforeAll(async () => {
-  server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => {
-      captured.push({
-        method: req.method ?? '',
-        url: req.url ?? '',
-        headers: req.headers,
-        body: Buffer.concat(chunks).toString('utf8'),
-      });
-      res.writeHead(200, { 'content-type': 'application/json;charset=utf-8' });
-      // Describe* results are objects, the actions' a boolean; the SDK checks the type.
-      const result = req.method === 'GET' ? {} : true;
-      res.end(JSON.stringify({ RequestId: '5E1B2C3D-0000-4000-8000-000000000000', Result: result }));
-    });
+  wireServer = await startCaptureServer((req, res) => {
+    res.writeHead(200, { 'content-type': 'application/json;charset=utf-8' });
+    // Describe* results are objects, the actions' a boolean; the SDK checks the type.
+    const result = req.method === 'GET' ? {} : true;
+    res.end(JSON.stringify({ RequestId: '5E1B2C3D-0000-4000-8000-000000000000', Result: result }));
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  endpoint = `127.0.0.1:${(server.address() as AddressInfo).port}`;
+  endpoint = wireServer.host;
 });
 
-afterAll(async () => {
-  server.closeAllConnections();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-});
+afterAll(() => wireServer.close());
 
 const credentials = { accessKeyId: 'LTAI5tOracleKey', accessKeySecret: 'oracle-secret' };
 
@@ -67,10 +45,10 @@ const sdkClient = (securityToken?: string): SdkClient =>
 
 /** Sends one SDK call and returns what reached the wire. */
 async function capture(call: (client: SdkClient) => Promise<unknown>, securityToken?: string): Promise<Captured> {
-  const before = captured.length;
+  const before = wireServer.captured.length;
   await call(sdkClient(securityToken));
-  expect(captured).toHaveLength(before + 1);
-  return captured[before] as Captured;
+  expect(wireServer.captured).toHaveLength(before + 1);
+  return wireServer.captured[before] as Captured;
 }
 
 const single = (headers: IncomingHttpHeaders, name: string): string => {

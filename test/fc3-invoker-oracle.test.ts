@@ -1,5 +1,4 @@
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingHttpHeaders } from 'node:http';
 import { Readable } from 'node:stream';
 import sdk, { GetAsyncTaskRequest, InvokeFunctionHeaders, InvokeFunctionRequest } from '@alicloud/fc20230330';
 import { $OpenApiUtil } from '@alicloud/openapi-core';
@@ -9,6 +8,7 @@ import { createFcInvokeApi, type FcInvokeApi, type FcRunner } from '../emulator/
 import { createFc3Invoker } from '../shared/async/fc3-invoker.ts';
 import { getAsyncTaskRequest, invokeFunctionRequest } from '../shared/async/fc3-wire.ts';
 import type { Transport } from '../shared/elasticsearch/transport.ts';
+import { type Captured, type CaptureServer, startCaptureServer } from './support/capture-server.ts';
 import { type ServedApp, serveApp } from './support/fc-server.ts';
 
 /**
@@ -41,40 +41,20 @@ const asyncInvoke = (client: SdkClient, body: string, taskId: string, qualifier?
     runtime,
   );
 
-interface Captured {
-  method: string;
-  url: string;
-  headers: IncomingHttpHeaders;
-  body: string;
-}
-
 describe('Function: invokeFunctionRequest / getAsyncTaskRequest (signature oracle)', () => {
-  let server: Server;
+  let wireServer: CaptureServer;
   let host: string;
-  const captured: Captured[] = [];
+  let captured: Captured[];
 
   beforeAll(async () => {
-    server = createServer((req, res) => {
-      const chunks: Buffer[] = [];
-      req.on('data', (chunk: Buffer) => chunks.push(chunk));
-      req.on('end', () => {
-        captured.push({
-          method: req.method ?? '',
-          url: req.url ?? '',
-          headers: req.headers,
-          body: Buffer.concat(chunks).toString('utf8'),
-        });
-        res.writeHead(req.method === 'GET' ? 200 : 202, { 'content-type': 'application/json' });
-        res.end(req.method === 'GET' ? JSON.stringify({ taskId: 't', status: 'Running' }) : '');
-      });
+    wireServer = await startCaptureServer((req, res) => {
+      res.writeHead(req.method === 'GET' ? 200 : 202, { 'content-type': 'application/json' });
+      res.end(req.method === 'GET' ? JSON.stringify({ taskId: 't', status: 'Running' }) : '');
     });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    host = `127.0.0.1:${(server.address() as AddressInfo).port}`;
+    host = wireServer.host;
+    captured = wireServer.captured;
   });
-  afterAll(async () => {
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-  });
+  afterAll(() => wireServer.close());
 
   const single = (headers: IncomingHttpHeaders, name: string): string => {
     const value = headers[name];
