@@ -399,7 +399,7 @@ describe('Function: createFc3Invoker (classification)', () => {
     expect(asked).toHaveLength(2);
   });
 
-  it.each(['Failed', 'Stopped', 'Invalid', 'Expired'])('goes on to the next generation after %s', async (status) => {
+  it.each(['Failed', 'Invalid', 'Expired'])('goes on to the next generation after %s', async (status) => {
     const { transport, asked } = scripted([
       answer(409, {}),
       answer(200, { status }),
@@ -410,8 +410,8 @@ describe('Function: createFc3Invoker (classification)', () => {
     expect(asked).toHaveLength(3);
   });
 
-  it.each(['Enqueued', 'Running', 'Retrying', 'Succeeded', 'Stopping', 'SomethingNew'])(
-    'does not hand off again while the task is %s',
+  it.each(['Enqueued', 'Running', 'Retrying', 'Succeeded', 'Stopping', 'Stopped', 'SomethingNew'])(
+    'does not hand off again while the task is %s (Stopped: a person stopped it)',
     async (status) => {
       const { transport } = scripted([answer(409, {}), answer(200, { status })]);
       expect(await createFc3Invoker(options({ transport })).invoke(command, 'rsp1_c', KEY)).toMatchObject({

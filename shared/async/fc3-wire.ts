@@ -13,8 +13,12 @@ import { InvokeError } from './invoker.ts';
 
 export const FC3_API_VERSION = '2023-03-30';
 
-/** AsyncTask states (the SDK's AsyncTask model) after which the task will never run again. */
-export const FAILED_FOR_GOOD: ReadonlySet<string> = new Set(['Failed', 'Stopped', 'Invalid', 'Expired']);
+/**
+ * AsyncTask states (the SDK's AsyncTask model) after which the task failed and will never run
+ * again, so a sender's retry may run it anew. Not `Stopped`: that is a person's StopAsyncTask, and a
+ * retried delivery must never undo a person's decision.
+ */
+export const FAILED_FOR_GOOD: ReadonlySet<string> = new Set(['Failed', 'Invalid', 'Expired']);
 
 const USER_AGENT = 'es-change-responder/1 (+ACS3-HMAC-SHA256)';
 const EVENT_CONTENT_TYPE = 'application/octet-stream';

@@ -1,5 +1,5 @@
-import { createHash } from 'node:crypto';
 import type { Credentials } from '../core/invocation.ts';
+import { sha256Hex } from '../elasticsearch/acs3-signer.ts';
 import { UpstreamError, type UpstreamErrorOptions } from '../errors.ts';
 
 /**
@@ -48,8 +48,6 @@ const VERBATIM_TOKEN = /^[A-Za-z0-9_-]{1,123}$/;
 const VERBATIM_PREFIX = 'rsp1_';
 const HASHED_PREFIX = 'rsp1h_';
 const MANY_PREFIX = 'rsp1m_';
-
-const sha256Hex = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex');
 
 /**
  * The stateful async invocation ID of a hand-off, as a pure function of its clientToken, so a
