@@ -291,6 +291,22 @@ describe.each(factories)('Function: createGuardrails on the %s store', (name, fa
       passed(await guard.decide(req('es-cn-f', 'interrupt', 'alert'), soon()));
     });
 
+    it('does not start over for a scheduled command that changed nothing, only for one that did', async () => {
+      const { guard } = setup(factory, { FLAP_GUARD: '1/30m' });
+      await act(guard, req('es-cn-t', 'interrupt', 'alert'));
+      await act(guard, req('es-cn-t', 'resume', 'alert'));
+      const tick = (action: GuardRequest['action']): GuardRequest => ({
+        ...req('es-cn-t', action, 'person'),
+        source: 'timer',
+      });
+      // A timer tick on an instance already in the state it asks for: the flapping alert stays refused.
+      await act(guard, tick('interrupt'), 'already');
+      expect(await guard.decide(req('es-cn-t', 'interrupt', 'alert'), soon())).toMatchObject({ code: 'Flapping' });
+      // A tick that did change the instance is a person's decision: the guard starts over.
+      await act(guard, tick('interrupt'), 'applied');
+      passed(await guard.decide(req('es-cn-t', 'interrupt', 'alert'), soon()));
+    });
+
     it('lets automatic actions through again once the window has passed', async () => {
       const { guard, advance } = setup(factory, { FLAP_GUARD: '1/10m' });
       await act(guard, req('es-cn-w', 'interrupt', 'alert'));

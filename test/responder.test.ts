@@ -136,3 +136,40 @@ describe('Function: createResponder, fail', () => {
     expect(lines).toEqual([{ level: 'error', message: 'unexpected error', attributes: { error } }]);
   });
 });
+
+describe('Function: createResponder, respond with guardrails', () => {
+  it('gives back every allowed target’s claim when the executor throws before any call', async () => {
+    const settled: Array<{ instanceId: string; outcome: string }> = [];
+    const guarded = createResponder({
+      action: ACTIONS[FN],
+      policy: config.policy,
+      chat: config.chat,
+      region: config.region,
+      guard: {
+        ownResumptions: async () => new Set(),
+        async check() {
+          return {
+            allowed: true,
+            notes: [],
+            async settle(result) {
+              settled.push({ instanceId: result.instanceId, outcome: result.outcome });
+              return undefined;
+            },
+          };
+        },
+      },
+    });
+    const throwing: Executor = {
+      changesInstances: true,
+      run: () => Promise.reject(new Error('no credentials')),
+    };
+    await expect(
+      guarded.respond({ items: [item('es-cn-ok-1'), item('es-cn-ok-2')] }, 'alertmanager', throwing, fakeInvocation()),
+    ).rejects.toThrow('no credentials');
+    // Settled as not made: the store releases the budget claim and drops the flip.
+    expect(settled).toEqual([
+      { instanceId: 'es-cn-ok-1', outcome: 'failed' },
+      { instanceId: 'es-cn-ok-2', outcome: 'failed' },
+    ]);
+  });
+});

@@ -141,7 +141,21 @@ export function createResponder(options: ResponderOptions): Responder {
         ? await mapBounded(runnable, concurrency, (target) => guard.check(target, source, invocation))
         : [];
       const passed = runnable.filter((_, i) => verdicts[i]?.allowed !== false);
-      const done = await executor.run(passed, { source, event }, invocation);
+      let done: TargetResult[];
+      try {
+        done = await executor.run(passed, { source, event }, invocation);
+      } catch (error) {
+        // Nothing was called for these targets (no credentials, a bug): give back their claims and
+        // flips, or each such event would leave phantom budget units and flap entries behind.
+        await Promise.allSettled(
+          runnable.map((target, i) => {
+            const verdict = verdicts[i];
+            const notMade: TargetResult = { instanceId: target.instanceId, outcome: 'failed', retryable: false };
+            return verdict?.allowed ? verdict.settle(notMade, invocation) : undefined;
+          }),
+        );
+        throw error;
+      }
       if (done.length !== passed.length)
         throw new Error(`the executor answered ${done.length} of ${passed.length} targets`);
       const byTarget = new Map<PlannedTarget, TargetResult>();

@@ -3,15 +3,13 @@ import type { Invocation } from '../core/invocation.ts';
 import type { PlannedTarget } from '../core/plan.ts';
 import type { TargetResult } from '../core/result.ts';
 import {
+  CHAT_SOURCES,
   type GuardedAction,
   type GuardRequest,
   type Guardrails,
   type GuardTicket,
   settlementOf,
 } from './guardrails.ts';
-
-/** Sources whose commands are a person's, counted toward the fleet change budget (never refused by it). */
-const CHAT_SOURCES: ReadonlySet<string> = new Set(['slack', 'dingtalk', 'feishu']);
 
 export interface GuardStepOptions {
   guardrails: Guardrails;

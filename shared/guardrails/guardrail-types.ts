@@ -7,6 +7,9 @@ export type GuardedAction = 'interrupt' | 'resume' | 'cancel';
 /** `alert`: a source's alert state drove the action; `person`: chat, a schedule, generic without state. */
 export type Actor = 'alert' | 'person';
 
+/** Sources whose commands are a person's decision from chat: counted toward the budget, never refused by it. */
+export const CHAT_SOURCES: ReadonlySet<string> = new Set(['slack', 'dingtalk', 'feishu']);
+
 export interface GuardRequest {
   readonly instanceId: string;
   readonly functionName: string;

@@ -1,5 +1,6 @@
 import { type FlipDirection, StateStoreUnavailable } from '../state/store.ts';
 import {
+  CHAT_SOURCES,
   GUARDRAIL_STATUS,
   type GuardDecision,
   type GuardedAction,
@@ -172,8 +173,13 @@ export function createGuardrails(options: GuardrailsOptions): Guardrails {
       const entry = { member: request.clientToken, direction: directionOf(request.action) };
       await store.dropFlip(flapKey(request.instanceId), entry, config.flap.windowMs, deadline);
     }
-    if (request.actor === 'person' && settlement !== 'not-made') {
-      // A person acted: the flap guard starts over.
+    const personActed =
+      request.actor === 'person' &&
+      (settlement === 'applied' || (settlement === 'already' && CHAT_SOURCES.has(request.source)));
+    if (personActed) {
+      // A person acted (from chat, or changed the instance): the flap guard starts over. A scheduled
+      // command that changed nothing (a timer tick on an instance already suspended) must not keep a
+      // flapping alert's count at zero.
       await store.deleteKey(flapKey(request.instanceId), deadline);
     }
     if (request.action === 'interrupt') {

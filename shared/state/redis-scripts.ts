@@ -20,12 +20,19 @@ export interface LuaScript {
   readonly keys: number;
 }
 
-const script = (name: string, keys: number, source: string): LuaScript => ({
-  name,
-  keys,
-  source,
-  sha1: createHash('sha1').update(source).digest('hex'),
-});
+/** The SHA-1 is computed on first use: every bundle loads this module, few ever talk to Redis. */
+const script = (name: string, keys: number, source: string): LuaScript => {
+  let sha1: string | undefined;
+  return {
+    name,
+    keys,
+    source,
+    get sha1() {
+      sha1 ??= createHash('sha1').update(source).digest('hex');
+      return sha1;
+    },
+  };
+};
 
 /**
  * Sets a sorted set's TTL to `extra` ms after its highest score (relative to the caller's now). The
