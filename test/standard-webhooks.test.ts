@@ -39,6 +39,8 @@ describe('Function: verifyStandardWebhook', () => {
     ['missing timestamp', { timestamp: null }],
     ['missing signature', { signature: null }],
     ['non-numeric timestamp', { timestamp: '17e8' }],
+    // The signature made for `now`, sent with the same number written with a leading zero.
+    ['a rewritten timestamp (leading zero)', { timestamp: `0${now}` }],
     ['other id', { id: 'msg_other' }],
     ['only other versions', { signature: 'v2,abc v1a,def' }],
   ])('refuses %s', (_case, change) => {

@@ -43,7 +43,8 @@ export function checkStandardWebhook(
   if (!id) return rejected('missing header webhook-id');
   if (!timestamp) return rejected('missing header webhook-timestamp');
   if (!signature) return rejected('missing header webhook-signature');
-  if (!/^\d{1,12}$/.test(timestamp)) return rejected('malformed header webhook-timestamp (expected Unix seconds)');
+  // Canonical digits only: the signature covers the number, so `0170…` must not pass as another header.
+  if (!/^[1-9]\d{0,11}$/.test(timestamp)) return rejected('malformed header webhook-timestamp (expected Unix seconds)');
   const ts = Number(timestamp);
   const stale = outsideWindow(ts * 1000, nowSeconds * 1000, STANDARD_WEBHOOKS_TOLERANCE_SECONDS * 1000);
   if (stale) return rejected(stale);
