@@ -42,17 +42,8 @@ const envSchema = z.object({
   DINGTALK_ALLOWED_CONVERSATIONS: optionalList,
   FEISHU_ALLOWED_USERS: optionalList,
   FEISHU_ALLOWED_CHATS: optionalList,
-  ALLOWED_INSTANCES: z.pipe(
-    z.optional(z.string()),
-    z.transform((value: string | undefined) => {
-      const items = (value ?? '')
-        .split(',')
-        .map((item) => item.trim())
-        .filter(Boolean);
-      // Unset or empty means "nothing is allowed", never "everything is".
-      return items.length > 0 ? items : undefined;
-    }),
-  ),
+  // Unset or empty means "nothing is allowed", never "everything is".
+  ALLOWED_INSTANCES: optionalList,
   MAX_TARGETS_PER_EVENT: int(5, 1, 1000),
   DRY_RUN: bool(false),
   ALIBABA_CLOUD_REGION: region,

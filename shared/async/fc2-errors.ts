@@ -4,7 +4,7 @@ import { InvokeError } from './invoker.ts';
 /** What FC 2.0's answers mean, as `@alicloud/fc2` reports them: a duplicate, or an InvokeError. */
 
 /** The error code FC answers (with 409) for a stateful async invocation ID already used. */
-export const DUPLICATE_INVOCATION_CODE = 'StatefulAsyncInvocationAlreadyExists';
+const DUPLICATE_INVOCATION_CODE = 'StatefulAsyncInvocationAlreadyExists';
 
 export type Fc2Outcome = { duplicate: true; requestId?: string | undefined } | InvokeError;
 

@@ -41,8 +41,6 @@ export interface Fc2InvokerOptions {
   loadClient?: (() => Promise<Fc2ClientConstructor>) | undefined;
 }
 
-export const DEFAULT_MAX_ASYNC_EVENT_BYTES = MAX_HAND_OFF_EVENT_BYTES;
-
 let sharedClient: Promise<Fc2ClientConstructor> | undefined;
 
 /** The one place `@alicloud/fc2` is imported. A failed import is not cached, so a later call retries it. */
@@ -84,7 +82,7 @@ function withDeadline<T>(promise: Promise<T>, ms: number): Promise<T> {
 export function createFc2Invoker(options: Fc2InvokerOptions): AsyncInvoker {
   checkInvokerOptions(options, true);
   const { endpoint, secure } = normalizeEndpoint(options.endpoint);
-  const maxEventBytes = options.maxEventBytes ?? DEFAULT_MAX_ASYNC_EVENT_BYTES;
+  const maxEventBytes = options.maxEventBytes ?? MAX_HAND_OFF_EVENT_BYTES;
   const load = options.loadClient ?? loadFc2Client;
   let customClient: Promise<Fc2ClientConstructor> | undefined;
   const loadClient = (): Promise<Fc2ClientConstructor> => {

@@ -65,7 +65,7 @@ export interface Fc3InvokerOptions {
   nonce?: (() => string) | undefined;
 }
 
-export const DEFAULT_MAX_GENERATIONS = 4;
+const DEFAULT_MAX_GENERATIONS = 4;
 
 function validateOptions(options: Fc3InvokerOptions): void {
   checkInvokerOptions(options);

@@ -11,7 +11,7 @@ import { InvokeError } from './invoker.ts';
  * (test/fc3-invoker-oracle.test.ts).
  */
 
-export const FC3_API_VERSION = '2023-03-30';
+const FC3_API_VERSION = '2023-03-30';
 
 /**
  * AsyncTask states (the SDK's AsyncTask model) after which the task failed and will never run

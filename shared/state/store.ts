@@ -162,6 +162,3 @@ export class StateStoreUnavailable extends ResponderError {
     );
   }
 }
-
-export const isStateStoreUnavailable = (error: unknown): error is StateStoreUnavailable =>
-  error instanceof StateStoreUnavailable;

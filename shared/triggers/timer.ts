@@ -2,7 +2,7 @@ import type { InvocationStart } from '../core/invocation.ts';
 import type { ActOutcome } from '../core/responder.ts';
 import { PayloadError } from '../errors.ts';
 import { genericPayloadSchema } from '../sources/generic-payload.ts';
-import { bodyText, parseJson, validate } from '../sources/payload.ts';
+import { parseJson, validate } from '../sources/payload.ts';
 import { answered, checkSize, invocationOf, type TriggerOptions } from './trigger.ts';
 
 /** One tick of a timer trigger, as the platform adapter reads it. */
@@ -23,7 +23,7 @@ export function createTimerHandler(options: TriggerOptions) {
   return (tick: TimerTick, start: InvocationStart): Promise<ActOutcome> =>
     answered(start, options, async () => {
       checkSize(tick.payload, options);
-      const payload = validate(genericPayloadSchema, parseJson(bodyText(Buffer.from(tick.payload))), 'timer payload');
+      const payload = validate(genericPayloadSchema, parseJson(tick.payload), 'timer payload');
       // A state would only make one of the functions ignore every tick.
       if (payload.state !== undefined) {
         throw new PayloadError('invalid timer payload: state: a schedule is not an alert; leave state out');

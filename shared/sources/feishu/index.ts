@@ -9,7 +9,7 @@ export const FEISHU_OPEN_API_BASES = ['https://open.feishu.cn', 'https://open.la
 /** A Feishu/Lark message ID (`om_…`), the only part of a Feishu reply the event chooses. */
 export const FEISHU_MESSAGE_ID = /^om_[A-Za-z0-9_-]{1,120}$/;
 
-export const isFeishuMessageId = (value: unknown): value is string =>
+const isFeishuMessageId = (value: unknown): value is string =>
   typeof value === 'string' && FEISHU_MESSAGE_ID.test(value);
 
 /** The reply API of a Feishu/Lark message, on the configured open API base: the only URL that gets the tenant token. */

@@ -9,7 +9,7 @@ import { type InboundRequest, type SharedSettings, type SourceHandlers, verdictO
 import type { GrafanaSettings } from './index.ts';
 
 /** One alert of a Grafana notification: Alertmanager's fields plus Grafana's extras. */
-export const grafanaAlertSchema = z.extend(alertmanagerAlertSchema, {
+const grafanaAlertSchema = z.extend(alertmanagerAlertSchema, {
   values: z.optional(z.nullable(z.record(z.string(), z.nullable(z.number())))),
   valueString: z.optional(z.string()),
   dashboardURL: z.optional(z.string()),
@@ -23,7 +23,7 @@ export const grafanaAlertSchema = z.extend(alertmanagerAlertSchema, {
  * `ExtendedData` plus `version` "1", `groupKey`, `truncatedAlerts`, `orgId`, `title`, `state`,
  * `message`). A custom payload template is not this shape and gets a 400 naming the field.
  */
-export const grafanaPayloadSchema = z.extend(alertmanagerPayloadSchema, {
+const grafanaPayloadSchema = z.extend(alertmanagerPayloadSchema, {
   orgId: z.optional(z.number().check(z.int())),
   title: z.optional(z.string()),
   state: z.optional(z.enum(['alerting', 'ok'])),
