@@ -1,4 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { commandRequester } from './support/requester.ts';
+
+/** The chat users sendersEnv allows. */
+const KIT_USERS: Record<string, string> = { slack: SLACK_USER, dingtalk: DINGTALK_USER, feishu: FEISHU_USER };
+
 import { LOCAL_EMULATOR_CREDENTIALS } from '../emulator/credentials.ts';
 import type { Faults } from '../emulator/faults.ts';
 import type { Env } from '../shared/config.ts';
@@ -231,6 +236,7 @@ beforeAll(async () => {
       source,
       reason: 'handed off',
       targets: [{ instanceId: 'es-cn-demo-activating', regionId: 'cn-hangzhou', eventKey: `${source}:cmd-${index}` }],
+      ...commandRequester(source, KIT_USERS[source]),
     });
   }
 }, 60_000);

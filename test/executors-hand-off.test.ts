@@ -262,6 +262,14 @@ describe('Function: packCommands', () => {
         regionId: 'cn-heyuan-acdr-1',
         eventKey: `!${'"\\'.repeat(127)}!`,
       })),
+      requester: {
+        platform: 'feishu',
+        userIds: ['\u0001'.repeat(256), '\u0001'.repeat(256), '\u0001'.repeat(256)],
+        userName: '\u0001'.repeat(256),
+        placeId: '\u0001'.repeat(256),
+        placeName: '\u0001'.repeat(256),
+        command: '\u0001'.repeat(256),
+      },
       reply: { url: `https://hooks.slack.com/${'a'.repeat(2048 - 24)}` },
     };
     expect(commandEventSchema().safeParse(worst).success).toBe(true);

@@ -17,6 +17,7 @@ import {
   TEST_BEARER,
   TEST_WEBHOOK_SECRET,
 } from './support/invoke.ts';
+import { commandRequester } from './support/requester.ts';
 
 const upstream = useEmulator();
 const { state } = upstream;
@@ -519,7 +520,10 @@ describe('Function: timer and internal command events', () => {
   });
 
   it('runs an internal command with policy applied again', async () => {
-    const { handler, calls } = setup('interrupt-elasticsearch-task', { ALLOWED_INSTANCES: 'es-cn-demo-activating' });
+    const { handler, calls } = setup('interrupt-elasticsearch-task', {
+      ALLOWED_INSTANCES: 'es-cn-demo-activating',
+      SLACK_ALLOWED_USERS: 'U-test',
+    });
     const command = {
       responderCommand: 1,
       function: 'interrupt-elasticsearch-task',
@@ -528,6 +532,7 @@ describe('Function: timer and internal command events', () => {
         { instanceId: 'es-cn-demo-activating', eventKey: 'slack:1234.5678' },
         { instanceId: 'es-cn-demo-migrating', eventKey: 'slack:1234.5678' },
       ],
+      ...commandRequester('slack'),
     };
     const result = (await handler(Buffer.from(JSON.stringify(command)), localContext('c'))) as ResponseBody;
     expect(result.results.map((r) => r.outcome)).toEqual(['applied', 'refused']);

@@ -11,6 +11,7 @@ import { type StateStore, StateStoreUnavailable } from '../shared/state/store.ts
 import { alertGroupBody, fixture } from './fixtures/alertmanager/kit.ts';
 import { cloudEnv, useEmulator, wireFunction } from './support/function-harness.ts';
 import { captureOutput, outputLines } from './support/log-capture.ts';
+import { commandRequester } from './support/requester.ts';
 
 /**
  * The guardrails as the functions use them: the status each refusal gives, a store that fails for
@@ -116,12 +117,18 @@ describe('Function: a hand-off, decided and settled in the command invocation', 
     function: 'interrupt-elasticsearch-task',
     source,
     targets: [{ instanceId: A, regionId: 'cn-hangzhou', eventKey, ...(alertState ? { alertState } : {}) }],
+    ...commandRequester(source),
   });
 
   it('counts a chat command past the budget and does not refuse it, once however often it runs, and says so', async () => {
     const store = createEmbeddedStore();
     const handler = createFunctionHandler('interrupt-elasticsearch-task', {
-      env: { ...cloudEnv(upstream.url), FLEET_CHANGE_BUDGET: '1/10m', POWERTOOLS_LOG_LEVEL: 'SILENT' },
+      env: {
+        ...cloudEnv(upstream.url),
+        FLEET_CHANGE_BUDGET: '1/10m',
+        SLACK_ALLOWED_USERS: 'U-test',
+        POWERTOOLS_LOG_LEVEL: 'SILENT',
+      },
       stateStore: store,
     });
     // An alert's command, handed off, spends the one unit; the next alert's is refused, in the command invocation.

@@ -8,6 +8,7 @@ import { createFunctionHandler, type FunctionOptions } from '../shared/create-fu
 import type { Transport } from '../shared/elasticsearch/transport.ts';
 import { genericRequest, invokeHttp, TEST_BEARER } from './support/invoke.ts';
 import { captureOutput } from './support/log-capture.ts';
+import { commandRequester } from './support/requester.ts';
 
 /**
  * Issue 10, part 5: responses to callers never carry internal URLs, hosts or account IDs (a failed
@@ -213,6 +214,7 @@ describe('Function: every response path, against internal URLs, hosts and accoun
       function: FUNCTION,
       source: 'slack',
       targets: [{ instanceId: INSTANCE, regionId: 'cn-hangzhou', eventKey: 'slack:1.2.3' }],
+      ...commandRequester('slack', 'U-test', FUNCTION),
       reply: { url: 'https://hooks.slack.com/commands/T024BE7LD/1234567890123/AbCdEfGhIjKlMnOpQrStUvWx' },
     };
     const { value: result, text: log } = await captureOutput(() =>

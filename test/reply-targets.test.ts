@@ -9,6 +9,7 @@ import type { ResponseBody } from '../shared/core/result.ts';
 import type { SourceName } from '../shared/sources/registry.ts';
 import { useEmulator, wireFunction } from './support/function-harness.ts';
 import { captureOutput, outputLines } from './support/log-capture.ts';
+import { commandRequester } from './support/requester.ts';
 import { deliveryBody, goodDelivery, MEDIA_TYPE, sendersEnv, sign } from './support/senders.ts';
 
 /**
@@ -113,6 +114,7 @@ const command = (source: SourceName, reply: CommandEvent['reply']): CommandEvent
   function: NAME,
   source,
   targets: [{ instanceId: TARGET, regionId: 'cn-hangzhou', eventKey: `${source}:reply-target-${Math.random()}` }],
+  ...commandRequester(source),
   ...(reply ? { reply } : {}),
 });
 

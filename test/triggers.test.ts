@@ -13,6 +13,7 @@ import { createCommandHandler } from '../shared/triggers/command.ts';
 import { createTimerHandler } from '../shared/triggers/timer.ts';
 import { FAKE_CREDENTIALS } from './support/fakes.ts';
 import { captureOutput, outputLines } from './support/log-capture.ts';
+import { commandRequester } from './support/requester.ts';
 
 /**
  * The timer and command handlers, driven directly as the FC adapter drives them (a tick or a
@@ -21,7 +22,11 @@ import { captureOutput, outputLines } from './support/log-capture.ts';
  */
 
 const FN = 'interrupt-elasticsearch-task';
-const config = parseConfig({ ALLOWED_INSTANCES: 'es-cn-ok*', ALIBABA_CLOUD_REGION: 'cn-hangzhou' });
+const config = parseConfig({
+  ALLOWED_INSTANCES: 'es-cn-ok*',
+  ALIBABA_CLOUD_REGION: 'cn-hangzhou',
+  SLACK_ALLOWED_USERS: 'U-test',
+});
 const start: InvocationStart = { requestId: 'fc-req-7', credentials: FAKE_CREDENTIALS };
 
 function recordingExecutor(outcome: (t: PlannedTarget) => Partial<TargetResult> = () => ({ outcome: 'applied' })) {
@@ -135,6 +140,7 @@ describe('Function: createCommandHandler', () => {
     source: 'slack',
     reason: 'handed off',
     targets: [{ instanceId: 'es-cn-ok-1', regionId: 'cn-hangzhou', eventKey: 'slack:1.2' }],
+    ...commandRequester('slack'),
     ...extra,
   });
   /** The function's senders; a Slack report is Slack's message shape. */
@@ -188,6 +194,8 @@ describe('Function: createCommandHandler', () => {
     ['a command of an unknown source', command({ source: 'email' }), /^invalid internal command: source: /],
     ['a command with no target', command({ targets: [] }), /^invalid internal command: targets: /],
     ['a command with an extra key', command({ extra: 1 }), /^invalid internal command: /],
+    // Forged by whoever may invoke the function: a chat command that names no one skips no allow-list.
+    ['a Slack command that names no one', command({ requester: undefined }), /a slack command must name who asked/],
   ])('refuses %s (400), acting on nothing and reporting nothing', async (_, event, message) => {
     const { executor, runs } = recordingExecutor();
     const { replier, reports } = recordingReplier();
@@ -197,5 +205,20 @@ describe('Function: createCommandHandler', () => {
     expect(answer.body.error?.message).toMatch(message);
     expect(runs).toEqual([]);
     expect(reports).toEqual([]);
+  });
+
+  it.each([
+    ['a user not in SLACK_ALLOWED_USERS', commandRequester('slack', 'U-mallory'), 'UserNotAllowed'],
+    [
+      'another function’s Slack command',
+      commandRequester('slack', 'U-test', 'resume-elasticsearch-task'),
+      'WrongCommand',
+    ],
+  ])('refuses a handed-off command from %s, as the HTTP invocation would, calling nothing', async (_, who, code) => {
+    const { executor, runs } = recordingExecutor();
+    const handler = createCommandHandler({ ...options(executor), sources });
+    const { value: answer } = await captureOutput(() => handler(command(who), start));
+    expect(answer.body.results).toEqual([expect.objectContaining({ outcome: 'refused', code })]);
+    expect(runs.flatMap((r) => r.targets)).toEqual([]);
   });
 });

@@ -30,6 +30,20 @@ export const commandEventSchema = lazySchema('command', () =>
       )
       .check(z.minLength(1)),
     /**
+     * Who asked, for a chat command: the command invocation checks the chat allow-lists (and Slack's
+     * command binding) again, as it applies every other rule again, and its report names them.
+     */
+    requester: z.optional(
+      z.strictObject({
+        platform: z.enum(['slack', 'dingtalk', 'feishu']),
+        userIds: z.array(z.string().check(z.maxLength(256))).check(z.minLength(1), z.maxLength(3)),
+        userName: z.optional(z.string().check(z.maxLength(256))),
+        placeId: z.optional(z.string().check(z.maxLength(256))),
+        placeName: z.optional(z.string().check(z.maxLength(256))),
+        command: z.optional(z.string().check(z.maxLength(256))),
+      }),
+    ),
+    /**
      * Where to report the outcome: the chat platform's reply URL (Slack response_url, DingTalk
      * sessionWebhook), or the Feishu message to reply to (the URL is built from its ID, never carried).
      * Whether `source` may report there is checked again when the report is posted (reply-target.ts).

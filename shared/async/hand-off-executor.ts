@@ -4,6 +4,7 @@ import { mapBounded } from '../core/map-bounded.ts';
 import type { PlannedTarget } from '../core/plan.ts';
 import type { Executor } from '../core/responder.ts';
 import type { TargetResult } from '../core/result.ts';
+import type { Requester } from '../core/target.ts';
 import type { RequestLog } from '../logger.ts';
 import type { CommandEvent } from './command-event.ts';
 import { type AsyncInvoker, handOffIdFor, InvokeError, type InvokeErrorCode } from './invoker.ts';
@@ -12,10 +13,24 @@ import { replyTargetFor } from './reply-target.ts';
 /**
  * Targets per command. One serialises to at most ~660 bytes (an instance ID of 65, a region, an
  * event key of 256 printable characters, each at most 2 bytes in JSON, the keys), so 150 of them
- * with the largest reason (1000 characters, ≤ 6 KB in JSON) and reply URL (2 KB) stay well under
- * FC's 128 KiB event limit; the invoker still refuses anything larger.
+ * with the largest reason (1000 characters, ≤ 6 KB in JSON), requester (7 fields of 256, ≤ 11 KB)
+ * and reply URL (2 KB) stay under FC's 128 KiB event limit; the invoker still refuses anything larger.
  */
 export const MAX_TARGETS_PER_COMMAND = 150;
+
+const cut = (text: string | undefined) => (text === undefined ? undefined : text.slice(0, 256));
+
+/** The requester as the command schema bounds it (a display name is the person's to choose). */
+function boundedRequester(requester: Requester): NonNullable<CommandEvent['requester']> {
+  return {
+    platform: requester.platform,
+    userIds: requester.userIds.slice(0, 3).map((id) => id.slice(0, 256)),
+    ...(requester.userName !== undefined ? { userName: cut(requester.userName) } : {}),
+    ...(requester.placeId !== undefined ? { placeId: cut(requester.placeId) } : {}),
+    ...(requester.placeName !== undefined ? { placeName: cut(requester.placeName) } : {}),
+    ...(requester.command !== undefined ? { command: cut(requester.command) } : {}),
+  };
+}
 
 /**
  * The event's targets as commands: one for any chat command or alert group, several only past
@@ -134,6 +149,7 @@ export function createHandOffExecutor(options: HandOffExecutorOptions): Executor
         function: action.functionName,
         source: source as CommandEvent['source'],
         ...(event.reason ? { reason: event.reason.slice(0, 1000) } : {}),
+        ...(event.requester ? { requester: boundedRequester(event.requester) } : {}),
         ...(reply ? { reply } : {}),
       };
       const batches = packCommands(targets);

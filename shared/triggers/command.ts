@@ -7,6 +7,9 @@ import { parseJson, validate } from '../sources/payload.ts';
 import type { SourceLoader, SourceName } from '../sources/registry.ts';
 import { answered, checkSize, invocationOf, type TriggerOptions } from './trigger.ts';
 
+/** The sources whose commands are a person's (their requester is required and checked again). */
+const CHAT_PLATFORMS: ReadonlySet<string> = new Set(['slack', 'dingtalk', 'feishu']);
+
 export interface CommandHandlerOptions extends TriggerOptions {
   /** Loaders of the sources, for the report's message shape. */
   sources: Record<SourceName, SourceLoader>;
@@ -34,7 +37,12 @@ export function createCommandHandler(options: CommandHandlerOptions) {
         throw new PayloadError(`the command is for ${parsed.function}, not ${functionName}`);
       }
       log.info('received', { command: true, targets: parsed.targets.length });
-      const event = { items: parsed.targets, reason: parsed.reason };
+      // A chat command acts only for a person the allow-lists admit: checked again here, so a command
+      // event that names no one (forged by whoever may invoke the function) cannot skip them.
+      if (CHAT_PLATFORMS.has(parsed.source) && parsed.requester === undefined) {
+        throw new PayloadError(`a ${parsed.source} command must name who asked`);
+      }
+      const event = { items: parsed.targets, reason: parsed.reason, requester: parsed.requester };
       const outcome = await options.responder.respond(event, parsed.source, options.executor, invocation);
       if (parsed.reply && options.replier) {
         const source = await options.sources[parsed.source]();
