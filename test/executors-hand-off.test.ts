@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ACTIONS } from '../shared/actions.ts';
 import { type CommandEvent, commandEventSchema } from '../shared/async/command-event.ts';
+import { createDeploymentInvoker } from '../shared/async/deployment.ts';
 import { createHandOffExecutor, MAX_TARGETS_PER_COMMAND, packCommands } from '../shared/async/hand-off-executor.ts';
 import {
   type AsyncInvokeResult,
@@ -274,5 +275,27 @@ describe('Function: packCommands', () => {
     };
     expect(commandEventSchema().safeParse(worst).success).toBe(true);
     expect(Buffer.byteLength(JSON.stringify(worst))).toBeLessThanOrEqual(MAX_HAND_OFF_EVENT_BYTES);
+  });
+});
+
+describe('Function: createDeploymentInvoker', () => {
+  it('turns coordinates it cannot use (a malformed FC_ACCOUNT_ID) into a non-retryable InvokeError, never a bare error', async () => {
+    const invoker = createDeploymentInvoker(
+      {
+        api: 'fc3',
+        accountId: 'not-an-account',
+        region: 'cn-hangzhou',
+        qualifier: undefined,
+        endpoint: undefined,
+        timeoutMs: 1000,
+        functionName: undefined,
+      },
+      'interrupt-elasticsearch-task',
+    );
+    const error = await invoker
+      .invoke({ responderCommand: 1 }, 'rsp1_x', { accessKeyId: 'a', accessKeySecret: 'b' })
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(InvokeError);
+    expect(error).toMatchObject({ code: 'ClientError', retryable: false });
   });
 });

@@ -5,7 +5,7 @@ import { createFc2Invoker } from './fc2-invoker.ts';
 import { createFc3Invoker } from './fc3-invoker.ts';
 import { createFeishuTenantToken } from './feishu-reply-auth.ts';
 import { createHttpsReplySender, type ReplyRequestFn } from './https-reply-sender.ts';
-import type { AsyncInvoker } from './invoker.ts';
+import { type AsyncInvoker, InvokeError } from './invoker.ts';
 import type { ReplySender } from './reply-sender.ts';
 
 /** The hand-off and the chat reports as a deployment's configuration sets them up, once per function. */
@@ -40,7 +40,16 @@ export function createDeploymentInvoker(invoke: AsyncInvokeConfig, name: Functio
   let built: AsyncInvoker | undefined;
   return {
     async invoke(event, invocationId, credentials) {
-      built ??= build();
+      try {
+        built ??= build();
+      } catch (error) {
+        // An invoker that cannot be built (FC_ACCOUNT_ID or ASYNC_QUALIFIER malformed) is a refusal
+        // the sender reads per target, not a bare 500: the port rejects with InvokeError only.
+        throw new InvokeError('ClientError', `the hand-off cannot be configured: ${(error as Error).message}`, {
+          retryable: false,
+          cause: error,
+        });
+      }
       return built.invoke(event, invocationId, credentials);
     },
   };
