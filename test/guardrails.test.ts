@@ -141,6 +141,19 @@ describe.each(factories)('Function: createGuardrails on the %s store', (name, fa
       expect(await guard.interruption('es-cn-p', soon())).toBeUndefined();
     });
 
+    it("keeps a person's interruption when an alert's interrupt settles after it (a retried delivery)", async () => {
+      const { guard } = setup(factory);
+      // The alert's call is under way (decided, not yet settled) when a person interrupts from chat.
+      const alert = passed(await guard.decide(req('es-cn-race', 'interrupt', 'alert'), soon()));
+      await act(guard, req('es-cn-race', 'interrupt', 'person'), 'already');
+      expect(await guard.settle(alert.ticket, 'applied', soon())).toEqual({ stored: true });
+      expect(await guard.interruption('es-cn-race', soon())).toMatchObject({ by: 'person' });
+      expect(await guard.decide(req('es-cn-race', 'resume', 'alert'), soon())).toMatchObject({
+        allowed: false,
+        code: 'NotInterruptedByResponder',
+      });
+    });
+
     it('does not record an interrupt that did not apply, nor one that may have', async () => {
       const { guard } = setup(factory);
       for (const settlement of ['already', 'not-made', 'unknown'] as const) {

@@ -271,6 +271,21 @@ describe.each(factories)('Function: the %s state store', (name, factory) => {
       expect(await store.getRecord('own:never', deadline())).toBeUndefined();
     });
 
+    it('does not replace a live record holding what the caller must not overwrite; an expired one it does', async () => {
+      const { store, advance } = harness(factory);
+      const unless = { field: 'by', value: 'person' };
+      await store.putRecord('own:es-3', { by: 'person', clientToken: 'tok-p' }, 10_000, deadline());
+      expect(await store.putRecord('own:es-3', { by: 'alert', clientToken: 'tok-a' }, 10_000, deadline(), unless)).toBe(
+        false,
+      );
+      expect(await store.getRecord('own:es-3', deadline())).toEqual({ by: 'person', clientToken: 'tok-p' });
+      advance(10_000);
+      expect(await store.putRecord('own:es-3', { by: 'alert', clientToken: 'tok-a' }, 10_000, deadline(), unless)).toBe(
+        true,
+      );
+      expect(await store.getRecord('own:es-3', deadline())).toEqual({ by: 'alert', clientToken: 'tok-a' });
+    });
+
     it('deletes a record only when it holds what the caller saw', async () => {
       const { store, advance } = harness(factory);
       await store.putRecord('own:es-2', { clientToken: 'tok-1' }, 10_000, deadline());

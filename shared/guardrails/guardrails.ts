@@ -159,7 +159,10 @@ export function createGuardrails(options: GuardrailsOptions): Guardrails {
       by: request.actor,
       at: new Date(clock()).toISOString(),
     };
-    await store.putRecord(ownKey(request.instanceId), fields, OWNERSHIP_TTL_MS, deadline);
+    // An alert never overwrites a person's interruption (a retried delivery settling after a person
+    // acted): the person's decision stands, and a resolved alert will not undo it.
+    const unless = request.actor === 'alert' ? { field: 'by', value: 'person' } : undefined;
+    await store.putRecord(ownKey(request.instanceId), fields, OWNERSHIP_TTL_MS, deadline, unless);
   }
 
   async function settleSteps(ticket: GuardTicket, settlement: Settlement, deadline: number): Promise<void> {

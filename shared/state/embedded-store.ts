@@ -214,13 +214,23 @@ export function createEmbeddedStore(options: StoreOptions = {}): StateStore {
       return fields;
     },
 
-    async putRecord(key, fields, ttlMs) {
+    async putRecord(key, fields, ttlMs, _deadline, unless) {
       checkRecord(fields, ttlMs);
       const now = clock();
+      const slot = live(keyOf(key), now);
+      if (
+        unless &&
+        slot?.value.type === 'hash' &&
+        Number(slot.value.fields[EXPIRY_FIELD]) > now &&
+        slot.value.fields[unless.field] === unless.value
+      ) {
+        return false;
+      }
       slots.set(keyOf(key), {
         value: { type: 'hash', fields: { ...fields, [EXPIRY_FIELD]: String(now + ttlMs) } },
         expiresAt: now + ttlMs,
       });
+      return true;
     },
 
     async deleteRecord(key, _deadline, match) {

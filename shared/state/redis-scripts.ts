@@ -177,8 +177,12 @@ export const PUT_RECORD = script(
   1,
   `
 local now, ttl = tonumber(ARGV[1]), tonumber(ARGV[2])
+if ARGV[3] ~= '' then
+  local expiresAt = redis.call('HGET', KEYS[1], '${EXPIRY_FIELD}')
+  if expiresAt and tonumber(expiresAt) > now and redis.call('HGET', KEYS[1], ARGV[3]) == ARGV[4] then return 0 end
+end
 redis.call('DEL', KEYS[1])
-redis.call('HSET', KEYS[1], '${EXPIRY_FIELD}', now + ttl, unpack(ARGV, 3))
+redis.call('HSET', KEYS[1], '${EXPIRY_FIELD}', now + ttl, unpack(ARGV, 5))
 redis.call('PEXPIRE', KEYS[1], ttl)
 return 1
 `,

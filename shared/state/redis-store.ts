@@ -116,10 +116,17 @@ export function createRedisStore(options: RedisStoreOptions): StateStore {
       return record;
     },
 
-    async putRecord(key, fields, ttlMs, deadline) {
+    async putRecord(key, fields, ttlMs, deadline, unless) {
       checkRecord(fields, ttlMs);
       const pairs = Object.entries(fields).flat();
-      await run(PUT_RECORD, [keyOf(key)], [String(clock()), String(ttlMs), ...pairs], deadline);
+      const condition = unless ? [unless.field, unless.value] : ['', ''];
+      const put = await run(
+        PUT_RECORD,
+        [keyOf(key)],
+        [String(clock()), String(ttlMs), ...condition, ...pairs],
+        deadline,
+      );
+      return num(put) === 1;
     },
 
     async deleteRecord(key, deadline, match) {

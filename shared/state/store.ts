@@ -37,8 +37,11 @@ export interface StateStore {
   dropFlip(key: string, entry: FlipEntry, windowMs: number, deadline: number): Promise<boolean>;
   /** A record (string fields), or undefined when absent or expired. */
   getRecord(key: string, deadline: number): Promise<StoredRecord | undefined>;
-  /** Replaces the whole record; it expires after `ttlMs`. */
-  putRecord(key: string, fields: StoredRecord, ttlMs: number, deadline: number): Promise<void>;
+  /**
+   * Replaces the whole record (it expires after `ttlMs`), unless a live record's `unless.field`
+   * holds `unless.value`; true when written.
+   */
+  putRecord(key: string, fields: StoredRecord, ttlMs: number, deadline: number, unless?: RecordMatch): Promise<boolean>;
   /** Deletes the record, only if `match.field` holds `match.value` when given; true when deleted. */
   deleteRecord(key: string, deadline: number, match?: RecordMatch): Promise<boolean>;
   /** Deletes whatever the key holds (a flip log, a record). */
