@@ -1,7 +1,9 @@
+import { logSink } from '../../shared/logger.ts';
+
 /**
- * Captures what the process writes to stdout and stderr while `run` runs: the Powertools logger
- * (2.x) prints one JSON line per log item through its own `Console` on process.stdout/stderr
- * (stderr for WARN and above), which looks `write` up on the stream at every call.
+ * Captures what the process writes to stdout and stderr while `run` runs: the function's logger
+ * writes one JSON line per log item through `logSink` (to fd 1, fd 2 for WARN and above), and
+ * anything else through the process's streams, which look `write` up at every call.
  * Nothing is forwarded to the terminal while capturing.
  */
 export async function captureOutput<T>(run: () => Promise<T>): Promise<{ value: T; text: string }> {
@@ -14,12 +16,15 @@ export async function captureOutput<T>(run: () => Promise<T>): Promise<{ value: 
     if (typeof done === 'function') done();
     return true;
   };
+  const sinkWrite = logSink.write;
+  logSink.write = (_fd, line) => chunks.push(`${line}\n`);
   process.stdout.write = grab as typeof process.stdout.write;
   process.stderr.write = grab as typeof process.stderr.write;
   try {
     const value = await run();
     return { value, text: chunks.join('') };
   } finally {
+    logSink.write = sinkWrite;
     process.stdout.write = stdoutWrite;
     process.stderr.write = stderrWrite;
   }
