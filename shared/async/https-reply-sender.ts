@@ -1,5 +1,5 @@
 import type { ClientRequest, IncomingMessage } from 'node:http';
-import { request as httpsRequest, type RequestOptions } from 'node:https';
+import type { RequestOptions } from 'node:https';
 import { REPLY_HOSTS } from '../sources/registry.ts';
 import { checkReplyUrl, ReplyError, type ReplySender, serialiseReply } from './reply-sender.ts';
 
@@ -45,12 +45,15 @@ export function createHttpsReplySender(options: HttpsReplySenderOptions): ReplyS
   }
   const hosts = options.hosts ?? REPLY_HOSTS;
   const maxResponseBytes = options.maxResponseBytes ?? 16 * 1024;
-  const doRequest: ReplyRequestFn = options.request ?? ((url, requestOptions) => httpsRequest(url, requestOptions));
+  // `node:https` (and `tls`) load on the first reply, not with the function.
+  const requestFn = (): Promise<ReplyRequestFn> =>
+    options.request ? Promise.resolve(options.request) : import('node:https').then((https) => https.request);
 
   return {
     async send(url, body, headers) {
       const target = checkReplyUrl(url, hosts);
       const payload = Buffer.from(serialiseReply(body), 'utf8');
+      const doRequest = await requestFn();
 
       return new Promise<unknown>((resolve, reject) => {
         let settled = false;

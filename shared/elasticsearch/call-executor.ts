@@ -56,9 +56,10 @@ export function createCallExecutor(options: CallExecutorOptions): Executor {
   ): Promise<TargetResult> {
     const { logger, deadline } = invocation;
     const call = actionCall(action, target);
-    const started = performance.now();
+    // hrtime, not `performance`: that global loads perf_hooks (about 1 ms) on a cold start.
+    const started = process.hrtime.bigint();
     const base = { instanceId: target.instanceId, regionId: target.regionId, clientToken: target.clientToken };
-    const latency = () => Math.round(performance.now() - started);
+    const latency = () => Number((process.hrtime.bigint() - started) / 1_000_000n);
     // The decision to call, before the outcome line: an audit trail survives a frozen or killed instance.
     // Instance and token go on each line as keys: a child logger per target costs more than the call's logging.
     logger.info('called', { ...base, operation: call.operation, path: call.path });

@@ -1,5 +1,4 @@
-import { Agent as HttpAgent, request as httpRequest } from 'node:http';
-import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import type { Agent, ClientRequest, IncomingMessage, RequestOptions } from 'node:http';
 import { UpstreamError } from '../errors.ts';
 
 /** One HTTP exchange with the API, reduced to what the client reads. */
@@ -44,21 +43,36 @@ export class AttemptTimeoutError extends UpstreamError {
 const isFetchTimeout = (error: unknown): boolean =>
   error instanceof DOMException && (error.name === 'TimeoutError' || error.name === 'AbortError');
 
+/** One of node's two HTTP clients, with its keep-alive agent. */
+interface NodeClient {
+  agent: Agent;
+  request(url: URL, options: RequestOptions, onResponse: (res: IncomingMessage) => void): ClientRequest;
+}
+
 /**
  * The default transport: node's own http(s). The first `fetch` of a process costs 20–30 ms more
  * than this on a cold start (undici's dispatcher), and almost every alert meets a cold start.
+ * Each client is loaded on its first request: `node:https` brings `tls` (about 5 ms to load on a
+ * cold start), which a call over plain http (local mode) never needs.
  * Keep-alive agents let warm invocations reuse the TLS connection to the API.
  */
 export function createNodeTransport(maxSockets: number): Transport {
-  const agents = {
-    'http:': new HttpAgent({ keepAlive: true, maxSockets }),
-    'https:': new HttpsAgent({ keepAlive: true, maxSockets }),
+  const clients = new Map<string, Promise<NodeClient>>();
+  const clientFor = (protocol: string): Promise<NodeClient> => {
+    let client = clients.get(protocol);
+    if (!client) {
+      client = (protocol === 'http:' ? import('node:http') : import('node:https')).then((module) => ({
+        agent: new module.Agent({ keepAlive: true, maxSockets }),
+        request: module.request,
+      }));
+      clients.set(protocol, client);
+    }
+    return client;
   };
-  return (url, { method, headers, timeoutMs, body }) =>
-    new Promise<WireResponse>((resolve, reject) => {
-      const isHttp = url.protocol === 'http:';
-      const send = isHttp ? httpRequest : httpsRequest;
-      const req = send(url, { method, headers, agent: isHttp ? agents['http:'] : agents['https:'] }, (res) => {
+  return async (url, { method, headers, timeoutMs, body }) => {
+    const { agent, request } = await clientFor(url.protocol === 'http:' ? 'http:' : 'https:');
+    return new Promise<WireResponse>((resolve, reject) => {
+      const req = request(url, { method, headers, agent }, (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (chunk: Buffer) => chunks.push(chunk));
         res.on('error', reject);
@@ -81,6 +95,7 @@ export function createNodeTransport(maxSockets: number): Transport {
       });
       req.end(body);
     });
+  };
 }
 
 /** A transport over a WHATWG `fetch` (tests count or fake calls through it). */
