@@ -1,5 +1,5 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
-import { Hono } from 'hono';
+import { Hono } from 'hono/tiny';
 import { actionFor, type FunctionName } from './actions.ts';
 import { createDeploymentInvoker, createDeploymentReplier } from './async/deployment.ts';
 import { createHandOffExecutor } from './async/hand-off-executor.ts';

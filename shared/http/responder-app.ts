@@ -1,5 +1,6 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
-import { type Context, Hono } from 'hono';
+import type { Context } from 'hono';
+import { Hono } from 'hono/tiny';
 import type { ResponderConfig } from '../config.ts';
 import type { ActOutcome, Executor, Responder } from '../core/responder.ts';
 import { requestedBy } from '../core/result.ts';
