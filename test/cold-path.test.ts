@@ -16,12 +16,21 @@ import { fcHttpEvent, goodDelivery, sendersEnv } from './support/senders.ts';
 
 const run = promisify(execFile);
 
+/**
+ * Built-ins a dry run never needs, each a few ms of a cold start: the HTTP clients (`node:http`,
+ * `node:https` and its `tls`, `net`), `perf_hooks` (behind the `performance` global) and the
+ * process's stdout/stderr streams, which Powertools' own Console would build (a pipe's socket, a
+ * file's sync stream): the logger writes its lines to the descriptors instead.
+ */
+const HEAVY = /^NativeModule (http|https|tls|net|perf_hooks|tty|internal\/fs\/sync_write_stream)$/;
+
 const HOST = `
 const { handler } = require(process.argv[1]);
 handler(Buffer.from(process.argv[2], 'base64'), { requestId: 'cold-path-test', credentials: {} }).then((result) => {
   const undici = process.moduleLoadList.filter((name) => /undici|fetch/i.test(name));
+  const heavy = process.moduleLoadList.filter((name) => ${HEAVY}.test(name));
   const schemas = [...(globalThis[Symbol.for('es-responder.builtSchemas')] ?? [])];
-  process.stdout.write('\\nanswer ' + JSON.stringify({ statusCode: result.statusCode, body: result.body, headers: result.headers, undici, schemas }));
+  process.stdout.write('\\nanswer ' + JSON.stringify({ statusCode: result.statusCode, body: result.body, headers: result.headers, undici, heavy, schemas }));
 });
 `;
 
@@ -30,6 +39,11 @@ interface ColdAnswer {
   headers: Record<string, string>;
   body: { results: Array<{ outcome: string }> };
   undici: string[];
+  /** Modules matching HEAVY that the request loaded. */
+  heavy: string[];
+  /** The log lines on stdout (INFO) and stderr (WARN and above). */
+  stdout: string;
+  stderr: string;
   /** The lazily built schemas (shared/lazy-schema.ts) the request built, by name. */
   schemas: string[];
 }
@@ -51,13 +65,17 @@ async function coldRequest(name: FunctionName, source: SourceName): Promise<Cold
     PATH: process.env.PATH ?? '',
   };
   const { dir } = inject('bundles');
-  const { stdout } = await run(process.execPath, ['-e', HOST, join(dir, name, 'index.js'), event.toString('base64')], {
-    env: Object.fromEntries(Object.entries(env).filter((entry): entry is [string, string] => entry[1] !== undefined)),
-  });
+  const { stdout, stderr } = await run(
+    process.execPath,
+    ['-e', HOST, join(dir, name, 'index.js'), event.toString('base64')],
+    {
+      env: Object.fromEntries(Object.entries(env).filter((entry): entry is [string, string] => entry[1] !== undefined)),
+    },
+  );
   const answer = JSON.parse(stdout.slice(stdout.lastIndexOf('\nanswer ') + '\nanswer '.length)) as ColdAnswer & {
     body: string;
   };
-  return { ...answer, body: JSON.parse(answer.body) };
+  return { ...answer, body: JSON.parse(answer.body), stdout: stdout.slice(0, stdout.lastIndexOf('\nanswer ')), stderr };
 }
 
 describe('Function: a cold dry-run request to a built bundle', () => {
@@ -69,6 +87,20 @@ describe('Function: a cold dry-run request to a built bundle', () => {
       expect(answer.body.results).toMatchObject([{ outcome: 'dry-run' }]);
       expect(answer.headers).toEqual({ 'cache-control': 'no-store', 'content-type': 'application/json' });
       expect(answer.undici).toEqual([]);
+      expect(answer.heavy).toEqual([]);
+      // Powertools' lines, written to the descriptors: INFO on stdout, the guardrails' WARN on stderr.
+      const lines = (text: string) =>
+        text
+          .split('\n')
+          .filter((line) => line.startsWith('{'))
+          .map((line) => JSON.parse(line) as Record<string, unknown>);
+      expect(lines(answer.stdout)).toContainEqual(
+        expect.objectContaining({ level: 'INFO', requestId: 'cold-path-test', source, function: name }),
+      );
+      expect(lines(answer.stdout).every((line) => line.level === 'INFO' || line.level === 'DEBUG')).toBe(true);
+      expect(lines(answer.stderr)).toContainEqual(
+        expect.objectContaining({ level: 'WARN', message: expect.stringMatching(/^STATE_STORE_URL is not set/) }),
+      );
       // Every sender is configured (sendersEnv), yet only the requested sender's section is built,
       // and of the event schemas only the HTTP envelope's (not the timer's, nor the command's).
       expect([...answer.schemas].sort()).toEqual(['fc:http', `source:${source}`]);
