@@ -2,9 +2,23 @@ import * as z from 'zod/mini';
 import type { Credentials } from './core/invocation.ts';
 import type { ChatAccessConfig, PolicySettings } from './core/policy.ts';
 import { REGION_PATTERN } from './core/target.ts';
-import { bool, int, listOr, optionalList, trimmedOrUndefined } from './env-schemas.ts';
+import {
+  bool,
+  type EnvValues,
+  type EnvVar,
+  envVar,
+  int,
+  listOr,
+  optionalList,
+  optionalListSchema,
+  optionalString,
+  optionalVar,
+  parseEnvVars,
+  trimmed,
+  trimmedOrUndefined,
+} from './env-schemas.ts';
 import { ConfigError } from './errors.ts';
-import { type GuardrailConfig, guardrailEnvShape, toGuardrailConfig } from './guardrails/config.ts';
+import { type GuardrailConfig, guardrailEnvVars, toGuardrailConfig } from './guardrails/config.ts';
 import { SOURCE_NAMES, SOURCES, type SourceName, type SourceSettings } from './sources/registry.ts';
 import './zod-locale.ts';
 
@@ -22,18 +36,29 @@ import './zod-locale.ts';
 /** Request body limit unless MAX_BODY_BYTES says otherwise. */
 export const DEFAULT_MAX_BODY_BYTES = 256 * 1024;
 
-const region = z
-  .pipe(z.optional(z.string()), z.transform(trimmedOrUndefined))
-  .check(
-    z.refine((value) => value === undefined || REGION_PATTERN.test(value), 'must be a region ID like cn-hangzhou'),
-  );
+const region = optionalVar(() =>
+  z
+    .pipe(z.optional(z.string()), z.transform(trimmedOrUndefined))
+    .check(
+      z.refine((value) => value === undefined || REGION_PATTERN.test(value), 'must be a region ID like cn-hangzhou'),
+    ),
+);
 
-/** The variables of the policy, the API client and the hand-off: everything but the senders' own sections. */
-const envSchema = z.object({
-  SLACK_COMMANDS: optionalList.check(
-    z.refine(
-      (items) => items === undefined || items.every((item) => /^\/[^\s/]{1,31}$/.test(item)),
-      'must be slash commands such as /es-interrupt',
+/** ASYNC_SOURCES when unset: the chat senders, whose platforms wait 3 s at most. */
+const DEFAULT_ASYNC_SOURCES: SourceName[] = ['slack', 'dingtalk', 'feishu'];
+
+/**
+ * The variables of the policy, the API client and the hand-off: everything but the senders' own
+ * sections. Each is an `EnvVar` (env-schemas.ts): its value when unset, and its schema, built only
+ * when the variable is set.
+ */
+const ENV_VARS = {
+  SLACK_COMMANDS: optionalVar(() =>
+    optionalListSchema().check(
+      z.refine(
+        (items) => items === undefined || items.every((item) => /^\/[^\s/]{1,31}$/.test(item)),
+        'must be slash commands such as /es-interrupt',
+      ),
     ),
   ),
   SLACK_ALLOWED_USERS: optionalList,
@@ -48,58 +73,71 @@ const envSchema = z.object({
   DRY_RUN: bool(false),
   ALIBABA_CLOUD_REGION: region,
   FC_REGION: region,
-  ELASTICSEARCH_ENDPOINT: z
-    .pipe(z.optional(z.string()), z.transform(trimmedOrUndefined))
-    .check(
-      z.refine(
-        (value) => value === undefined || /^(https?:\/\/)?[A-Za-z0-9.-]+(:\d{1,5})?\/?$/.test(value),
-        'must be a host name, host:port or http(s)://host[:port]',
+  ELASTICSEARCH_ENDPOINT: optionalVar(() =>
+    z
+      .pipe(z.optional(z.string()), z.transform(trimmedOrUndefined))
+      .check(
+        z.refine(
+          (value) => value === undefined || /^(https?:\/\/)?[A-Za-z0-9.-]+(:\d{1,5})?\/?$/.test(value),
+          'must be a host name, host:port or http(s)://host[:port]',
+        ),
       ),
-    ),
-  ALIBABA_CLOUD_ACCESS_KEY_ID: z.optional(z.string()),
-  ALIBABA_CLOUD_ACCESS_KEY_SECRET: z.optional(z.string()),
-  ALIBABA_CLOUD_SECURITY_TOKEN: z.optional(z.string()),
-  RESUME_ON: z._default(z.optional(z.enum(['resolved', 'firing'])), 'resolved'),
+  ),
+  ALIBABA_CLOUD_ACCESS_KEY_ID: optionalString,
+  ALIBABA_CLOUD_ACCESS_KEY_SECRET: optionalString,
+  ALIBABA_CLOUD_SECURITY_TOKEN: optionalString,
+  RESUME_ON: envVar<'resolved' | 'firing'>('resolved', () =>
+    z._default(z.optional(z.enum(['resolved', 'firing'])), 'resolved'),
+  ),
   ALERT_INSTANCE_LABELS: listOr(['instanceId', 'instance_id', 'es_instance_id']),
   ALERT_REGION_LABELS: listOr(['regionId', 'region']),
-  ASYNC_SOURCES: z.pipe(
-    z.optional(z.string()),
-    z.transform((value: string | undefined, ctx) => {
-      // An empty variable is unset (the default list); `none` hands off no source.
-      if (value?.trim().toLowerCase() === 'none') return [] as SourceName[];
-      const items = (value ?? 'slack,dingtalk,feishu')
-        .split(',')
-        .map((item) => item.trim())
-        .filter(Boolean);
-      const unknown = items.filter((item) => !(SOURCE_NAMES as readonly string[]).includes(item));
-      if (unknown.length > 0) {
-        ctx.issues.push({ code: 'custom', message: `unknown source(s): ${unknown.join(', ')}`, input: value });
-        return z.NEVER;
-      }
-      return items as SourceName[];
-    }),
+  ASYNC_SOURCES: envVar<SourceName[]>(DEFAULT_ASYNC_SOURCES, () =>
+    z.pipe(
+      z.optional(z.string()),
+      z.transform((value: string | undefined, ctx) => {
+        // An empty variable is unset (the default list); `none` hands off no source.
+        if (value?.trim().toLowerCase() === 'none') return [] as SourceName[];
+        const items =
+          value === undefined
+            ? DEFAULT_ASYNC_SOURCES
+            : value
+                .split(',')
+                .map((item) => item.trim())
+                .filter(Boolean);
+        const unknown = items.filter((item) => !(SOURCE_NAMES as readonly string[]).includes(item));
+        if (unknown.length > 0) {
+          ctx.issues.push({ code: 'custom', message: `unknown source(s): ${unknown.join(', ')}`, input: value });
+          return z.NEVER;
+        }
+        return items as SourceName[];
+      }),
+    ),
   ),
-  ASYNC_SERVICE_NAME: z.pipe(z.optional(z.string()), z.transform(trimmedOrUndefined)),
-  ASYNC_QUALIFIER: z.pipe(z.optional(z.string()), z.transform(trimmedOrUndefined)),
-  ASYNC_INVOKE_ENDPOINT: z.pipe(z.optional(z.string()), z.transform(trimmedOrUndefined)),
+  ASYNC_SERVICE_NAME: trimmed,
+  ASYNC_QUALIFIER: trimmed,
+  ASYNC_INVOKE_ENDPOINT: trimmed,
   ASYNC_INVOKE_TIMEOUT_MS: int(1500, 100, 60_000),
-  ALIBABA_CLOUD_ACCOUNT_ID: z.optional(z.string().check(z.regex(/^\d{6,20}$/, 'must be the numeric account ID'))),
-  FC_ACCOUNT_ID: z.optional(z.string()),
+  ALIBABA_CLOUD_ACCOUNT_ID: optionalVar(() =>
+    z.optional(z.string().check(z.regex(/^\d{6,20}$/, 'must be the numeric account ID'))),
+  ),
+  FC_ACCOUNT_ID: optionalString,
   // Set by FC 3.0 for every function (with FC_ACCOUNT_ID and FC_REGION): the hand-off invokes this name.
-  FC_FUNCTION_NAME: z.pipe(z.optional(z.string()), z.transform(trimmedOrUndefined)),
+  FC_FUNCTION_NAME: trimmed,
   MAX_BODY_BYTES: int(DEFAULT_MAX_BODY_BYTES, 1024, 32 * 1024 * 1024),
   UPSTREAM_TIMEOUT_MS: int(2000, 100, 60_000),
   RETRY_DEADLINE_MS: int(3500, 100, 600_000),
   COMMAND_DEADLINE_MS: int(20_000, 100, 600_000),
   FAN_OUT_CONCURRENCY: int(16, 1, 64),
   // The guardrails across events (their own section: STATE_STORE_URL, RESUME_ONLY_OWN, FLEET_CHANGE_BUDGET, FLAP_GUARD).
-  ...guardrailEnvShape,
-});
+  ...guardrailEnvVars,
+};
+
+type CentralEnv = EnvValues<typeof ENV_VARS>;
 
 /** Every variable the configuration reads (s.yaml is checked against this list). */
 export const CONFIG_ENV_VARS: readonly string[] = [
   ...SOURCES.flatMap((source) => Object.keys(source.variables)),
-  ...Object.keys(envSchema.shape),
+  ...Object.keys(ENV_VARS),
 ];
 
 export interface ResponderConfig {
@@ -161,7 +199,7 @@ export type AsyncInvokeConfig =
 
 export type Env = Record<string, string | undefined>;
 
-function asyncCoordinates(e: z.infer<typeof envSchema>): AsyncInvokeConfig | undefined {
+function asyncCoordinates(e: CentralEnv): AsyncInvokeConfig | undefined {
   const accountId = e.ALIBABA_CLOUD_ACCOUNT_ID || e.FC_ACCOUNT_ID || undefined;
   const common = {
     qualifier: e.ASYNC_QUALIFIER,
@@ -203,12 +241,12 @@ export function parseConfig(env: Env): ResponderConfig {
   const issues: z.core.$ZodIssue[] = [];
   const sources: Record<string, unknown> = {};
   for (const source of SOURCES) {
-    // Every present variable of every sender is checked now, with its own (prebuilt) schema, so a
-    // bad one fails every request closed from the cold start; the sender's section, and its
-    // settings, are built only when read (shared/sources/registry.ts): a request needs one sender.
-    for (const [name, schema] of Object.entries(source.variables as Record<string, z.ZodMiniType>)) {
+    // Every present variable of every sender is checked now, with its own schema (built for it
+    // alone), so a bad one fails every request closed from the cold start; the sender's section,
+    // and its settings, are built only when read (shared/sources/registry.ts): a request needs one sender.
+    for (const [name, variable] of Object.entries(source.variables as Record<string, EnvVar>)) {
       if (present[name] === undefined) continue;
-      const value = z.safeParse(schema, present[name]);
+      const value = z.safeParse(variable.schema(), present[name]);
       if (!value.success)
         issues.push(...value.error.issues.map((issue) => ({ ...issue, path: [name, ...issue.path] })));
     }
@@ -221,10 +259,10 @@ export function parseConfig(env: Env): ResponderConfig {
       },
     });
   }
-  const parsed = envSchema.safeParse(present);
-  if (!parsed.success) issues.push(...parsed.error.issues);
-  if (!parsed.success || issues.length > 0) throw new ConfigError(`invalid configuration: ${describe(issues)}`);
-  const e = parsed.data;
+  const central = parseEnvVars(ENV_VARS, present);
+  issues.push(...central.issues);
+  if (issues.length > 0) throw new ConfigError(`invalid configuration: ${describe(issues)}`);
+  const e = central.values;
   const credentials =
     e.ALIBABA_CLOUD_ACCESS_KEY_ID && e.ALIBABA_CLOUD_ACCESS_KEY_SECRET
       ? {

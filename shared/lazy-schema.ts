@@ -23,3 +23,16 @@ export function lazySchema<Schema>(name: string, build: () => Schema): () => Sch
     return schema;
   };
 }
+
+/** A value built once, on first call, and not recorded: the shared pieces the recorded schemas are made of. */
+export const once = <T>(build: () => T): (() => T) => {
+  let value: T | undefined;
+  let built = false;
+  return () => {
+    if (!built) {
+      value = build();
+      built = true;
+    }
+    return value as T;
+  };
+};

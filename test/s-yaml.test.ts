@@ -127,7 +127,7 @@ describe('File: s.yaml', () => {
     expect(timers.length).toBeGreaterThan(0);
     for (const timer of timers) {
       expect(String(timer.triggerConfig.cronExpression)).toMatch(/^(CRON_TZ=\S+ )?(\S+ ){5}\S+$|^@every /);
-      expect(genericPayloadSchema.safeParse(JSON.parse(String(timer.triggerConfig.payload))).success).toBe(true);
+      expect(genericPayloadSchema().safeParse(JSON.parse(String(timer.triggerConfig.payload))).success).toBe(true);
     }
   });
 

@@ -21,8 +21,8 @@ export const commandEventSchema = lazySchema('command', () =>
     targets: z
       .array(
         z.strictObject({
-          instanceId: instanceIdSchema,
-          regionId: z.optional(regionIdSchema),
+          instanceId: instanceIdSchema(),
+          regionId: z.optional(regionIdSchema()),
           eventKey: z.string().check(z.regex(EVENT_KEY_PATTERN)),
           // Set when an alert drove the target: the command invocation decides the guardrails as an alert's.
           alertState: z.optional(z.enum(['firing', 'resolved'])),

@@ -1,4 +1,5 @@
 import * as z from 'zod/mini';
+import { once } from '../lazy-schema.ts';
 
 /** Instance IDs as the console shows them: `es-cn-n6w1o1x0w001c…`, `ls-cn-4591f1y6…`. */
 export const INSTANCE_ID_PATTERN = /^[a-z]{2}-[a-z0-9][a-z0-9-]{2,62}$/;
@@ -6,11 +7,16 @@ export const INSTANCE_ID_PATTERN = /^[a-z]{2}-[a-z0-9][a-z0-9-]{2,62}$/;
 /** Region IDs: `cn-hangzhou`, `ap-southeast-1`, `cn-heyuan-acdr-1`. */
 export const REGION_PATTERN = /^[a-z]{2,}(?:-[a-z0-9]+){1,3}$/;
 
-export const instanceIdSchema = z
-  .string()
-  .check(z.regex(INSTANCE_ID_PATTERN, 'must be an instance ID such as es-cn-n6w1o1x0w001c or ls-cn-4591f1y6'));
+// Built on first use, as every schema: a cold start builds only what its request parses.
+export const instanceIdSchema = once(() =>
+  z
+    .string()
+    .check(z.regex(INSTANCE_ID_PATTERN, 'must be an instance ID such as es-cn-n6w1o1x0w001c or ls-cn-4591f1y6')),
+);
 
-export const regionIdSchema = z.string().check(z.regex(REGION_PATTERN, 'must be a region ID such as cn-hangzhou'));
+export const regionIdSchema = once(() =>
+  z.string().check(z.regex(REGION_PATTERN, 'must be a region ID such as cn-hangzhou')),
+);
 
 /**
  * The state of the alert an item came from; chat commands and schedules have none.

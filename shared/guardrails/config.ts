@@ -1,11 +1,12 @@
 import * as z from 'zod/mini';
+import { type EnvValues, type EnvVar, envVar, optionalVar, parseEnvVars } from '../env-schemas.ts';
 import { ConfigError } from '../errors.ts';
 import { checkStoreUrl } from '../state/store-url.ts';
 import '../zod-locale.ts';
 
 /**
  * The guardrails' configuration section: its own zod shape, parsed here on its own
- * (`parseGuardrailConfig`) until the central configuration composes `guardrailEnvShape` and
+ * (`parseGuardrailConfig`) until the central configuration composes `guardrailEnvVars` and
  * calls `toGuardrailConfig` on its result. Errors name the variable; a URL is never echoed (it may
  * hold the store's password). An empty or blank variable is unset, as everywhere.
  */
@@ -63,58 +64,63 @@ export function parseRate(text: string, maxCount: number): Rate {
   return { limit, windowMs: parseDuration(duration), text: `${limit}/${duration.trim()}` };
 }
 
-const rate = (fallback: string, maxCount: number) =>
-  z.pipe(
-    z.optional(z.string()),
-    z.transform((value: string | undefined, ctx) => {
-      try {
-        return parseRate(value ?? fallback, maxCount);
-      } catch (error) {
-        ctx.issues.push({ code: 'custom', message: (error as Error).message, input: value });
-        return z.NEVER;
-      }
-    }),
+const rate = (fallback: string, maxCount: number): EnvVar<Rate> =>
+  envVar(parseRate(fallback, maxCount), () =>
+    z.pipe(
+      z.optional(z.string()),
+      z.transform((value: string | undefined, ctx) => {
+        try {
+          return parseRate(value ?? fallback, maxCount);
+        } catch (error) {
+          ctx.issues.push({ code: 'custom', message: (error as Error).message, input: value });
+          return z.NEVER;
+        }
+      }),
+    ),
   );
 
 const BOOLEANS = ['true', 'false', '1', '0', 'yes', 'no'];
+const isTrue = (value: string) => ['true', '1', 'yes'].includes(value);
 
-/** The variables of this section, for the central schema to compose. */
-export const guardrailEnvShape = {
-  STATE_STORE_URL: z.pipe(
-    z.optional(z.string()),
-    z.transform((value: string | undefined, ctx) => {
-      const url = value?.trim() || undefined;
-      if (url === undefined) return undefined;
-      try {
-        checkStoreUrl(url);
-      } catch (error) {
-        // Not the URL itself: it may carry the store's password.
-        ctx.issues.push({ code: 'custom', message: (error as Error).message, input: '(redacted)' });
-        return z.NEVER;
-      }
-      return url;
-    }),
+/** The variables of this section, for the central configuration to compose. */
+export const guardrailEnvVars = {
+  STATE_STORE_URL: optionalVar(() =>
+    z.pipe(
+      z.optional(z.string()),
+      z.transform((value: string | undefined, ctx) => {
+        const url = value?.trim() || undefined;
+        if (url === undefined) return undefined;
+        try {
+          checkStoreUrl(url);
+        } catch (error) {
+          // Not the URL itself: it may carry the store's password.
+          ctx.issues.push({ code: 'custom', message: (error as Error).message, input: '(redacted)' });
+          return z.NEVER;
+        }
+        return url;
+      }),
+    ),
   ),
-  RESUME_ONLY_OWN: z.pipe(
-    z.optional(z.string()),
-    z.transform((value: string | undefined, ctx) => {
-      const v = (value ?? GUARDRAIL_DEFAULTS.RESUME_ONLY_OWN).trim().toLowerCase();
-      if (!BOOLEANS.includes(v)) {
-        ctx.issues.push({ code: 'custom', message: `must be one of ${BOOLEANS.join(', ')}`, input: value });
-        return z.NEVER;
-      }
-      return ['true', '1', 'yes'].includes(v);
-    }),
+  RESUME_ONLY_OWN: envVar(isTrue(GUARDRAIL_DEFAULTS.RESUME_ONLY_OWN), () =>
+    z.pipe(
+      z.optional(z.string()),
+      z.transform((value: string | undefined, ctx) => {
+        const v = (value ?? GUARDRAIL_DEFAULTS.RESUME_ONLY_OWN).trim().toLowerCase();
+        if (!BOOLEANS.includes(v)) {
+          ctx.issues.push({ code: 'custom', message: `must be one of ${BOOLEANS.join(', ')}`, input: value });
+          return z.NEVER;
+        }
+        return isTrue(v);
+      }),
+    ),
   ),
   FLEET_CHANGE_BUDGET: rate(GUARDRAIL_DEFAULTS.FLEET_CHANGE_BUDGET, 100_000),
   FLAP_GUARD: rate(GUARDRAIL_DEFAULTS.FLAP_GUARD, 1000),
 };
 
-export const GUARDRAIL_ENV_VARS = Object.keys(guardrailEnvShape) as Array<keyof typeof guardrailEnvShape>;
+export const GUARDRAIL_ENV_VARS = Object.keys(guardrailEnvVars) as Array<keyof typeof guardrailEnvVars>;
 
-const guardrailEnvSchema = z.object(guardrailEnvShape);
-
-export type GuardrailEnv = z.infer<typeof guardrailEnvSchema>;
+export type GuardrailEnv = EnvValues<typeof guardrailEnvVars>;
 
 export function toGuardrailConfig(e: GuardrailEnv): GuardrailConfig {
   return {
@@ -132,10 +138,10 @@ export function parseGuardrailConfig(env: Record<string, string | undefined>): G
     const value = env[name];
     if (value !== undefined && value.trim() !== '') present[name] = value;
   }
-  const parsed = guardrailEnvSchema.safeParse(present);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ');
+  const { values, issues } = parseEnvVars(guardrailEnvVars, present);
+  if (issues.length > 0) {
+    const problems = issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ');
     throw new ConfigError(`invalid configuration: ${problems}`);
   }
-  return toGuardrailConfig(parsed.data);
+  return toGuardrailConfig(values);
 }

@@ -1,5 +1,6 @@
 import * as z from 'zod/mini';
 import { instanceIdSchema, regionIdSchema } from '../core/target.ts';
+import { lazySchema } from '../lazy-schema.ts';
 import { EVENT_KEY_PATTERN } from './payload.ts';
 
 /**
@@ -10,10 +11,14 @@ import { EVENT_KEY_PATTERN } from './payload.ts';
  * alert notification and acts only in the state the function acts on (firing for interrupt and
  * cancel, RESUME_ON for resume), like an Alertmanager alert; without it, it is a command.
  */
-export const genericPayloadSchema = z.strictObject({
-  instanceIds: z.array(instanceIdSchema).check(z.minLength(1, 'must name at least one instance'), z.maxLength(1000)),
-  regionId: z.optional(regionIdSchema),
-  reason: z.optional(z.string().check(z.maxLength(1000))),
-  eventId: z.optional(z.string().check(z.regex(EVENT_KEY_PATTERN, 'must be 1 to 256 printable ASCII characters'))),
-  state: z.optional(z.enum(['firing', 'resolved'], 'must be "firing" or "resolved"')),
-});
+export const genericPayloadSchema = lazySchema('payload:generic', () =>
+  z.strictObject({
+    instanceIds: z
+      .array(instanceIdSchema())
+      .check(z.minLength(1, 'must name at least one instance'), z.maxLength(1000)),
+    regionId: z.optional(regionIdSchema()),
+    reason: z.optional(z.string().check(z.maxLength(1000))),
+    eventId: z.optional(z.string().check(z.regex(EVENT_KEY_PATTERN, 'must be 1 to 256 printable ASCII characters'))),
+    state: z.optional(z.enum(['firing', 'resolved'], 'must be "firing" or "resolved"')),
+  }),
+);

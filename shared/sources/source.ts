@@ -2,6 +2,7 @@ import * as z from 'zod/mini';
 import type { AuthResult } from '../auth/auth-result.ts';
 import type { ResponseBody } from '../core/result.ts';
 import type { ReplyTarget, SourceEvent } from '../core/target.ts';
+import type { EnvValues, EnvVar } from '../env-schemas.ts';
 import { lazySchema } from '../lazy-schema.ts';
 
 /** An inbound HTTP request as a source sees it: the raw bytes, before anything is parsed. */
@@ -66,10 +67,11 @@ export interface SourceHandlers<Verified> {
   replyBody?(body: ResponseBody): unknown;
 }
 
-type Values<Shape extends z.core.$ZodLooseShape> = z.output<z.ZodMiniObject<Shape>>;
+/** A sender's variables, each with its unset value and its schema (env-schemas.ts). */
+type Vars = Record<string, EnvVar>;
 
 /** One sender, as its module declares it: everything that differs from one sender to another. */
-export interface SourceSpec<Name extends string, Shape extends z.core.$ZodLooseShape, Settings, Verified> {
+export interface SourceSpec<Name extends string, V extends Vars, Settings, Verified> {
   /** As in `POST /<function>/<source>`. */
   readonly name: Name;
   /** Media types the sender posts (`application/json`, `application/x-www-form-urlencoded`). */
@@ -80,11 +82,11 @@ export interface SourceSpec<Name extends string, Shape extends z.core.$ZodLooseS
    */
   readonly deadlineMs?: number;
   /** Its own environment variables, named as the contract and s.yaml name them, each with its schema. */
-  readonly variables: Shape;
+  readonly variables: V;
   /** Its settings, from its variables' values. */
-  readonly settings: (values: Values<Shape>) => Settings;
+  readonly settings: (values: EnvValues<V>) => Settings;
   /** The variables that hold its secrets: the 401 of a sender with none names them. */
-  readonly secretVariables: readonly (keyof Shape & string)[];
+  readonly secretVariables: readonly (keyof V & string)[];
   /** False when no secret is configured: every request is refused (fail closed). */
   readonly enabled: (settings: Settings) => boolean;
   /**
@@ -114,8 +116,8 @@ export interface Source<Verified = unknown> extends SourceHandlers<Verified> {
   readonly deadlineMs?: number | undefined;
 }
 
-export interface SourceDefinition<Name extends string, Shape extends z.core.$ZodLooseShape, Settings, Verified>
-  extends SourceSpec<Name, Shape, Settings, Verified> {
+export interface SourceDefinition<Name extends string, V extends Vars, Settings, Verified>
+  extends SourceSpec<Name, V, Settings, Verified> {
   /**
    * Its section of the configuration: its variables (the whole environment given, the others
    * ignored) to its settings. Built on first read: only the sender a request needs is built.
@@ -126,17 +128,19 @@ export interface SourceDefinition<Name extends string, Shape extends z.core.$Zod
 }
 
 /** A sender's one exported definition; the central configuration composes its section. */
-export function defineSource<Name extends string, Shape extends z.core.$ZodLooseShape, Settings, Verified>(
-  spec: SourceSpec<Name, Shape, Settings, Verified>,
-): SourceDefinition<Name, Shape, Settings, Verified> {
+export function defineSource<Name extends string, V extends Vars, Settings, Verified>(
+  spec: SourceSpec<Name, V, Settings, Verified>,
+): SourceDefinition<Name, V, Settings, Verified> {
   return {
     ...spec,
     config: lazySchema(
       `source:${spec.name}`,
       () =>
         z.pipe(
-          z.object(spec.variables),
-          z.transform((values) => spec.settings(values as Values<Shape>)),
+          z.object(
+            Object.fromEntries(Object.entries(spec.variables).map(([name, variable]) => [name, variable.schema()])),
+          ),
+          z.transform((values) => spec.settings(values as EnvValues<V>)),
         ) as z.ZodMiniType<Settings>,
     ),
     async create(settings, shared) {

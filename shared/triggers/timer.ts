@@ -23,7 +23,7 @@ export function createTimerHandler(options: TriggerOptions) {
   return (tick: TimerTick, start: InvocationStart): Promise<ActOutcome> =>
     answered(start, options, async () => {
       checkSize(tick.payload, options);
-      const payload = validate(genericPayloadSchema, parseJson(tick.payload), 'timer payload');
+      const payload = validate(genericPayloadSchema(), parseJson(tick.payload), 'timer payload');
       // A state would only make one of the functions ignore every tick.
       if (payload.state !== undefined) {
         throw new PayloadError('invalid timer payload: state: a schedule is not an alert; leave state out');

@@ -1,6 +1,6 @@
 import * as z from 'zod/mini';
 import type { ReplyTarget } from '../../core/target.ts';
-import { bool, list } from '../../env-schemas.ts';
+import { bool, list, optionalString, optionalVar } from '../../env-schemas.ts';
 import { CHAT_DEADLINE_MS, defineSource } from '../source.ts';
 
 /** The open API bases FEISHU_OPEN_API_BASE may name: Feishu's, and Lark's (its international edition). */
@@ -33,9 +33,9 @@ export const feishu = defineSource({
   variables: {
     FEISHU_ENCRYPT_KEYS: list,
     FEISHU_VERIFICATION_TOKENS: list,
-    FEISHU_APP_ID: z.optional(z.string()),
-    FEISHU_APP_SECRET: z.optional(z.string()),
-    FEISHU_OPEN_API_BASE: z.optional(z.enum(FEISHU_OPEN_API_BASES)),
+    FEISHU_APP_ID: optionalString,
+    FEISHU_APP_SECRET: optionalString,
+    FEISHU_OPEN_API_BASE: optionalVar(() => z.optional(z.enum(FEISHU_OPEN_API_BASES))),
     FEISHU_ALLOW_TOKEN_ONLY: bool(false),
   },
   settings: (v): FeishuSettings => ({

@@ -42,7 +42,7 @@ export function createGenericSource(settings: GenericSettings): SourceHandlers<I
   return {
     verify: (request) => verdictOf(check(request), request),
     parse(request): SourceEvent {
-      const payload = validate(genericPayloadSchema, parseJson(bodyText(request.body)), 'generic payload');
+      const payload = validate(genericPayloadSchema(), parseJson(bodyText(request.body)), 'generic payload');
       const key =
         request.headers.get('webhook-id') ?? request.headers.get('idempotency-key') ?? payload.eventId ?? undefined;
       if (key === undefined) {

@@ -1,19 +1,21 @@
 import * as z from 'zod/mini';
 import { standardWebhookKey } from '../../auth/standard-webhooks.ts';
-import { list } from '../../env-schemas.ts';
+import { envVar, list, listSchema } from '../../env-schemas.ts';
 import { defineSource } from '../source.ts';
 
 /** `whsec_…` secrets, decoded once: a malformed one is a configuration error naming the variable. */
-const whsecList = z.pipe(
-  list,
-  z.transform((secrets: string[], ctx) => {
-    try {
-      return secrets.map(standardWebhookKey);
-    } catch (error) {
-      ctx.issues.push({ code: 'custom', message: (error as Error).message, input: secrets });
-      return z.NEVER;
-    }
-  }),
+const whsecList = envVar<Buffer[]>([], () =>
+  z.pipe(
+    listSchema(),
+    z.transform((secrets: string[], ctx) => {
+      try {
+        return secrets.map(standardWebhookKey);
+      } catch (error) {
+        ctx.issues.push({ code: 'custom', message: (error as Error).message, input: secrets });
+        return z.NEVER;
+      }
+    }),
+  ),
 );
 
 export interface GenericSettings {
