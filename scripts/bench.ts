@@ -11,6 +11,7 @@ import { LOCAL_EMULATOR_CREDENTIALS } from '../emulator/credentials.ts';
 import { fromFcHttpResult, localContext, toFcHttpEvent } from '../local/fc-invoke.ts';
 import { signStandardWebhook, standardWebhookKey } from '../shared/auth/standard-webhooks.ts';
 import { createFunctionHandler } from '../shared/create-function.ts';
+import { logSink } from '../shared/logger.ts';
 import type { Marks } from './bench-preload.ts';
 import { attributeProfile, type ProfileTimes } from './bench-profile.ts';
 import { type BundleSize, buildAll } from './build.ts';
@@ -268,9 +269,17 @@ async function serveEmulator(tls?: { key: string; cert: string }) {
   };
 }
 
-/** Runs `work` with this process's stdout and stderr written to /dev/null (the functions log at INFO). */
+/**
+ * Runs `work` with this process's stdout and stderr written to /dev/null (the functions log at
+ * INFO): the logger's lines, which it writes to the descriptors (`logSink`), each with its own
+ * write(2) as in production, and anything else written through the streams.
+ */
 async function toDevNull<T>(work: () => Promise<T>): Promise<T> {
   const fd = openSync('/dev/null', 'w');
+  const sinkWrite = logSink.write;
+  logSink.write = (_fd, line) => {
+    writeSync(fd, Buffer.from(`${line}\n`, 'utf8'));
+  };
   const streams = [process.stdout, process.stderr];
   const writes = streams.map((stream) => stream.write);
   for (const stream of streams) {
@@ -284,6 +293,7 @@ async function toDevNull<T>(work: () => Promise<T>): Promise<T> {
   try {
     return await work();
   } finally {
+    logSink.write = sinkWrite;
     streams.forEach((stream, i) => {
       stream.write = writes[i] as typeof stream.write;
     });
