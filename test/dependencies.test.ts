@@ -16,9 +16,10 @@ const ALLOWED: Record<string, readonly string[]> = {
   logger: [],
   'zod-locale': [],
   'lazy-schema': [],
-  'env-schemas': ['zod-locale'],
+  'env-schemas': ['lazy-schema', 'zod-locale'],
   // The domain: plan, policy, tokens, results, the executor port, the invocation.
-  core: ['actions', 'errors', 'logger'],
+  // lazy-schema: the core's own schemas (instance and region IDs) are built on first use.
+  core: ['actions', 'errors', 'lazy-schema', 'logger'],
   auth: ['errors'],
   // Senders: verify, parse, render.
   sources: ['auth', 'core', 'env-schemas', 'errors', 'lazy-schema', 'zod-locale'],
@@ -29,7 +30,7 @@ const ALLOWED: Record<string, readonly string[]> = {
   async: ['actions', 'config', 'core', 'elasticsearch', 'errors', 'lazy-schema', 'logger', 'sources'],
   state: ['errors'],
   // The guardrails across events: the core's guard step, on the state-store port.
-  guardrails: ['core', 'errors', 'state', 'zod-locale'],
+  guardrails: ['core', 'env-schemas', 'errors', 'state', 'zod-locale'],
   // Entry points: the HTTP app, and the timer and command handlers.
   http: ['config', 'core', 'errors', 'logger', 'sources'],
   triggers: ['async', 'core', 'errors', 'logger', 'sources'],
@@ -126,7 +127,7 @@ describe('Architecture: dependencies point inward', () => {
   });
 
   it('the core imports no adapter, entry point or sender', () => {
-    expect([...(edges.get('core') ?? [])].sort()).toEqual(['actions', 'errors', 'logger']);
+    expect([...(edges.get('core') ?? [])].sort()).toEqual(['actions', 'errors', 'lazy-schema', 'logger']);
   });
 
   it('no two units depend on each other, directly or around a cycle', () => {
