@@ -5,17 +5,27 @@ import type { LogLevel } from '@aws-lambda-powertools/logger/types';
 /** Powertools' numeric WARN level: WARN and above go to stderr, as its own Console sends them. */
 const WARN_LEVEL = 16;
 
+/** The descriptors whose stream took over after a refused write: later lines queue behind it, in order. */
+const streamed = new Set<1 | 2>();
+
 /**
  * Writes a whole line to fd 1 or 2. A pipe that node itself opened is non-blocking, so a full
- * one (EAGAIN) or a short write hands the rest to the process's stream, which queues it.
+ * one (EAGAIN) or a short write hands the rest to the process's stream, which queues it; from
+ * then on that descriptor's lines go through the stream too, so none overtakes a queued one.
  */
 export function writeLine(fd: 1 | 2, line: string): void {
   const bytes = Buffer.from(`${line}\n`, 'utf8');
+  const stream = () => (fd === 1 ? process.stdout : process.stderr);
+  if (streamed.has(fd)) {
+    stream().write(bytes);
+    return;
+  }
   let written = 0;
   try {
     while (written < bytes.byteLength) written += writeSync(fd, bytes, written);
   } catch {
-    (fd === 1 ? process.stdout : process.stderr).write(bytes.subarray(written));
+    streamed.add(fd);
+    stream().write(bytes.subarray(written));
   }
 }
 
