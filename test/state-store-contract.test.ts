@@ -233,6 +233,67 @@ describe.each(factories)('Function: the %s state store', (name, factory) => {
       expect(await store.admitFlip('flap:es-3', stop('c'), flap, deadline())).toMatchObject({ flips: 0 });
     });
 
+    it('admits only while a required record holds what the caller read, in the same step', async () => {
+      const { store, advance } = harness(factory);
+      const onlyIf = { key: 'own:es-6', fields: { by: 'alert', clientToken: 'tok-a' } };
+      // No record: nothing admitted, and the answer says why (not the limit).
+      expect(await store.admitFlip('flap:es-6', resume('r1'), flap, deadline(), onlyIf)).toEqual({
+        granted: false,
+        duplicate: false,
+        flips: 0,
+        unmet: true,
+      });
+      await store.putRecord('own:es-6', { by: 'alert', clientToken: 'tok-a', at: 'x' }, 10_000, deadline());
+      await store.admitFlip('flap:es-6', stop('s1'), flap, deadline());
+      advance(1000);
+      expect(await store.admitFlip('flap:es-6', resume('r1'), flap, deadline(), onlyIf)).toEqual({
+        granted: true,
+        duplicate: false,
+        flips: 1,
+      });
+      // Replaced by a person's record: neither a new action nor a retry of the admitted one gets through.
+      await store.putRecord('own:es-6', { by: 'person', clientToken: 'tok-p' }, 10_000, deadline());
+      for (const entry of [resume('r1'), resume('r2')]) {
+        expect(await store.admitFlip('flap:es-6', entry, flap, deadline(), onlyIf)).toEqual({
+          granted: false,
+          duplicate: false,
+          flips: 1,
+          unmet: true,
+        });
+      }
+      // One field differs (same token, another author): unmet; an expired record holds nothing.
+      await store.putRecord('own:es-6', { by: 'person', clientToken: 'tok-a' }, 10_000, deadline());
+      expect(await store.admitFlip('flap:es-6', resume('r2'), flap, deadline(), onlyIf)).toMatchObject({ unmet: true });
+      await store.putRecord('own:es-6', { by: 'alert', clientToken: 'tok-a' }, 10_000, deadline());
+      advance(10_000);
+      expect(await store.admitFlip('flap:es-6', resume('r2'), flap, deadline(), onlyIf)).toMatchObject({ unmet: true });
+      // The refused ones left no entry: an unconditional stop flips once, after r1 only.
+      expect(await store.admitFlip('flap:es-6', stop('s2'), flap, deadline())).toMatchObject({
+        granted: true,
+        flips: 2,
+      });
+    });
+
+    it('checks the condition before the limit: a flapping instance whose record changed is unmet', async () => {
+      const { store, advance } = harness(factory);
+      for (const entry of [stop('a'), resume('b'), stop('c'), resume('d')]) {
+        await store.admitFlip('flap:es-7', entry, flap, deadline());
+        advance(1000);
+      }
+      await store.putRecord('own:es-7', { by: 'alert', clientToken: 'tok-a' }, 10_000, deadline());
+      const onlyIf = (token: string) => ({ key: 'own:es-7', fields: { clientToken: token } });
+      expect(await store.admitFlip('flap:es-7', stop('e'), flap, deadline(), onlyIf('tok-b'))).toEqual({
+        granted: false,
+        duplicate: false,
+        flips: 3,
+        unmet: true,
+      });
+      expect(await store.admitFlip('flap:es-7', stop('e'), flap, deadline(), onlyIf('tok-a'))).toMatchObject({
+        granted: false,
+        clearsAt: expect.any(Number),
+      });
+    });
+
     it('starts over when the key is deleted (a person acted)', async () => {
       const { store, advance } = harness(factory);
       for (const entry of [stop('a'), resume('b'), stop('c'), resume('d')]) {
@@ -312,6 +373,15 @@ describe.each(factories)('Function: the %s state store', (name, factory) => {
       ['a key outside the pattern', (s: StateStore) => s.getRecord('own:{x}', deadline())],
       ['the reserved expiry field', (s: StateStore) => s.putRecord('own:x', { _expiresAt: '1' }, 1000, deadline())],
       ['a zero TTL', (s: StateStore) => s.putRecord('own:x', { a: '1' }, 0, deadline())],
+      [
+        'a condition naming no field',
+        (s: StateStore) => s.admitFlip('flap:x', stop('a'), flap, deadline(), { key: 'own:x', fields: {} }),
+      ],
+      [
+        'a condition on the expiry field',
+        (s: StateStore) =>
+          s.admitFlip('flap:x', stop('a'), flap, deadline(), { key: 'own:x', fields: { _expiresAt: '1' } }),
+      ],
     ])('rejects %s with a TypeError', async (_, call) => {
       const { store } = harness(factory);
       await expect(call(store)).rejects.toBeInstanceOf(TypeError);
@@ -326,6 +396,7 @@ type Op =
   | { op: 'release'; member: string }
   | { op: 'admitFlip'; member: string; direction: 'stop' | 'resume'; limit: number }
   | { op: 'dropFlip'; member: string; direction: 'stop' | 'resume' }
+  | { op: 'admitFlipIf'; member: string; direction: 'stop' | 'resume'; token: string }
   | { op: 'put'; token: string }
   | { op: 'get' }
   | { op: 'deleteIf'; token: string }
@@ -345,6 +416,7 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
   fc.record({ op: fc.constant('release' as const), member }),
   fc.record({ op: fc.constant('admitFlip' as const), member, direction, limit: fc.integer({ min: 1, max: 3 }) }),
   fc.record({ op: fc.constant('dropFlip' as const), member, direction }),
+  fc.record({ op: fc.constant('admitFlipIf' as const), member, direction, token: member }),
   fc.record({ op: fc.constant('put' as const), token: member }),
   fc.record({ op: fc.constant('get' as const) }),
   fc.record({ op: fc.constant('deleteIf' as const), token: member }),
@@ -377,6 +449,11 @@ async function apply(store: StateStore, op: Op): Promise<unknown> {
         { limit: op.limit, windowMs: 30_000 },
         d,
       );
+    case 'admitFlipIf':
+      return store.admitFlip('f', { member: op.member, direction: op.direction }, { limit: 2, windowMs: 30_000 }, d, {
+        key: 'r',
+        fields: { clientToken: op.token },
+      });
     case 'dropFlip':
       return store.dropFlip('f', { member: op.member, direction: op.direction }, 30_000, d);
     case 'put':

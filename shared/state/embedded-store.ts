@@ -1,5 +1,6 @@
 import {
   type ClaimResult,
+  checkCondition,
   checkMember,
   checkRecord,
   checkWindow,
@@ -7,6 +8,7 @@ import {
   type FlipResult,
   flipMember,
   namespacedKeys,
+  type RecordCondition,
   type StateStore,
   type StoredRecord,
   type StoreOptions,
@@ -105,6 +107,14 @@ export function createEmbeddedStore(options: StoreOptions = {}): StateStore {
     return { counted, pending };
   }
 
+  /** Whether the live record at the condition's key holds its fields, as HOLDS in redis-scripts.ts. */
+  function holds(condition: RecordCondition, now: number): boolean {
+    const slot = live(keyOf(condition.key), now);
+    if (slot?.value.type !== 'hash' || !(Number(slot.value.fields[EXPIRY_FIELD]) > now)) return false;
+    const { fields } = slot.value;
+    return Object.entries(condition.fields).every(([field, value]) => fields[field] === value);
+  }
+
   return {
     kind: 'embedded',
 
@@ -156,9 +166,10 @@ export function createEmbeddedStore(options: StoreOptions = {}): StateStore {
       return released;
     },
 
-    async admitFlip(key, entry, opts) {
+    async admitFlip(key, entry, opts, _deadline, onlyIf) {
       checkMember(entry.member);
       checkWindow(opts);
+      if (onlyIf) checkCondition(onlyIf);
       const now = clock();
       const logKey = keyOf(key);
       const log = zset(logKey, now);
@@ -167,7 +178,9 @@ export function createEmbeddedStore(options: StoreOptions = {}): StateStore {
       const flips = countFlips(entries);
       const member = flipMember(entry);
       let result: FlipResult;
-      if (log.has(member)) {
+      if (onlyIf && !holds(onlyIf, now)) {
+        result = { granted: false, duplicate: false, flips, unmet: true };
+      } else if (log.has(member)) {
         result = { granted: true, duplicate: true, flips };
       } else if (flips >= opts.limit) {
         // The oldest entries leave the window one by one: when do the flips fall below the limit?

@@ -116,11 +116,30 @@ return 0
 `,
 );
 
-/** KEYS: log. ARGV: now, windowMs, limit, member ('s:' or 'r:' + token). → {granted, duplicate, flips, clearsAt} */
+/**
+ * Whether the live record at `key` holds the field/value pairs of ARGV from `from` on: the
+ * precondition of an operation that acts only on what its caller read (embedded-store.ts: holds).
+ */
+const HOLDS = `
+local function holds(key, now, from)
+  local expiresAt = redis.call('HGET', key, '${EXPIRY_FIELD}')
+  if not expiresAt or tonumber(expiresAt) <= now then return false end
+  for i = from, #ARGV - 1, 2 do
+    if redis.call('HGET', key, ARGV[i]) ~= ARGV[i + 1] then return false end
+  end
+  return true
+end
+`;
+
+/**
+ * KEYS: log, record (the log again when unconditional). ARGV: now, windowMs, limit, member ('s:' or
+ * 'r:' + token), conditional (1/0), then the record's required field/value pairs.
+ * → {granted, duplicate, flips, clearsAt, unmet}
+ */
 export const ADMIT_FLIP = script(
   'admitFlip',
-  1,
-  `${EXPIRE_AFTER_LAST}
+  2,
+  `${EXPIRE_AFTER_LAST}${HOLDS}
 local now, window, limit, member = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), ARGV[4]
 local function countFlips(entries)
   local flips, last = 0, nil
@@ -135,7 +154,9 @@ redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
 local entries = redis.call('ZRANGE', KEYS[1], 0, -1, 'WITHSCORES')
 local flips = countFlips(entries)
 local result
-if redis.call('ZSCORE', KEYS[1], member) then
+if ARGV[5] == '1' and not holds(KEYS[2], now, 6) then
+  result = {0, 0, flips, 0, 1}
+elseif redis.call('ZSCORE', KEYS[1], member) then
   result = {1, 1, flips, 0}
 elseif flips >= limit then
   local left, clearsAt = flips, 0

@@ -11,6 +11,7 @@ import {
   RELEASE,
 } from './redis-scripts.ts';
 import {
+  checkCondition,
   checkMember,
   checkRecord,
   checkWindow,
@@ -85,12 +86,16 @@ export function createRedisStore(options: RedisStoreOptions): StateStore {
       return num(await run(RELEASE, window(key), [String(clock()), member], deadline)) === 1;
     },
 
-    async admitFlip(key, entry, opts, deadline) {
+    async admitFlip(key, entry, opts, deadline, onlyIf) {
       checkMember(entry.member);
       checkWindow(opts);
+      if (onlyIf) checkCondition(onlyIf);
       const args = [clock(), opts.windowMs, opts.limit].map(String);
-      const reply = (await run(ADMIT_FLIP, [keyOf(key)], [...args, flipMember(entry)], deadline)) as unknown[];
-      const [granted, duplicate, flips, clearsAt] = reply.map(num) as [number, number, number, number];
+      const condition = onlyIf ? ['1', ...Object.entries(onlyIf.fields).flat()] : ['0'];
+      const keys = [keyOf(key), keyOf(onlyIf?.key ?? key)];
+      const reply = (await run(ADMIT_FLIP, keys, [...args, flipMember(entry), ...condition], deadline)) as unknown[];
+      const [granted, duplicate, flips, clearsAt, unmet] = reply.map(num) as [number, number, number, number, number?];
+      if (unmet === 1) return { granted: false, duplicate: false, flips, unmet: true };
       return {
         granted: granted === 1,
         duplicate: duplicate === 1,

@@ -31,8 +31,16 @@ export interface StateStore {
    * Admits one automatic action into a per-instance log of directions, unless the flips (changes
    * of direction between consecutive actions within the window) already reach the limit. Actions
    * of the same millisecond are ordered by member, as a Redis sorted set orders them.
+   * With `onlyIf`, in the same atomic step: nothing is admitted (`unmet`) unless the live record at
+   * `onlyIf.key` holds every field of `onlyIf.fields` (what the caller read is still what is there).
    */
-  admitFlip(key: string, entry: FlipEntry, options: FlipOptions, deadline: number): Promise<FlipResult>;
+  admitFlip(
+    key: string,
+    entry: FlipEntry,
+    options: FlipOptions,
+    deadline: number,
+    onlyIf?: RecordCondition,
+  ): Promise<FlipResult>;
   /** Removes an admitted action whose call made no change; true when it was there (in the window). */
   dropFlip(key: string, entry: FlipEntry, windowMs: number, deadline: number): Promise<boolean>;
   /** A record (string fields), or undefined when absent or expired. */
@@ -90,8 +98,10 @@ export interface FlipResult {
   duplicate: boolean;
   /** Flips in the window: with this action when granted, before it when refused. */
   flips: number;
-  /** When refused: the time (epoch ms) at which the flips in the window fall below the limit. */
+  /** When refused for the limit: the time (epoch ms) at which the flips in the window fall below it. */
   clearsAt?: number | undefined;
+  /** Refused because the record `onlyIf` names does not hold its fields (the limit was not looked at). */
+  unmet?: true | undefined;
 }
 
 export type StoredRecord = Record<string, string>;
@@ -99,6 +109,12 @@ export type StoredRecord = Record<string, string>;
 export interface RecordMatch {
   field: string;
   value: string;
+}
+
+/** An operation's precondition: the live record at `key` holds every one of `fields`. */
+export interface RecordCondition {
+  key: string;
+  fields: StoredRecord;
 }
 
 /** Options both adapters take. */
@@ -139,6 +155,14 @@ export function checkWindow(options: { limit: number; windowMs: number }): void 
 export function checkRecord(fields: StoredRecord, ttlMs: number): void {
   if (!Number.isInteger(ttlMs) || ttlMs < 1) throw new TypeError('ttlMs must be a positive integer');
   for (const field of Object.keys(fields)) {
+    if (field === EXPIRY_FIELD || !KEY_PATTERN.test(field)) throw new TypeError(`invalid record field: ${field}`);
+  }
+}
+
+export function checkCondition(condition: RecordCondition): void {
+  const fields = Object.keys(condition.fields);
+  if (fields.length === 0) throw new TypeError('a record condition names at least one field');
+  for (const field of fields) {
     if (field === EXPIRY_FIELD || !KEY_PATTERN.test(field)) throw new TypeError(`invalid record field: ${field}`);
   }
 }
