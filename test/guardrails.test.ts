@@ -39,6 +39,7 @@ afterAll(async () => {
 const T0 = Date.UTC(2025, 0, 6, 3, 0, 0);
 const MIN = 60_000;
 const soon = () => Date.now() + 5000;
+const flap1 = { limit: 3, windowMs: 30 * MIN };
 
 type Factory = (clock: () => number) => StateStore;
 const factories: Array<[string, Factory]> = [
@@ -46,11 +47,13 @@ const factories: Array<[string, Factory]> = [
   ['redis', (clock) => createRedisStore({ url: (redis as RunningRedis).url, clock, namespace: `g-${randomUUID()}` })],
 ];
 
-function setup(factory: Factory, env: Record<string, string> = {}) {
+/** `wrap` puts a test's interleaving around the store the guardrails use. */
+function setup(factory: Factory, env: Record<string, string> = {}, wrap = (store: StateStore) => store) {
   let now = T0;
   const clock = () => now;
-  const store = factory(clock);
-  stores.push(store);
+  const inner = factory(clock);
+  stores.push(inner);
+  const store = wrap(inner);
   const guard = createGuardrails({ store, config: parseGuardrailConfig(env), pendingClaimMs: 40_000, clock });
   return { guard, store, advance: (ms: number) => (now += ms) };
 }
@@ -152,6 +155,51 @@ describe.each(factories)('Function: createGuardrails on the %s store', (name, fa
         allowed: false,
         code: 'NotInterruptedByResponder',
       });
+    });
+
+    it.each<[string, GuardRequest['actor'], Settlement, string]>([
+      ["a person's interrupt (from chat, of an instance already suspended)", 'person', 'already', 'by a person (slack'],
+      ["a newer alert's interrupt", 'alert', 'applied', 'interrupted again by a newer alert of ours'],
+    ])('refuses a resume when %s is recorded while it is being decided', async (_, actor, settlement, says) => {
+      let interleave: (() => Promise<unknown>) | undefined;
+      // It lands after the resume's decision has read the record and before it admits anything.
+      const { guard, store } = setup(factory, {}, (inner) => ({
+        ...inner,
+        async admitFlip(...args) {
+          const other = interleave;
+          interleave = undefined;
+          await other?.();
+          return inner.admitFlip(...args);
+        },
+      }));
+      await act(guard, req('es-cn-mid', 'interrupt', 'alert'));
+      const before = await guard.interruption('es-cn-mid', soon());
+      interleave = () => act(guard, req('es-cn-mid', 'interrupt', actor), settlement);
+      const resume = await guard.decide(req('es-cn-mid', 'resume', 'alert'), soon());
+      expect(interleave).toBeUndefined();
+      expect(resume).toMatchObject({ allowed: false, code: 'NotInterruptedByResponder', status: 200 });
+      expect((resume as { message: string }).message).toContain(says);
+      const after = await guard.interruption('es-cn-mid', soon());
+      expect(after).toMatchObject({ by: actor });
+      expect(after?.clientToken).not.toBe(before?.clientToken);
+      // Nothing of the refused resume was admitted: after the last interrupt, a stop flips nothing.
+      const probe = await store.admitFlip('flap:es-cn-mid', { member: 'probe', direction: 'stop' }, flap1, soon());
+      expect(probe).toMatchObject({ granted: true, flips: 0 });
+    });
+
+    it('with RESUME_ONLY_OWN=false lets the resume through whatever is recorded meanwhile', async () => {
+      let interleave: (() => Promise<unknown>) | undefined;
+      const { guard } = setup(factory, { RESUME_ONLY_OWN: 'false' }, (inner) => ({
+        ...inner,
+        async admitFlip(...args) {
+          await interleave?.();
+          interleave = undefined;
+          return inner.admitFlip(...args);
+        },
+      }));
+      await act(guard, req('es-cn-any', 'interrupt', 'alert'));
+      interleave = () => act(guard, req('es-cn-any', 'interrupt', 'person'), 'already');
+      passed(await guard.decide(req('es-cn-any', 'resume', 'alert'), soon()));
     });
 
     it('does not record an interrupt that did not apply, nor one that may have', async () => {

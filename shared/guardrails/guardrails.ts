@@ -110,7 +110,19 @@ export function createGuardrails(options: GuardrailsOptions): Guardrails {
           return refuse('NotInterruptedByResponder', say.notOurs(record));
       }
       const own = record?.by === 'alert';
-      const flipped = await store.admitFlip(flapKey(request.instanceId), entry, config.flap, deadline);
+      // Under RESUME_ONLY_OWN, the resume is admitted only if the interruption read above is still
+      // the one recorded, in the same atomic step: a person's interrupt recorded since (their
+      // decision) wins. The remaining window, between this step and the call, is in ARCHITECTURE.md.
+      const onlyIf =
+        record?.by === 'alert' && config.resumeOnlyOwn
+          ? { key: ownKey(request.instanceId), fields: { by: 'alert', clientToken: record.clientToken } }
+          : undefined;
+      const flipped = await store.admitFlip(flapKey(request.instanceId), entry, config.flap, deadline, onlyIf);
+      if (flipped.unmet) {
+        // Read again only to say who holds it now; a store failing here changes nothing decided.
+        const current = await interruption(request.instanceId, deadline).catch(() => undefined);
+        return refuse('NotInterruptedByResponder', say.notOurs(current, true));
+      }
       if (!flipped.granted) return refuse('Flapping', say.flapping(config, flipped, clock()));
       flip = flipped.duplicate ? 'duplicate' : 'new';
       if (own) {

@@ -35,11 +35,14 @@ export interface RecordedInterruption {
   at: string;
 }
 
-export function notOurs(record: RecordedInterruption | undefined): string {
+/** `changed`: the record changed while the resume was decided (it was ours when first read). */
+export function notOurs(record: RecordedInterruption | undefined, changed = false): string {
   const why =
     record?.by === 'person'
       ? `its interruption was made by a person (${record.source}, ${record.at})`
-      : 'no interruption of it by an alert of ours is recorded';
+      : changed && record?.by === 'alert'
+        ? 'it was interrupted again by a newer alert of ours while this resume was decided'
+        : 'no interruption of it by an alert of ours is recorded';
   return `${why}; a resolved alert resumes only what an alert interrupted (RESUME_ONLY_OWN=true): a person may resume it`;
 }
 
