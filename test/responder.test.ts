@@ -147,6 +147,7 @@ describe('Function: createResponder, respond with guardrails', () => {
       region: config.region,
       guard: {
         ownResumptions: async () => new Set(),
+        callDeadline: (deadline) => deadline,
         async check() {
           return {
             allowed: true,

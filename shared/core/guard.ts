@@ -15,6 +15,12 @@ export interface Guard {
    * StateStoreUnavailable (503: the sender retries) when the store does not answer.
    */
   ownResumptions(instanceIds: readonly string[], deadline: number): Promise<ReadonlySet<string>>;
+  /**
+   * The deadline the decisions and the calls must meet, earlier than the delivery's `deadline`, so
+   * that `settle` (which gets the delivery's own) still has time for the store after a call that
+   * ran to the end: a change made is then recorded, its budget unit committed.
+   */
+  callDeadline(deadline: number): number;
   /** One target's decision; never rejects for a store failure (that is a refusal or a note). */
   check(target: PlannedTarget, source: string, invocation: Invocation): Promise<GuardVerdict>;
 }

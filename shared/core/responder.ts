@@ -137,13 +137,15 @@ export function createResponder(options: ResponderOptions): Responder {
       logPlan(planned, invocation.logger);
       const runnable = runnableTargets(planned);
       const guarded = guard !== undefined && executor.changesInstances;
+      // Decisions and calls end early enough for each settle to record what its call did.
+      const calling = guarded ? { ...invocation, deadline: guard.callDeadline(invocation.deadline) } : invocation;
       const verdicts: (GuardVerdict | undefined)[] = guarded
-        ? await mapBounded(runnable, concurrency, (target) => guard.check(target, source, invocation))
+        ? await mapBounded(runnable, concurrency, (target) => guard.check(target, source, calling))
         : [];
       const passed = runnable.filter((_, i) => verdicts[i]?.allowed !== false);
       let done: TargetResult[];
       try {
-        done = await executor.run(passed, { source, event }, invocation);
+        done = await executor.run(passed, { source, event }, calling);
       } catch (error) {
         // Nothing was called for these targets (no credentials, a bug): give back their claims and
         // flips, or each such event would leave phantom budget units and flap entries behind.
