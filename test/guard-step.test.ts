@@ -1,10 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { ACTIONS, type FunctionName } from '../shared/actions.ts';
+import { createHandOffExecutor } from '../shared/async/hand-off-executor.ts';
+import type { AsyncInvoker } from '../shared/async/invoker.ts';
 import { parseConfig } from '../shared/config.ts';
 import type { PlannedTarget } from '../shared/core/plan.ts';
 import { createResponder, type Executor } from '../shared/core/responder.ts';
 import type { TargetResult } from '../shared/core/result.ts';
 import type { SourceEvent } from '../shared/core/target.ts';
+import { createDryRunExecutor } from '../shared/elasticsearch/dry-run-executor.ts';
 import { parseGuardrailConfig } from '../shared/guardrails/config.ts';
 import { createGuardStep, SETTLE_RESERVE_MS } from '../shared/guardrails/guard-step.ts';
 import { createGuardrails, type GuardRequest, type Guardrails } from '../shared/guardrails/guardrails.ts';
@@ -98,6 +101,7 @@ function callingExecutor(time: Time, endsAt: (deadline: number) => number = (d) 
   const seen: { deadlines: number[]; targets: string[] } = { deadlines: [], targets: [] };
   const executor: Executor = {
     changesInstances: true,
+    handsOff: false,
     async run(targets, _request, invocation) {
       seen.deadlines.push(invocation.deadline);
       seen.targets.push(...targets.map((t) => t.instanceId));
@@ -256,6 +260,7 @@ describe('Function: createGuardStep in the responder, the time kept for the sett
     const { time, responder, state } = setup({ fn: 'interrupt-elasticsearch-task' });
     const executor: Executor = {
       changesInstances: true,
+      handsOff: false,
       async run(targets, request, invocation) {
         state.down = true;
         return callingExecutor(time).executor.run(targets, request, invocation);
@@ -270,5 +275,59 @@ describe('Function: createGuardStep in the responder, the time kept for the sett
     expect(outcome.status).toBe(200);
     expect(outcome.body.results[0]).toMatchObject({ outcome: 'applied' });
     expect(outcome.body.results[0]?.message).toContain('this interruption is not recorded as ours');
+  });
+});
+
+describe('Function: createGuardStep in the responder, the hand-off path', () => {
+  const invoker: AsyncInvoker = { invoke: async () => ({ status: 'accepted', requestId: 'fc-1' }) };
+  const ids = ['es-cn-h1', 'es-cn-h2', 'es-cn-h3'];
+
+  it('acknowledges a hand-off without reading the store, even when it is down; the direct call still reads it', async () => {
+    const { time, responder, state } = setup({ fn: 'resume-elasticsearch-task' });
+    state.down = true;
+    const handOff = createHandOffExecutor({ action: ACTIONS['resume-elasticsearch-task'], invoker, concurrency: 4 });
+    const acknowledged = await responder.respond(alerts('resolved', ids), 'alertmanager', handOff, fakeInvocation());
+    expect(state.reads).toBe(0);
+    expect(acknowledged.status).toBe(202);
+    expect(acknowledged.body.results.map((r) => r.outcome)).toEqual(['accepted', 'accepted', 'accepted']);
+    // The command invocation (the API called directly) reads which resumptions are ours: 503, FC retries it.
+    await expect(
+      responder.respond(alerts('resolved', ids), 'alertmanager', callingExecutor(time).executor, fakeInvocation()),
+    ).rejects.toBeInstanceOf(StateStoreUnavailable);
+    expect(state.reads).toBeGreaterThan(0);
+  });
+
+  it('leaves MAX_TARGETS_PER_EVENT of alert-driven resumptions to the command invocation, which refuses it there', async () => {
+    const { time, responder } = setup({ fn: 'resume-elasticsearch-task' });
+    const handOff = createHandOffExecutor({ action: ACTIONS['resume-elasticsearch-task'], invoker, concurrency: 4 });
+    expect((await responder.respond(alerts('resolved', ids), 'alertmanager', handOff, fakeInvocation())).status).toBe(
+      202,
+    );
+    // None of the three is ours: the command invocation counts three changes started, past 2.
+    const { executor, seen } = callingExecutor(time);
+    const command = await responder.respond(alerts('resolved', ids), 'alertmanager', executor, fakeInvocation());
+    expect(command.status).toBe(403);
+    expect(command.body.results.map((r) => r.code)).toEqual(['TooManyTargets', 'TooManyTargets', 'TooManyTargets']);
+    expect(seen.targets).toEqual([]);
+  });
+
+  it('still counts every target of a person (a chat command) on the hand-off path', async () => {
+    const { responder, state } = setup({ fn: 'resume-elasticsearch-task' });
+    state.down = true;
+    const handOff = createHandOffExecutor({ action: ACTIONS['resume-elasticsearch-task'], invoker, concurrency: 4 });
+    const event: SourceEvent = { items: ids.map((instanceId) => ({ instanceId, eventKey: `generic:${instanceId}` })) };
+    const outcome = await responder.respond(event, 'generic', handOff, fakeInvocation());
+    expect(outcome.status).toBe(403);
+    expect(state.reads).toBe(0);
+  });
+
+  it('leaves a dry run as it was: it reads which resumptions are ours, and consults no other guardrail', async () => {
+    const { responder, state, guardrails } = setup({ fn: 'resume-elasticsearch-task' });
+    await interruptedByUs(guardrails, ids);
+    const reads = state.reads;
+    const dryRun = createDryRunExecutor(ACTIONS['resume-elasticsearch-task']);
+    const outcome = await responder.respond(alerts('resolved', ids), 'alertmanager', dryRun, fakeInvocation());
+    expect(state.reads).toBe(reads + ids.length);
+    expect(outcome.body.results.map((r) => r.outcome)).toEqual(['dry-run', 'dry-run', 'dry-run']);
   });
 });

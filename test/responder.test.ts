@@ -27,6 +27,7 @@ function recordingExecutor(answered?: number) {
   const asked: PlannedTarget[][] = [];
   const executor: Executor = {
     changesInstances: true,
+    handsOff: false,
     async run(targets) {
       asked.push([...targets]);
       return targets
@@ -162,6 +163,7 @@ describe('Function: createResponder, respond with guardrails', () => {
     });
     const throwing: Executor = {
       changesInstances: true,
+      handsOff: false,
       run: () => Promise.reject(new Error('no credentials')),
     };
     await expect(

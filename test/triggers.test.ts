@@ -33,6 +33,7 @@ function recordingExecutor(outcome: (t: PlannedTarget) => Partial<TargetResult> 
   const runs: Array<{ targets: readonly PlannedTarget[]; source: string; requestId: string }> = [];
   const executor: Executor = {
     changesInstances: true,
+    handsOff: false,
     async run(targets, { source }, invocation) {
       runs.push({ targets, source, requestId: invocation.requestId });
       return targets.map((t) => ({
@@ -119,6 +120,7 @@ describe('Function: createTimerHandler', () => {
   it('answers a bug with a 500 that says nothing of it, and logs it', async () => {
     const executor: Executor = {
       changesInstances: true,
+      handsOff: false,
       run: () => Promise.reject(new Error('at https://internal.example/x')),
     };
     const { value: answer, text } = await captureOutput(() =>
