@@ -197,6 +197,31 @@ describe("Function: createGuardStep in the responder, a person's interrupt racin
   });
 });
 
+describe("Function: createGuardStep in the responder, a person's interrupt during the resume's call", () => {
+  it('cannot be prevented by the decision before it; the settle sees it, says so, and keeps their record', async () => {
+    const { time, responder, guardrails } = setup({ fn: 'resume-elasticsearch-task' });
+    await interruptedByUs(guardrails, ['es-cn-c1']);
+    const { executor } = callingExecutor(time, () => time.now());
+    const calling: Executor = {
+      ...executor,
+      async run(targets, request, invocation) {
+        // The person's command reaches the API first ('already'), and is recorded before this call's settle.
+        await personActs(guardrails, 'es-cn-c1');
+        return executor.run(targets, request, invocation);
+      },
+    };
+    const invocation = fakeInvocation();
+    const outcome = await responder.respond(alerts('resolved', ['es-cn-c1']), 'alertmanager', calling, invocation);
+    expect(outcome.body.results[0]).toMatchObject({ outcome: 'applied' });
+    expect(outcome.body.results[0]?.message).toContain('a person interrupted this instance (slack');
+    expect(invocation.lines.find((l) => l.message === 'raced')).toMatchObject({
+      level: 'warn',
+      attributes: { instanceId: 'es-cn-c1', clientToken: expect.stringMatching(/^res1-/) },
+    });
+    expect(await guardrails.interruption('es-cn-c1', T0 + 60_000)).toMatchObject({ by: 'person' });
+  });
+});
+
 describe('Function: createGuardStep in the responder, the time kept for the settle', () => {
   const deliveryDeadline = T0 + 3500;
 

@@ -187,6 +187,27 @@ describe.each(factories)('Function: createGuardrails on the %s store', (name, fa
       expect(probe).toMatchObject({ granted: true, flips: 0 });
     });
 
+    it("says so when a person's interrupt is recorded after the resume was decided, and keeps their record", async () => {
+      const { guard } = setup(factory);
+      await act(guard, req('es-cn-late', 'interrupt', 'alert'));
+      const resume = passed(await guard.decide(req('es-cn-late', 'resume', 'alert'), soon()));
+      // The person's command reaches the API while the instance is still suspended ('already'),
+      // before the resume's call: the resume then undoes it. Only the settle can see it happened.
+      await act(guard, req('es-cn-late', 'interrupt', 'person'), 'already');
+      const settled = await guard.settle(resume.ticket, 'applied', soon());
+      expect(settled).toEqual({
+        stored: true,
+        warning: expect.stringContaining('a person interrupted this instance (slack, 2025-01-06T03:00:00.000Z)'),
+      });
+      expect((settled as { warning: string }).warning).toContain('check it, and interrupt it again from chat');
+      expect(await guard.interruption('es-cn-late', soon())).toMatchObject({ by: 'person' });
+      // A resume that found nothing to do changed nothing: no warning.
+      await act(guard, req('es-cn-calm', 'interrupt', 'alert'));
+      const calm = passed(await guard.decide(req('es-cn-calm', 'resume', 'alert'), soon()));
+      await act(guard, req('es-cn-calm', 'interrupt', 'person'), 'already');
+      expect(await guard.settle(calm.ticket, 'already', soon())).toEqual({ stored: true });
+    });
+
     it('with RESUME_ONLY_OWN=false lets the resume through whatever is recorded meanwhile', async () => {
       let interleave: (() => Promise<unknown>) | undefined;
       const { guard } = setup(factory, { RESUME_ONLY_OWN: 'false' }, (inner) => ({

@@ -56,10 +56,13 @@ export function createGuardStep(options: GuardStepOptions): Guard {
     (ticket: GuardTicket) =>
     async (result: TargetResult, invocation: Invocation): Promise<string | undefined> => {
       const settled = await guardrails.settle(ticket, settlementOf(result), invocation.deadline);
-      if (settled.stored) return undefined;
+      const ids = { instanceId: ticket.request.instanceId, clientToken: ticket.request.clientToken };
+      if (settled.stored) {
+        if (settled.warning) invocation.logger.warn('raced', { ...ids, warning: settled.warning });
+        return settled.warning;
+      }
       invocation.logger.warn('not recorded', {
-        instanceId: ticket.request.instanceId,
-        clientToken: ticket.request.clientToken,
+        ...ids,
         warning: settled.warning,
         detail: settled.detail,
       });

@@ -73,7 +73,8 @@ export type GuardDecision = GuardPass | GuardRefusal;
 export type Settlement = 'applied' | 'already' | 'not-made' | 'unknown';
 
 export type SettleResult =
-  | { readonly stored: true }
+  /** `warning`: recorded, and something a person should know (a person's interrupt raced this resume). */
+  | { readonly stored: true; readonly warning?: string | undefined }
   | { readonly stored: false; readonly warning: string; readonly detail: string };
 
 export interface InterruptionRecord {

@@ -177,7 +177,12 @@ export function createGuardrails(options: GuardrailsOptions): Guardrails {
     await store.putRecord(ownKey(request.instanceId), fields, OWNERSHIP_TTL_MS, deadline, unless);
   }
 
-  async function settleSteps(ticket: GuardTicket, settlement: Settlement, deadline: number): Promise<void> {
+  /** Resolves with a warning for the reply when there is one (the store's failures reject). */
+  async function settleSteps(
+    ticket: GuardTicket,
+    settlement: Settlement,
+    deadline: number,
+  ): Promise<string | undefined> {
     const { request } = ticket;
     const made = settlement === 'applied' || settlement === 'unknown';
     const tookEffect = settlement === 'applied' || settlement === 'already';
@@ -204,8 +209,15 @@ export function createGuardrails(options: GuardrailsOptions): Guardrails {
       if (ours || theirs) await record(request, deadline);
     } else if (request.action === 'resume' && tookEffect) {
       const match = ticket.endsInterruption ? { field: 'clientToken', value: ticket.endsInterruption } : undefined;
-      await store.deleteRecord(ownKey(request.instanceId), deadline, match);
+      const cleared = await store.deleteRecord(ownKey(request.instanceId), deadline, match);
+      // The decision admitted this resume only while the interruption was ours; a person's recorded
+      // since then raced the call, which nothing before it can see: say so, and keep their record.
+      if (!cleared && match && settlement === 'applied') {
+        const current = await interruption(request.instanceId, deadline);
+        if (current?.by === 'person') return say.personRacedResume(current);
+      }
     }
+    return undefined;
   }
 
   return {
@@ -215,8 +227,8 @@ export function createGuardrails(options: GuardrailsOptions): Guardrails {
 
     async settle(ticket, settlement, deadline) {
       try {
-        await settleSteps(ticket, settlement, deadline);
-        return { stored: true };
+        const warning = await settleSteps(ticket, settlement, deadline);
+        return warning === undefined ? { stored: true } : { stored: true, warning };
       } catch (error) {
         if (!(error instanceof StateStoreUnavailable)) throw error;
         return {

@@ -46,6 +46,10 @@ export function notOurs(record: RecordedInterruption | undefined, changed = fals
   return `${why}; a resolved alert resumes only what an alert interrupted (RESUME_ONLY_OWN=true): a person may resume it`;
 }
 
+export function personRacedResume(record: RecordedInterruption): string {
+  return `a person interrupted this instance (${record.source}, ${record.at}) while this resume was under way: if their command reached the API first, this resume undid it; check it, and interrupt it again from chat if it must stay interrupted`;
+}
+
 export function budgetExhausted(config: GuardrailConfig, claim: ClaimResult, now: number): string {
   const { text } = config.budget;
   const frees = claim.freesAt === undefined ? '' : `; it frees up by ${formatWhen(claim.freesAt, now)}`;
