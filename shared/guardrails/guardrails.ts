@@ -112,7 +112,7 @@ export function createGuardrails(options: GuardrailsOptions): Guardrails {
       const own = record?.by === 'alert';
       // Under RESUME_ONLY_OWN, the resume is admitted only if the interruption read above is still
       // the one recorded, in the same atomic step: a person's interrupt recorded since (their
-      // decision) wins. The remaining window, between this step and the call, is in ARCHITECTURE.md.
+      // decision) wins. One recorded between this step and the call only the settle can see (it says so).
       const onlyIf =
         record?.by === 'alert' && config.resumeOnlyOwn
           ? { key: ownKey(request.instanceId), fields: { by: 'alert', clientToken: record.clientToken } }
