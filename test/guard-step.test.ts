@@ -61,6 +61,7 @@ function timedStore(time: Time, latencyMs: number) {
     },
     putRecord: timed(inner.putRecord, 3),
     deleteRecord: timed(inner.deleteRecord, 1),
+    rememberOnce: timed(inner.rememberOnce, 3),
     deleteKey: timed(inner.deleteKey, 1),
     close: inner.close,
   };

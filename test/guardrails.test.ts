@@ -444,6 +444,7 @@ function downStore(): StateStore {
     getRecord: fail,
     putRecord: fail,
     deleteRecord: fail,
+    rememberOnce: fail,
     deleteKey: fail,
     close: async () => {},
   };

@@ -365,6 +365,35 @@ describe.each(factories)('Function: the %s state store', (name, factory) => {
     });
   });
 
+  describe.skipIf(skip)('rememberOnce (a credential accepted once)', () => {
+    it('remembers a key with its first fingerprint: the same one again is a repeat, another a reuse', async () => {
+      const { store } = harness(factory);
+      expect(await store.rememberOnce('pair:k1', 'body-a', 10_000, deadline())).toBe('first');
+      expect(await store.rememberOnce('pair:k1', 'body-a', 10_000, deadline())).toBe('repeat');
+      expect(await store.rememberOnce('pair:k1', 'body-b', 10_000, deadline())).toBe('reused');
+      // The reuse did not replace what the key was first remembered with.
+      expect(await store.rememberOnce('pair:k1', 'body-a', 10_000, deadline())).toBe('repeat');
+      expect(await store.rememberOnce('pair:k2', 'body-b', 10_000, deadline())).toBe('first');
+    });
+
+    it('keeps a key for ttlMs from its first time (a repeat or reuse does not extend it), then forgets it', async () => {
+      const { store, advance } = harness(factory);
+      await store.rememberOnce('pair:k3', 'body-a', 10_000, deadline());
+      advance(9_999);
+      expect(await store.rememberOnce('pair:k3', 'body-b', 10_000, deadline())).toBe('reused');
+      advance(1);
+      expect(await store.rememberOnce('pair:k3', 'body-b', 10_000, deadline())).toBe('first');
+      expect(await store.rememberOnce('pair:k3', 'body-a', 10_000, deadline())).toBe('reused');
+    });
+
+    it('starts over when the key is deleted', async () => {
+      const { store } = harness(factory);
+      await store.rememberOnce('pair:k4', 'body-a', 10_000, deadline());
+      await store.deleteKey('pair:k4', deadline());
+      expect(await store.rememberOnce('pair:k4', 'body-b', 10_000, deadline())).toBe('first');
+    });
+  });
+
   describe.skipIf(skip)('programmer errors', () => {
     it.each([
       ['an empty member', (s: StateStore) => s.claim('budget', '', budget(1), deadline())],
@@ -382,6 +411,8 @@ describe.each(factories)('Function: the %s state store', (name, factory) => {
         (s: StateStore) =>
           s.admitFlip('flap:x', stop('a'), flap, deadline(), { key: 'own:x', fields: { _expiresAt: '1' } }),
       ],
+      ['a fingerprint with a space', (s: StateStore) => s.rememberOnce('pair:x', 'a b', 1000, deadline())],
+      ['a fractional TTL', (s: StateStore) => s.rememberOnce('pair:x', 'a', 1.5, deadline())],
     ])('rejects %s with a TypeError', async (_, call) => {
       const { store } = harness(factory);
       await expect(call(store)).rejects.toBeInstanceOf(TypeError);
@@ -399,6 +430,7 @@ type Op =
   | { op: 'admitFlipIf'; member: string; direction: 'stop' | 'resume'; token: string }
   | { op: 'put'; token: string }
   | { op: 'get' }
+  | { op: 'once'; fingerprint: string }
   | { op: 'deleteIf'; token: string }
   | { op: 'reset' }
   | { op: 'advance'; ms: number };
@@ -419,9 +451,10 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
   fc.record({ op: fc.constant('admitFlipIf' as const), member, direction, token: member }),
   fc.record({ op: fc.constant('put' as const), token: member }),
   fc.record({ op: fc.constant('get' as const) }),
+  fc.record({ op: fc.constant('once' as const), fingerprint: member }),
   fc.record({ op: fc.constant('deleteIf' as const), token: member }),
   fc.record({ op: fc.constant('reset' as const) }),
-  // Steps around the windows (10 s pending, 60 s window, 30 s flap window, 45 s record TTL), ties included.
+  // Steps around the windows (10 s pending, 60 s window, 30 s flap window and remembered key, 45 s record TTL), ties included.
   fc.record({
     op: fc.constant('advance' as const),
     ms: fc.constantFrom(0, 1, 999, 5_000, 10_000, 29_999, 30_000, 60_000),
@@ -460,6 +493,8 @@ async function apply(store: StateStore, op: Op): Promise<unknown> {
       return store.putRecord('r', { clientToken: op.token }, 45_000, d);
     case 'get':
       return store.getRecord('r', d);
+    case 'once':
+      return store.rememberOnce('o', op.fingerprint, 30_000, d);
     case 'deleteIf':
       return store.deleteRecord('r', d, { field: 'clientToken', value: op.token });
     case 'reset':

@@ -3,6 +3,7 @@ import {
   checkCondition,
   checkMember,
   checkRecord,
+  checkTtl,
   checkWindow,
   EXPIRY_FIELD,
   type FlipResult,
@@ -24,7 +25,10 @@ import {
  */
 
 type SortedSet = Map<string, number>;
-type Value = { type: 'zset'; members: SortedSet } | { type: 'hash'; fields: StoredRecord };
+type Value =
+  | { type: 'zset'; members: SortedSet }
+  | { type: 'hash'; fields: StoredRecord }
+  | { type: 'string'; fingerprint: string };
 interface Slot {
   value: Value;
   expiresAt: number;
@@ -257,6 +261,19 @@ export function createEmbeddedStore(options: StoreOptions = {}): StateStore {
       if (match && slot.value.fields[match.field] !== match.value) return false;
       slots.delete(keyOf(key));
       return true;
+    },
+
+    async rememberOnce(key, fingerprint, ttlMs) {
+      checkMember(fingerprint);
+      checkTtl(ttlMs);
+      const now = clock();
+      const slot = live(keyOf(key), now);
+      if (slot) {
+        if (slot.value.type !== 'string') throw new TypeError(`${key} does not hold a remembered key`);
+        return slot.value.fingerprint === fingerprint ? 'repeat' : 'reused';
+      }
+      slots.set(keyOf(key), { value: { type: 'string', fingerprint }, expiresAt: now + ttlMs });
+      return 'first';
     },
 
     async deleteKey(key) {

@@ -236,5 +236,27 @@ return redis.call('ZREM', KEYS[1], ARGV[3])
 `,
 );
 
+/**
+ * KEYS: key. ARGV: now, ttlMs, expiresAt (now + ttlMs), fingerprint. → 'first', 'repeat' or 'reused'
+ * The value is `<expiresAt> <fingerprint>` (a fingerprint has no space): whether it is still live is
+ * decided on the caller's clock, as every expiry here; PX is the server's clean-up.
+ */
+export const REMEMBER_ONCE = script(
+  'rememberOnce',
+  1,
+  `
+local held = redis.call('GET', KEYS[1])
+if held then
+  local space = string.find(held, ' ', 1, true)
+  if space and tonumber(string.sub(held, 1, space - 1)) > tonumber(ARGV[1]) then
+    if string.sub(held, space + 1) == ARGV[4] then return 'repeat' end
+    return 'reused'
+  end
+end
+redis.call('SET', KEYS[1], ARGV[3] .. ' ' .. ARGV[4], 'PX', ARGV[2])
+return 'first'
+`,
+);
+
 /** KEYS: key. */
 export const DELETE_KEY = script('deleteKey', 1, `return redis.call('DEL', KEYS[1])`);

@@ -9,15 +9,18 @@ import {
   GET_RECORD,
   PUT_RECORD,
   RELEASE,
+  REMEMBER_ONCE,
 } from './redis-scripts.ts';
 import {
   checkCondition,
   checkMember,
   checkRecord,
+  checkTtl,
   checkWindow,
   EXPIRY_FIELD,
   flipMember,
   namespacedKeys,
+  type OnceVerdict,
   type StateStore,
   type StoredRecord,
   type StoreOptions,
@@ -137,6 +140,14 @@ export function createRedisStore(options: RedisStoreOptions): StateStore {
     async deleteRecord(key, deadline, match) {
       const condition = match ? [match.field, match.value] : ['', ''];
       return num(await run(DELETE_RECORD, [keyOf(key)], [String(clock()), ...condition], deadline)) === 1;
+    },
+
+    async rememberOnce(key, fingerprint, ttlMs, deadline) {
+      checkMember(fingerprint);
+      checkTtl(ttlMs);
+      const now = clock();
+      const args = [String(now), String(ttlMs), String(now + ttlMs), fingerprint];
+      return String(await run(REMEMBER_ONCE, [keyOf(key)], args, deadline)) as OnceVerdict;
     },
 
     async deleteKey(key, deadline) {

@@ -52,7 +52,13 @@ export interface StateStore {
   putRecord(key: string, fields: StoredRecord, ttlMs: number, deadline: number, unless?: RecordMatch): Promise<boolean>;
   /** Deletes the record, only if `match.field` holds `match.value` when given; true when deleted. */
   deleteRecord(key: string, deadline: number, match?: RecordMatch): Promise<boolean>;
-  /** Deletes whatever the key holds (a flip log, a record). */
+  /**
+   * Remembers `key` with `fingerprint` for `ttlMs`, unless a live one is remembered: `first` when
+   * remembered now, `repeat` when the live one has this fingerprint, `reused` when another (what
+   * was first remembered stays). A credential accepted once, across every function instance.
+   */
+  rememberOnce(key: string, fingerprint: string, ttlMs: number, deadline: number): Promise<OnceVerdict>;
+  /** Deletes whatever the key holds (a flip log, a record, a remembered key). */
   deleteKey(key: string, deadline: number): Promise<void>;
   close(): Promise<void>;
 }
@@ -106,6 +112,8 @@ export interface FlipResult {
 
 export type StoredRecord = Record<string, string>;
 
+export type OnceVerdict = 'first' | 'repeat' | 'reused';
+
 export interface RecordMatch {
   field: string;
   value: string;
@@ -152,8 +160,12 @@ export function checkWindow(options: { limit: number; windowMs: number }): void 
   if (!Number.isInteger(options.windowMs) || options.windowMs < 1) throw new TypeError('windowMs must be positive');
 }
 
-export function checkRecord(fields: StoredRecord, ttlMs: number): void {
+export function checkTtl(ttlMs: number): void {
   if (!Number.isInteger(ttlMs) || ttlMs < 1) throw new TypeError('ttlMs must be a positive integer');
+}
+
+export function checkRecord(fields: StoredRecord, ttlMs: number): void {
+  checkTtl(ttlMs);
   for (const field of Object.keys(fields)) {
     if (field === EXPIRY_FIELD || !KEY_PATTERN.test(field)) throw new TypeError(`invalid record field: ${field}`);
   }
