@@ -21,6 +21,7 @@ import { jsonResponse } from './http/light-response.ts';
 import { createResponderApp } from './http/responder-app.ts';
 import { createRootLogger } from './logger.ts';
 import { createSources, type SourceName } from './sources/registry.ts';
+import type { ReplayMemory } from './sources/source.ts';
 import type { StateStore } from './state/store.ts';
 import { createCommandHandler } from './triggers/command.ts';
 import { createTimerHandler } from './triggers/timer.ts';
@@ -44,9 +45,10 @@ export interface FunctionOptions {
   /** Replaces `https.request` under the HTTPS chat reply sender (tests see every request it makes). */
   replyRequest?: ReplyRequestFn;
   /**
-   * The guardrails' store, given by a host that runs the five functions in one process (local mode:
-   * its embedded store, or one connection to STATE_STORE_URL's). Else STATE_STORE_URL's; without
-   * either, only the per-event rules apply (a warning at cold start).
+   * The guardrails' store (and DingTalk's pair memory), given by a host that runs the five functions
+   * in one process (local mode: its embedded store, or one connection to STATE_STORE_URL's). Else
+   * STATE_STORE_URL's; without either, only the per-event rules apply (a warning at cold start), and
+   * DingTalk's pair memory is the instance's own.
    */
   stateStore?: StateStore;
 }
@@ -56,12 +58,8 @@ const guardedAction = (name: FunctionName): GuardedAction => {
   return verb === 'cancel-task' ? 'cancel' : verb;
 };
 
-/**
- * The guardrails across events, on the store given (local mode's), else the one STATE_STORE_URL
- * names (connected on first use); else none, and the cold start says what that leaves.
- */
-function chooseGuard(config: ResponderConfig, name: FunctionName, options: FunctionOptions, logger: Logger) {
-  const store = options.stateStore ?? openStateStore(config.guardrails);
+/** The guardrails across events, on the function's store; without one, the cold start says what that leaves. */
+function chooseGuard(config: ResponderConfig, name: FunctionName, store: StateStore | undefined, logger: Logger) {
   if (!store) {
     logger.warn(NO_STORE_WARNING);
     return undefined;
@@ -74,6 +72,16 @@ function chooseGuard(config: ResponderConfig, name: FunctionName, options: Funct
   });
   return createGuardStep({ guardrails, functionName: name, action: guardedAction(name) });
 }
+
+/**
+ * DingTalk's once-per-pair memory on the store: one for every instance of the five functions, so a
+ * pair spent at one is spent at all (the key holds no function name). A store that does not answer
+ * rejects with StateStoreUnavailable: the callback is refused with 503.
+ */
+const storeReplayMemory = (store: StateStore): ReplayMemory => ({
+  check: (key, fingerprint, expiresAtMs, nowMs, deadline) =>
+    store.rememberOnce(key, fingerprint, Math.max(1, expiresAtMs - nowMs), deadline),
+});
 
 /**
  * The executors of a function, chosen once: DRY_RUN reports every call instead of making it; else
@@ -138,15 +146,17 @@ export function createFunctionHandler(name: FunctionName, options: FunctionOptio
     return refuseAll(name, message);
   }
   const { direct, executorFor } = chooseExecutors(config, name, options);
+  // The store given (local mode's), else the one STATE_STORE_URL names (its client loaded on first use).
+  const store = options.stateStore ?? openStateStore(config.guardrails);
   const responder = createResponder({
     action: actionFor(name),
     policy: config.policy,
     chat: config.chat,
     region: config.region,
-    guard: chooseGuard(config, name, options, logger),
+    guard: chooseGuard(config, name, store, logger),
     concurrency: config.fanOutConcurrency,
   });
-  const sources = createSources(config);
+  const sources = createSources(config, { replayMemory: store && storeReplayMemory(store) });
   const triggers = {
     responder,
     executor: direct,

@@ -22,6 +22,7 @@ function request(body: string, headers: Record<string, string>, receivedAt = new
     headers: new Headers(headers),
     body: new Uint8Array(Buffer.from(body)),
     receivedAt,
+    deadline: receivedAt.getTime() + 2500,
   };
 }
 
@@ -68,7 +69,7 @@ describe('Function: verify, then parse', () => {
   it('verifies a signed Slack command, and parse reads the verified fields', async () => {
     const slack = await createSources(config()).slack();
     const body = slackCommand();
-    const verdict = slack.verify(request(body, signedNow(body)));
+    const verdict = await slack.verify(request(body, signedNow(body)));
     expect(verdict.kind).toBe('verified');
     if (verdict.kind !== 'verified') return;
     expect(slack.parse(verdict.value).items).toEqual([
@@ -78,7 +79,7 @@ describe('Function: verify, then parse', () => {
 
   it('needs nothing from the verify call before it: another instance of the sender parses the verified value', async () => {
     const body = slackCommand();
-    const verdict = (await createSources(config()).slack()).verify(request(body, signedNow(body)));
+    const verdict = await (await createSources(config()).slack()).verify(request(body, signedNow(body)));
     if (verdict.kind !== 'verified') throw new Error(`not verified: ${verdict.kind}`);
     const other = await createSources(config()).slack();
     expect(other.parse(verdict.value).requester?.userIds).toEqual(['U2147483697']);
@@ -87,8 +88,8 @@ describe('Function: verify, then parse', () => {
   it("answers Slack's unsigned ssl_check as a handshake, and refuses any other unsigned body with the log's reason", async () => {
     const slack = await createSources(config()).slack();
     const check = new URLSearchParams(slackFixture('ssl-check')).toString();
-    expect(slack.verify(request(check, {}))).toEqual({ kind: 'handshake', reply: { status: 200, body: {} } });
-    expect(slack.verify(request(slackCommand(), {}))).toEqual({
+    expect(await slack.verify(request(check, {}))).toEqual({ kind: 'handshake', reply: { status: 200, body: {} } });
+    expect(await slack.verify(request(slackCommand(), {}))).toEqual({
       kind: 'refused',
       reason: expect.stringMatching(/^missing header/),
     });
@@ -97,12 +98,12 @@ describe('Function: verify, then parse', () => {
   it("answers Feishu's URL verification as a handshake when its token matches", async () => {
     const feishu = await createSources(config()).feishu();
     const challenge = JSON.stringify(feishuFixture('challenge'));
-    expect(feishu.verify(request(challenge, {}))).toEqual({
+    expect(await feishu.verify(request(challenge, {}))).toEqual({
       kind: 'handshake',
       reply: { status: 200, body: { challenge: 'ajls384kdjx98XX' } },
     });
     const wrong = JSON.stringify({ ...feishuFixture('challenge'), token: 'guess' });
-    expect(feishu.verify(request(wrong, {}))).toEqual({ kind: 'refused', reason: 'verification token mismatch' });
+    expect(await feishu.verify(request(wrong, {}))).toEqual({ kind: 'refused', reason: 'verification token mismatch' });
   });
 
   it('refuses a DingTalk timestamp/sign pair that comes again with another body', async () => {
@@ -111,9 +112,9 @@ describe('Function: verify, then parse', () => {
     const headers = { timestamp: String(ms), sign: dingTalkSign(DINGTALK_SECRETS[1], ms) };
     const body = (text: string) =>
       JSON.stringify({ msgtype: 'text', msgId: 'm1', robotCode: 'dingrm6i0xivnymx4jyr', text: { content: text } });
-    expect(dingtalk.verify(request(body('es-cn-demo-activating'), headers)).kind).toBe('verified');
-    expect(dingtalk.verify(request(body('es-cn-demo-activating'), headers)).kind).toBe('verified');
-    expect(dingtalk.verify(request(body('es-cn-other'), headers))).toEqual({
+    expect((await dingtalk.verify(request(body('es-cn-demo-activating'), headers))).kind).toBe('verified');
+    expect((await dingtalk.verify(request(body('es-cn-demo-activating'), headers))).kind).toBe('verified');
+    expect(await dingtalk.verify(request(body('es-cn-other'), headers))).toEqual({
       kind: 'refused',
       reason: 'this timestamp/sign pair already came with another body (a replayed pair)',
     });

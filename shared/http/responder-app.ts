@@ -7,7 +7,7 @@ import { requestedBy } from '../core/result.ts';
 import { isAnswerable, NotFoundError, UnauthorizedError, UnsupportedMediaTypeError } from '../errors.ts';
 import { type RequestLog, requestLog } from '../logger.ts';
 import { isSourceName, SOURCE_NAMES, type SourceLoader, type SourceName } from '../sources/registry.ts';
-import type { InboundRequest } from '../sources/source.ts';
+import type { InboundRequest, Verdict } from '../sources/source.ts';
 import type { InvocationBindings } from './bindings.ts';
 import { jsonResponse } from './light-response.ts';
 import { readBodyLimited } from './read-body.ts';
@@ -81,15 +81,29 @@ export function createResponderApp(options: ResponderAppOptions): Hono<Env> {
     const body = await readBodyLimited(c.req.raw, config.maxBodyBytes, c.env?.body);
     const type = mediaType(c.req.raw.headers);
     if (!source.mediaTypes.includes(type)) throw new UnsupportedMediaTypeError(source.mediaTypes.join(' or '));
+    const receivedAt = now();
     const request: InboundRequest = {
       method: c.req.method,
       url: new URL(c.req.url),
       headers: c.req.raw.headers,
       body,
-      receivedAt: now(),
+      receivedAt,
+      // The sender's patience runs from arrival; the checks, calls and retries must fit in it.
+      deadline: receivedAt.getTime() + Math.min(config.retryDeadlineMs, source.deadlineMs ?? Infinity),
       sourceIp: c.env?.sourceIp,
     };
-    const verdict = source.verify(request);
+    let verdict: Verdict<unknown>;
+    try {
+      verdict = await source.verify(request);
+    } catch (error) {
+      // A check that could not be made (the store behind DingTalk's pair memory did not answer):
+      // refused with the error's own status (503, a retry can pass), not a 401 that would hide an
+      // outage; its cause goes to the log only.
+      if (!isAnswerable(error)) throw error;
+      const { detail } = error as { detail?: unknown };
+      log.error('not verified', { code: error.code, status: error.status, detail: detail ?? error.message });
+      return send(responder.answerError(error, sourceName));
+    }
     if (verdict.kind === 'refused') return unauthorized(sourceName, log, verdict.reason);
     log.info('authenticated', { bytes: body.byteLength });
     if (verdict.kind === 'handshake') {
@@ -104,9 +118,12 @@ export function createResponderApp(options: ResponderAppOptions): Hono<Env> {
         ? childLogger(c, sourceName, { requestedBy: requestedBy(event.requester) })
         : log;
       eventLog.info('received', { targets: event.items.length, reason: event.reason });
-      // The sender's patience runs from arrival; calls and retries must fit in it.
-      const deadline = request.receivedAt.getTime() + Math.min(config.retryDeadlineMs, source.deadlineMs ?? Infinity);
-      const invocation = { requestId: c.env.requestId, credentials: c.env.credentials, logger: eventLog, deadline };
+      const invocation = {
+        requestId: c.env.requestId,
+        credentials: c.env.credentials,
+        logger: eventLog,
+        deadline: request.deadline,
+      };
       outcome = await responder.respond(event, sourceName, executorFor(sourceName), invocation);
     } catch (error) {
       // After authentication a chat platform still gets its own reply shape, errors included.

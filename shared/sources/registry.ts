@@ -6,7 +6,7 @@ import { feishu } from './feishu/index.ts';
 import { generic } from './generic/index.ts';
 import { grafana } from './grafana/index.ts';
 import { slack } from './slack/index.ts';
-import type { SharedSettings, Source } from './source.ts';
+import type { ReplayMemory, SharedSettings, Source } from './source.ts';
 
 /**
  * Every sender this build knows, in the order routes and errors list them. A sender is its folder
@@ -48,11 +48,17 @@ export type SourceLoader = () => Promise<Source>;
  * others' schemas costs a cold start ~15 ms for nothing: the dynamic imports in the definitions let
  * the bundler evaluate a sender's module only when it is first asked for. It takes the parts of the
  * configuration it reads by their shape: the configuration composes the senders, never the reverse.
+ * `replayMemory`: the function's, on its state store (senders never import the store).
  */
 export function createSources(
-  config: { readonly sources: SourceSettings } & SharedSettings,
+  config: { readonly sources: SourceSettings } & Omit<SharedSettings, 'replayMemory'>,
+  options: { readonly replayMemory?: ReplayMemory | undefined } = {},
 ): Record<SourceName, SourceLoader> {
-  const shared: SharedSettings = { alertLabels: config.alertLabels, accountId: config.accountId };
+  const shared: SharedSettings = {
+    alertLabels: config.alertLabels,
+    accountId: config.accountId,
+    replayMemory: options.replayMemory,
+  };
   const loaders = {} as Record<SourceName, SourceLoader>;
   for (const definition of SOURCES) {
     let source: Promise<Source> | undefined;

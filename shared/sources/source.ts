@@ -1,5 +1,6 @@
 import * as z from 'zod/mini';
 import type { AuthResult } from '../auth/auth-result.ts';
+import type { ReplayVerdict } from '../auth/replay-guard.ts';
 import type { ResponseBody } from '../core/result.ts';
 import type { ReplyTarget, SourceEvent } from '../core/target.ts';
 import type { EnvValues, EnvVar } from '../env-schemas.ts';
@@ -12,6 +13,8 @@ export interface InboundRequest {
   readonly headers: Headers;
   readonly body: Uint8Array;
   readonly receivedAt: Date;
+  /** Epoch ms by which the sender expects the answer: a check that needs the state store gives up then. */
+  readonly deadline: number;
   readonly sourceIp?: string | undefined;
 }
 
@@ -44,18 +47,44 @@ export interface AlertLabelNames {
   readonly region: readonly string[];
 }
 
-/** What a sender may read of the configuration besides its own section. */
+/**
+ * Where a sender remembers a credential it accepts once (DingTalk's timestamp/sign pair), with a
+ * fingerprint of the body it first came with. The function gives one on the state store when there
+ * is one (every instance of every function then shares it); without, the sender keeps its own, per
+ * instance (auth/replay-guard.ts, which has this shape).
+ */
+export interface ReplayMemory {
+  /**
+   * `key` (a hash of the credential, never the credential) with `fingerprint`, remembered until
+   * `expiresAtMs` if it is new. Rejects with a ResponderError (503 StateStoreUnavailable) when the
+   * store cannot answer by `deadline`: the request is then refused, never let through.
+   */
+  check(
+    key: string,
+    fingerprint: string,
+    expiresAtMs: number,
+    nowMs: number,
+    deadline: number,
+  ): ReplayVerdict | Promise<ReplayVerdict>;
+}
+
+/** What a sender may use besides its own section of the configuration. */
 export interface SharedSettings {
   /** ALERT_INSTANCE_LABELS and ALERT_REGION_LABELS. */
   readonly alertLabels: AlertLabelNames;
   /** The account that owns the functions (ALIBABA_CLOUD_ACCOUNT_ID, else FC_ACCOUNT_ID), when known. */
   readonly accountId: string | undefined;
+  /** The state store's replay memory, when the function has a store. */
+  readonly replayMemory?: ReplayMemory | undefined;
 }
 
 /** What a sender does with a request: built on first use, from its settings. */
 export interface SourceHandlers<Verified> {
-  /** Checks the raw request (signature, token, binding) before its body is trusted. */
-  verify(request: InboundRequest): Verdict<Verified>;
+  /**
+   * Checks the raw request (signature, token, binding) before its body is trusted. Rejects (a
+   * ResponderError) only when a check could not be made (the state store did not answer).
+   */
+  verify(request: InboundRequest): Verdict<Verified> | Promise<Verdict<Verified>>;
   /** Reads a verified request into targets and event keys; throws PayloadError naming the field. */
   parse(verified: Verified): SourceEvent;
   /**

@@ -8,7 +8,14 @@ import { PayloadError } from '../../errors.ts';
 import { chatIds, chatName, MAX_COMMAND_IDS, parseCommandText, usageText } from '../chat-command.ts';
 import { replyText } from '../chat-reply.ts';
 import { bodyText, contentOf, EVENT_KEY_PATTERN, parseJson, type Readable, readable, validate } from '../payload.ts';
-import { type InboundRequest, refused, type SourceHandlers, type Verdict, verified } from '../source.ts';
+import {
+  type InboundRequest,
+  refused,
+  type SharedSettings,
+  type SourceHandlers,
+  type Verdict,
+  verified,
+} from '../source.ts';
 import { type DingTalkSettings, isDingTalkSessionWebhook } from './index.ts';
 
 /**
@@ -35,8 +42,11 @@ const dingTalkMessageSchema = z.looseObject({
   senderId: z.optional(z.string()),
 });
 
-/** Pairs remembered per function instance: far more than one robot's chat sends in a window. */
-const MAX_REMEMBERED_PAIRS = 10_000;
+/** Pairs remembered per function instance (without a store): far more than one robot's chat sends in a window. */
+export const MAX_REMEMBERED_PAIRS = 10_000;
+
+const sha256 = (data: string | Uint8Array, encoding: 'base64' | 'base64url') =>
+  createHash('sha256').update(data).digest(encoding);
 
 /** A callback whose sign, pair and robot binding verified: what parse reads. */
 interface SignedCallback {
@@ -64,36 +74,48 @@ function bindingProblem(value: unknown, robotCodes: readonly string[]): string |
  * covers only the timestamp, so whoever reads one callback's headers holds a pair that signs any
  * body. What binds a callback besides the sign:
  * - the window: DINGTALK_MAX_AGE_SECONDS (5 minutes) rather than DingTalk's hour;
- * - once per pair: a pair is remembered (per function instance) with the SHA-256 of the body it
- *   first came with; the same bytes again are the same delivery (same msgId, so the same tokens and
- *   no second change), another body with it is refused;
+ * - once per pair: a pair is remembered with the SHA-256 of the body it first came with; the same
+ *   bytes again are the same delivery (same msgId, so the same tokens and no second change), another
+ *   body with it is refused. The memory is the state store's when the function has one (shared by
+ *   every instance of every function, so a pair is spent everywhere; a store that does not answer
+ *   refuses the callback with 503), else the function instance's own. Only a hash of the pair is
+ *   kept: the memory holds nothing that signs a body;
  * - the robot: `robotCode` one of DINGTALK_ROBOT_CODES when set, and `sessionWebhook` DingTalk's own
  *   session-webhook URL, the only place a later reply goes.
  * Each refusal is a plain 401, before anything is parsed for a command or posted anywhere.
  * Event key: `dingtalk:<msgId>`. `text.content` (or the text parts of a richText message) names the
  * instances. The reply is a DingTalk message body, answered in the HTTP response with 200.
  */
-export function createDingTalkSource(settings: DingTalkSettings): SourceHandlers<SignedCallback> {
+export function createDingTalkSource(
+  settings: DingTalkSettings,
+  shared: Pick<SharedSettings, 'replayMemory'> = {},
+): SourceHandlers<SignedCallback> {
   const { appSecrets, maxAgeMs, robotCodes } = settings;
-  const pairs = createReplayGuard({ maxEntries: MAX_REMEMBERED_PAIRS });
+  const pairs = shared.replayMemory ?? createReplayGuard({ maxEntries: MAX_REMEMBERED_PAIRS });
   const reply = (body: ResponseBody) => ({ msgtype: 'text', text: { content: replyText(body, 'plain') } });
 
   return {
-    /** The sign, then the pair's first body, then the robot binding; the reason goes to the log. */
-    verify(request: InboundRequest): Verdict<SignedCallback> {
+    /**
+     * The sign, then the pair's first body, then the robot binding; the reason goes to the log.
+     * Rejects when the store behind the pair memory does not answer by the request's deadline.
+     */
+    async verify(request: InboundRequest): Promise<Verdict<SignedCallback>> {
       const timestamp = request.headers.get('timestamp');
       const sign = request.headers.get('sign');
       const now = request.receivedAt.getTime();
       const signed = checkDingTalkSign({ timestamp, sign }, appSecrets, now, maxAgeMs);
       if (!signed.ok) return refused(signed.reason);
-      const fingerprint = createHash('sha256').update(request.body).digest('base64');
+      // Keyed by the pair alone (not the function): the pair is the credential, wherever it is sent.
+      const key = `dingtalk-pair:${sha256(`${timestamp}\n${sign}`, 'base64url')}`;
+      const fingerprint = sha256(request.body, 'base64');
       // Remembered until the window closes on the pair anyway (the millisecond after its last valid one).
-      switch (pairs.check(`${timestamp}:${sign}`, fingerprint, Number(timestamp) + maxAgeMs + 1, now)) {
+      const expiresAt = Number(timestamp) + maxAgeMs + 1;
+      switch (await pairs.check(key, fingerprint, expiresAt, now, request.deadline)) {
         case 'reused':
           return refused('this timestamp/sign pair already came with another body (a replayed pair)');
         case 'full':
           return refused(
-            `${MAX_REMEMBERED_PAIRS} timestamp/sign pairs are still inside their window; refused rather than forget one`,
+            'every timestamp/sign pair remembered is still inside its window; refused rather than forget one',
           );
       }
       // Not JSON: parse refuses it (a reply saying why); nothing in it can act.
