@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { createReplayGuard } from '../shared/auth/replay-guard.ts';
 import { CONFIG_ENV_VARS, parseConfig } from '../shared/config.ts';
+import { MAX_REMEMBERED_PAIRS } from '../shared/sources/dingtalk/dingtalk.ts';
 import { createSources, SOURCE_NAMES, SOURCES } from '../shared/sources/registry.ts';
 import type { InboundRequest } from '../shared/sources/source.ts';
 import { DINGTALK_SECRETS, dingTalkSign, freshMillis } from './fixtures/dingtalk/kit.ts';
@@ -118,5 +120,41 @@ describe('Function: verify, then parse', () => {
       kind: 'refused',
       reason: 'this timestamp/sign pair already came with another body (a replayed pair)',
     });
+  });
+});
+
+describe('Function: the DingTalk sender, when its own pair memory is full', () => {
+  const callback = (ms: number) => ({ timestamp: String(ms), sign: dingTalkSign(DINGTALK_SECRETS[1], ms) });
+  const body = (msgId: string) =>
+    JSON.stringify({ msgtype: 'text', msgId, robotCode: 'dingrm6i0xivnymx4jyr', text: { content: 'es-cn-demo-1' } });
+  const FULL = {
+    kind: 'refused',
+    reason: 'every timestamp/sign pair remembered is still inside its window; refused rather than forget one',
+  };
+
+  it('refuses a new signed callback rather than forget a live pair, and takes new ones again once pairs expire', async () => {
+    const t0 = Date.now();
+    const dingtalk = await createSources(config(), { replayMemory: createReplayGuard({ maxEntries: 2 }) }).dingtalk();
+    const at = (ms: number) => new Date(ms);
+    expect((await dingtalk.verify(request(body('m1'), callback(t0), at(t0)))).kind).toBe('verified');
+    expect((await dingtalk.verify(request(body('m2'), callback(t0 + 1), at(t0 + 1)))).kind).toBe('verified');
+    expect(await dingtalk.verify(request(body('m3'), callback(t0 + 2), at(t0 + 2)))).toEqual(FULL);
+    // The pairs it holds are still spent: a retried delivery passes, another body does not.
+    expect((await dingtalk.verify(request(body('m1'), callback(t0), at(t0 + 3)))).kind).toBe('verified');
+    expect((await dingtalk.verify(request(body('m9'), callback(t0), at(t0 + 3)))).kind).toBe('refused');
+    // Five minutes on, the first two pairs' windows have closed: a new callback is remembered again.
+    const later = t0 + 5 * 60_000 + 2;
+    expect((await dingtalk.verify(request(body('m4'), callback(later), at(later)))).kind).toBe('verified');
+  });
+
+  it(`refuses the signed callback past ${MAX_REMEMBERED_PAIRS} live pairs in the memory it keeps without a store`, async () => {
+    const dingtalk = await createSources(config()).dingtalk();
+    const t0 = Date.now() - 60_000;
+    const now = new Date();
+    for (let i = 0; i < MAX_REMEMBERED_PAIRS; i++) {
+      const verdict = await dingtalk.verify(request(body(`m${i}`), callback(t0 + i), now));
+      if (verdict.kind !== 'verified') throw new Error(`callback ${i} not verified: ${JSON.stringify(verdict)}`);
+    }
+    expect(await dingtalk.verify(request(body('one-more'), callback(t0 + MAX_REMEMBERED_PAIRS), now))).toEqual(FULL);
   });
 });
