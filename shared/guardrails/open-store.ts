@@ -3,10 +3,11 @@ import type { StateStore } from '../state/store.ts';
 import type { GuardrailConfig } from './config.ts';
 
 /**
- * Which store the guardrails run on: Redis when STATE_STORE_URL is set (nothing is imported or
- * connected until the first decision that needs it); else the embedded store local mode gives
- * (one per process, shared by its five functions); else none (Function Compute without a store:
- * the stateful rules cannot hold across instances, and only the per-event rules apply).
+ * Which store the guardrails (and DingTalk's pair memory) run on: Redis when STATE_STORE_URL is set
+ * (nothing is imported or connected until the first operation that needs it); else the embedded
+ * store local mode gives (one per process, shared by its five functions); else none (Function
+ * Compute without a store: the stateful rules cannot hold across instances, and only the per-event
+ * rules apply).
  */
 export function openStateStore(
   config: GuardrailConfig,
