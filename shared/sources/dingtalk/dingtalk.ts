@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import * as z from 'zod/mini';
-import { checkDingTalkSign } from '../../auth/dingtalk-sign.ts';
+import { checkDingTalkSign, DINGTALK_PLATFORM_MAX_AGE_MS } from '../../auth/dingtalk-sign.ts';
 import { createReplayGuard } from '../../auth/replay-guard.ts';
 import type { ResponseBody } from '../../core/result.ts';
 import type { SourceEvent } from '../../core/target.ts';
@@ -108,8 +108,11 @@ export function createDingTalkSource(
       // Keyed by the pair alone (not the function): the pair is the credential, wherever it is sent.
       const key = `dingtalk-pair:${sha256(`${timestamp}\n${sign}`, 'base64url')}`;
       const fingerprint = sha256(request.body, 'base64');
-      // Remembered until the window closes on the pair anyway (the millisecond after its last valid one).
-      const expiresAt = Number(timestamp) + maxAgeMs + 1;
+      // Remembered until the window closes on the pair anyway (the millisecond after its last valid
+      // one). In the store, other functions share the memory and may allow a longer window
+      // (DINGTALK_MAX_AGE_SECONDS is per function): there the pair is kept for the longest any may
+      // allow, DingTalk's own hour, or a function with a longer window could take it once ours closed.
+      const expiresAt = Number(timestamp) + (shared.replayMemory ? DINGTALK_PLATFORM_MAX_AGE_MS : maxAgeMs) + 1;
       switch (await pairs.check(key, fingerprint, expiresAt, now, request.deadline)) {
         case 'reused':
           return refused('this timestamp/sign pair already came with another body (a replayed pair)');

@@ -1,3 +1,4 @@
+import { DINGTALK_DEFAULT_MAX_AGE_MS, DINGTALK_PLATFORM_MAX_AGE_MS } from '../../auth/dingtalk-sign.ts';
 import type { ReplyTarget } from '../../core/target.ts';
 import { int, list } from '../../env-schemas.ts';
 import { CHAT_DEADLINE_MS, defineSource } from '../source.ts';
@@ -24,7 +25,7 @@ export const dingtalk = defineSource({
   variables: {
     DINGTALK_APP_SECRETS: list,
     DINGTALK_ROBOT_CODES: list,
-    DINGTALK_MAX_AGE_SECONDS: int(300, 1, 3600),
+    DINGTALK_MAX_AGE_SECONDS: int(DINGTALK_DEFAULT_MAX_AGE_MS / 1000, 1, DINGTALK_PLATFORM_MAX_AGE_MS / 1000),
   },
   settings: (v): DingTalkSettings => ({
     appSecrets: v.DINGTALK_APP_SECRETS,
