@@ -81,6 +81,7 @@ function chooseGuard(config: ResponderConfig, name: FunctionName, store: StateSt
 const storeReplayMemory = (store: StateStore): ReplayMemory => ({
   check: (key, fingerprint, expiresAtMs, nowMs, deadline) =>
     store.rememberOnce(key, fingerprint, Math.max(1, expiresAtMs - nowMs), deadline),
+  sharedAcrossFunctions: true,
 });
 
 /**

@@ -66,6 +66,11 @@ export interface ReplayMemory {
     nowMs: number,
     deadline: number,
   ): ReplayVerdict | Promise<ReplayVerdict>;
+  /**
+   * True when the memory is shared beyond this function (the state store): a credential must then
+   * be kept as long as any function sharing it may accept it, not only as long as this one does.
+   */
+  readonly sharedAcrossFunctions?: boolean;
 }
 
 /** What a sender may use besides its own section of the configuration. */

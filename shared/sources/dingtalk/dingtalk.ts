@@ -10,6 +10,7 @@ import { replyText } from '../chat-reply.ts';
 import { bodyText, contentOf, EVENT_KEY_PATTERN, parseJson, type Readable, readable, validate } from '../payload.ts';
 import {
   type InboundRequest,
+  type ReplayMemory,
   refused,
   type SharedSettings,
   type SourceHandlers,
@@ -91,7 +92,7 @@ export function createDingTalkSource(
   shared: Pick<SharedSettings, 'replayMemory'> = {},
 ): SourceHandlers<SignedCallback> {
   const { appSecrets, maxAgeMs, robotCodes } = settings;
-  const pairs = shared.replayMemory ?? createReplayGuard({ maxEntries: MAX_REMEMBERED_PAIRS });
+  const pairs: ReplayMemory = shared.replayMemory ?? createReplayGuard({ maxEntries: MAX_REMEMBERED_PAIRS });
   const reply = (body: ResponseBody) => ({ msgtype: 'text', text: { content: replyText(body, 'plain') } });
 
   return {
@@ -112,7 +113,7 @@ export function createDingTalkSource(
       // one). In the store, other functions share the memory and may allow a longer window
       // (DINGTALK_MAX_AGE_SECONDS is per function): there the pair is kept for the longest any may
       // allow, DingTalk's own hour, or a function with a longer window could take it once ours closed.
-      const expiresAt = Number(timestamp) + (shared.replayMemory ? DINGTALK_PLATFORM_MAX_AGE_MS : maxAgeMs) + 1;
+      const expiresAt = Number(timestamp) + (pairs.sharedAcrossFunctions ? DINGTALK_PLATFORM_MAX_AGE_MS : maxAgeMs) + 1;
       switch (await pairs.check(key, fingerprint, expiresAt, now, request.deadline)) {
         case 'reused':
           return refused('this timestamp/sign pair already came with another body (a replayed pair)');
