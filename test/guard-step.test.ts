@@ -53,8 +53,10 @@ function timedStore(time: Time, latencyMs: number) {
     claim: timed(inner.claim, 3),
     commit: timed(inner.commit, 3),
     release: timed(inner.release, 2),
+    peekClaim: timed(inner.peekClaim, 3),
     admitFlip: timed(inner.admitFlip, 3),
     dropFlip: timed(inner.dropFlip, 3),
+    peekFlip: timed(inner.peekFlip, 3),
     getRecord: (key, deadline) => {
       state.reads++;
       return timed(inner.getRecord, 1)(key, deadline);

@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEmbeddedStore } from '../shared/state/embedded-store.ts';
 import { createRedisStore } from '../shared/state/redis-store.ts';
-import type { ClaimOptions, FlipEntry, StateStore } from '../shared/state/store.ts';
+import type { ClaimOptions, FlipEntry, RecordCondition, StateStore } from '../shared/state/store.ts';
 import { findRedisServer, type RunningRedis, startRedis, warnRedisMissing } from './support/redis-server.ts';
 
 /**
@@ -394,6 +394,93 @@ describe.each(factories)('Function: the %s state store', (name, factory) => {
     });
   });
 
+  describe.skipIf(skip)('peekClaim, peekFlip (read-only previews)', () => {
+    it('peekClaim answers what claim would, and writes nothing', async () => {
+      const { store, advance } = harness(factory);
+      const expectSame = async (member: string, options: ClaimOptions) => {
+        const peeked = await store.peekClaim('budget', member, options, deadline());
+        expect(await store.peekClaim('budget', member, options, deadline())).toEqual(peeked);
+        expect(await store.claim('budget', member, options, deadline())).toEqual(peeked);
+      };
+      await expectSame('a', budget(2));
+      await store.commit('budget', 'a', 10 * MIN, deadline());
+      advance(MIN);
+      await expectSame('a', budget(2)); // a retry: duplicate
+      await expectSame('b', budget(2)); // granted, stays pending
+      await expectSame('c', budget(2)); // refused, with when a unit frees up
+      await expectSame('c', budget(2, { enforce: false })); // a person's: counted past the limit
+      // 'b' and 'c' were never settled: past pendingMs they are forgotten, in the preview too.
+      advance(40_000);
+      await expectSame('d', budget(2));
+      advance(10 * MIN);
+      await expectSame('e', budget(2)); // 'a' left the window
+    });
+
+    it('peekClaim counts `ahead` members as claimed first, at now', async () => {
+      const { store, advance } = harness(factory);
+      for (const token of ['a', 'b']) {
+        await store.claim('budget', token, budget(4), deadline());
+        await store.commit('budget', token, 10 * MIN, deadline());
+        advance(MIN);
+      }
+      const peek = (member: string, ahead: number, limit = 4) =>
+        store.peekClaim('budget', member, { ...budget(limit), ahead }, deadline());
+      expect(await peek('x', 1)).toEqual({ granted: true, duplicate: false, count: 4 });
+      expect(await peek('a', 3)).toEqual({ granted: true, duplicate: true, count: 5 });
+      // Refused: the unit that must leave is one of ours (T0), or one claimed ahead (now).
+      expect(await peek('x', 2)).toEqual({ granted: false, duplicate: false, count: 4, freesAt: T0 + 10 * MIN });
+      expect(await peek('x', 3, 2)).toEqual({
+        granted: false,
+        duplicate: false,
+        count: 5,
+        freesAt: T0 + 2 * MIN + 10 * MIN,
+      });
+      // The same, claimed for real: three others first, then the peeked member.
+      for (const token of ['p', 'q', 'r'])
+        await store.claim('budget', token, budget(2, { enforce: false }), deadline());
+      expect(await store.claim('budget', 'x', budget(2), deadline())).toEqual(await peek('x', 0, 2));
+      expect(await peek('x', 0, 2)).toMatchObject({ freesAt: T0 + 2 * MIN + 10 * MIN });
+    });
+
+    it('peekFlip answers what admitFlip would, conditions and ties included, and writes nothing', async () => {
+      const { store, advance } = harness(factory);
+      const expectSame = async (entry: FlipEntry, options = flap, onlyIf?: RecordCondition) => {
+        const peeked = await store.peekFlip('flap:es-8', entry, options, deadline(), onlyIf);
+        expect(await store.peekFlip('flap:es-8', entry, options, deadline(), onlyIf)).toEqual(peeked);
+        expect(await store.admitFlip('flap:es-8', entry, options, deadline(), onlyIf)).toEqual(peeked);
+        return peeked;
+      };
+      // Same millisecond: placed among the others by member, as the sorted set orders them.
+      for (const entry of [stop('b'), resume('a'), stop('d'), resume('c')]) await expectSame(entry);
+      advance(MIN);
+      expect(await expectSame(stop('b'))).toMatchObject({ duplicate: true });
+      const onlyIf = { key: 'own:es-8', fields: { clientToken: 'tok-a' } };
+      expect(await expectSame(stop('e'), flap, onlyIf)).toMatchObject({ unmet: true });
+      await store.putRecord('own:es-8', { clientToken: 'tok-a' }, 10_000, deadline());
+      await expectSame(stop('e'), flap, onlyIf);
+      // r:a r:c s:b s:d s:e, then r:f and s:g: three flips, and the next is refused.
+      advance(MIN);
+      expect(await expectSame(resume('f'))).toMatchObject({ granted: true, flips: 2 });
+      expect(await expectSame(stop('g'))).toMatchObject({ granted: true, flips: 3 });
+      expect(await expectSame(resume('h'))).toEqual({
+        granted: false,
+        duplicate: false,
+        flips: 3,
+        clearsAt: T0 + 30 * MIN,
+      });
+      advance(29 * MIN);
+      expect(await expectSame(resume('h'))).toMatchObject({ granted: true, flips: 2 }); // left: r:f s:g
+    });
+
+    it('getRecord leaves a record past its expiry to its TTL, and answers it absent', async () => {
+      const { store, advance } = harness(factory);
+      await store.putRecord('own:es-9', { by: 'alert', clientToken: 'tok-1' }, 10_000, deadline());
+      advance(10_000);
+      expect(await store.getRecord('own:es-9', deadline())).toBeUndefined();
+      expect(await store.deleteRecord('own:es-9', deadline())).toBe(false);
+    });
+  });
+
   describe.skipIf(skip)('programmer errors', () => {
     it.each([
       ['an empty member', (s: StateStore) => s.claim('budget', '', budget(1), deadline())],
@@ -428,6 +515,9 @@ type Op =
   | { op: 'admitFlip'; member: string; direction: 'stop' | 'resume'; limit: number }
   | { op: 'dropFlip'; member: string; direction: 'stop' | 'resume' }
   | { op: 'admitFlipIf'; member: string; direction: 'stop' | 'resume'; token: string }
+  | { op: 'peekClaim'; member: string; limit: number; enforce: boolean; ahead: number }
+  | { op: 'peekFlip'; member: string; direction: 'stop' | 'resume'; limit: number }
+  | { op: 'peekFlipIf'; member: string; direction: 'stop' | 'resume'; token: string }
   | { op: 'put'; token: string }
   | { op: 'get' }
   | { op: 'once'; fingerprint: string }
@@ -449,6 +539,15 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
   fc.record({ op: fc.constant('admitFlip' as const), member, direction, limit: fc.integer({ min: 1, max: 3 }) }),
   fc.record({ op: fc.constant('dropFlip' as const), member, direction }),
   fc.record({ op: fc.constant('admitFlipIf' as const), member, direction, token: member }),
+  fc.record({
+    op: fc.constant('peekClaim' as const),
+    member,
+    limit: fc.integer({ min: 1, max: 4 }),
+    enforce: fc.boolean(),
+    ahead: fc.integer({ min: 0, max: 3 }),
+  }),
+  fc.record({ op: fc.constant('peekFlip' as const), member, direction, limit: fc.integer({ min: 1, max: 3 }) }),
+  fc.record({ op: fc.constant('peekFlipIf' as const), member, direction, token: member }),
   fc.record({ op: fc.constant('put' as const), token: member }),
   fc.record({ op: fc.constant('get' as const) }),
   fc.record({ op: fc.constant('once' as const), fingerprint: member }),
@@ -489,6 +588,25 @@ async function apply(store: StateStore, op: Op): Promise<unknown> {
       });
     case 'dropFlip':
       return store.dropFlip('f', { member: op.member, direction: op.direction }, 30_000, d);
+    case 'peekClaim':
+      return store.peekClaim(
+        'b',
+        op.member,
+        { limit: op.limit, windowMs: 60_000, pendingMs: 10_000, enforce: op.enforce, ahead: op.ahead },
+        d,
+      );
+    case 'peekFlip':
+      return store.peekFlip(
+        'f',
+        { member: op.member, direction: op.direction },
+        { limit: op.limit, windowMs: 30_000 },
+        d,
+      );
+    case 'peekFlipIf':
+      return store.peekFlip('f', { member: op.member, direction: op.direction }, { limit: 2, windowMs: 30_000 }, d, {
+        key: 'r',
+        fields: { clientToken: op.token },
+      });
     case 'put':
       return store.putRecord('r', { clientToken: op.token }, 45_000, d);
     case 'get':
@@ -524,4 +642,43 @@ describe.skipIf(!bin)('Function: the embedded and Redis stores, side by side', (
       { numRuns: 40 },
     );
   });
+});
+
+/** The peek that foretells an operation's answer, when it has one. */
+function peekOf(op: Op): Op | undefined {
+  if (op.op === 'claim') return { ...op, op: 'peekClaim', ahead: 0 };
+  if (op.op === 'admitFlip') return { ...op, op: 'peekFlip' };
+  if (op.op === 'admitFlipIf') return { ...op, op: 'peekFlipIf' };
+  return undefined;
+}
+
+const isPeek = (op: Op) => op.op.startsWith('peek');
+
+describe.each(factories)("Function: the %s store's peeks", (name, factory) => {
+  it.skipIf(name === 'redis' && !bin)(
+    'foretell the claim or admission that follows, and change no later answer (property)',
+    async () => {
+      await fc.assert(
+        fc.asyncProperty(fc.array(opArb, { minLength: 1, maxLength: 40 }), async (ops) => {
+          const plain = harness(factory);
+          const peeked = harness(factory);
+          for (const op of ops) {
+            if (op.op === 'advance') {
+              plain.advance(op.ms);
+              peeked.advance(op.ms);
+              continue;
+            }
+            // `peeked` sees every peek, and one before each claim or admission; `plain` none.
+            const foretold = peekOf(op);
+            const told = foretold && (await apply(peeked.store, foretold));
+            const answer = await apply(peeked.store, op);
+            if (foretold) expect(answer, JSON.stringify(op)).toEqual(told);
+            if (!isPeek(op)) expect(answer, JSON.stringify(op)).toEqual(await apply(plain.store, op));
+          }
+          await Promise.all([plain.store.close(), peeked.store.close()]);
+        }),
+        { numRuns: 40 },
+      );
+    },
+  );
 });

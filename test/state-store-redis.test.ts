@@ -5,10 +5,12 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import { parseGuardrailConfig } from '../shared/guardrails/config.ts';
 import { createGuardrails, type GuardRequest, OWNERSHIP_TTL_MS } from '../shared/guardrails/guardrails.ts';
 import { loadRedisClient } from '../shared/state/redis-connection.ts';
+import { CLAIM, GET_RECORD, type LuaScript, PEEK_CLAIM, PEEK_FLIP } from '../shared/state/redis-scripts.ts';
 import { createRedisStore } from '../shared/state/redis-store.ts';
 import { type StateStore, StateStoreUnavailable } from '../shared/state/store.ts';
 import { freePort } from './support/alertmanager.ts';
 import { findRedisServer, type RunningRedis, startRedis, warnRedisMissing } from './support/redis-server.ts';
+import { redisSnapshot } from './support/redis-snapshot.ts';
 
 /**
  * What only the Redis adapter has to show, against a real redis-server: keys namespaced and each
@@ -120,6 +122,67 @@ describe.skipIf(!bin)('Function: createRedisStore against a real redis-server', 
     } finally {
       raw.destroy();
     }
+  });
+
+  describe('its read-only operations (peekClaim, peekFlip, getRecord)', () => {
+    const T0 = Date.UTC(2025, 0, 6, 3, 0, 0);
+    const claim = { limit: 2, windowMs: 60_000, pendingMs: 10_000, enforce: true };
+    const flap = { limit: 1, windowMs: 30_000 };
+
+    /** A namespace where a write would have something to do: stale claims, old flips, an expired record. */
+    async function written() {
+      let now = T0;
+      const namespace = `t-${randomUUID()}`;
+      const store = storeFor(redis.url, { namespace, clock: () => now });
+      await store.claim('budget', 'old', claim, soon());
+      await store.commit('budget', 'old', claim.windowMs, soon());
+      await store.claim('budget', 'crashed', claim, soon());
+      await store.admitFlip('flap:es-1', { member: 'a', direction: 'stop' }, flap, soon());
+      await store.admitFlip('flap:es-1', { member: 'b', direction: 'resume' }, flap, soon());
+      await store.putRecord('own:es-1', { by: 'alert', clientToken: 'a' }, 5_000, soon());
+      now += 45_000; // past the pending time, the record's expiry and the flip window; 'old' still counted
+      return { store, namespace, now: () => now, key: (k: string) => `{${namespace}}:${k}` };
+    }
+
+    it('run under EVAL_RO, which refuses any write command (the scripts that write are refused there)', async () => {
+      const { key, now } = await written();
+      const raw = createClient({ url: redis.url, RESP: 2 });
+      await raw.connect();
+      const evalRo = (lua: LuaScript, keys: string[], args: (string | number)[]) =>
+        raw.sendCommand(['EVAL_RO', lua.source, String(lua.keys), ...keys, ...args.map(String)]);
+      const t = now();
+      try {
+        const budgetKeys = [key('budget'), key('budget:pending')];
+        expect(await evalRo(PEEK_CLAIM, budgetKeys, [t, 60_000, 2, 1, 1, 'new'])).toEqual([0, 0, 2, T0 + 60_000]);
+        expect(
+          await evalRo(PEEK_FLIP, [key('flap:es-1'), key('own:es-1')], [t, 30_000, 1, 'r:c', '1', 'by', 'alert']),
+        ).toEqual([0, 0, 0, 0, 1]);
+        expect(await evalRo(PEEK_FLIP, [key('flap:es-1'), key('flap:es-1')], [t, 30_000, 1, 'r:c', '0'])).toEqual([
+          1, 0, 0, 0,
+        ]);
+        expect(await evalRo(GET_RECORD, [key('own:es-1')], [t])).toEqual([]);
+        // The check has teeth: the scripts that write are refused under EVAL_RO.
+        await expect(evalRo(CLAIM, budgetKeys, [t, 60_000, 2, 10_000, 1, 'new'])).rejects.toThrow(/read-only|write/i);
+      } finally {
+        raw.destroy();
+      }
+    });
+
+    it('leave the namespace exactly as it was (contents and expiry times)', async () => {
+      const { store, namespace } = await written();
+      const before = await redisSnapshot(redis.url, namespace);
+      expect(Object.keys(before)).toHaveLength(4);
+      expect(await store.peekClaim('budget', 'new', { ...claim, ahead: 1 }, soon())).toMatchObject({ granted: false });
+      expect(await store.peekClaim('budget', 'crashed', claim, soon())).toMatchObject({ granted: true });
+      expect(await store.peekFlip('flap:es-1', { member: 'c', direction: 'stop' }, flap, soon())).toMatchObject({
+        granted: true,
+      });
+      expect(await store.getRecord('own:es-1', soon())).toBeUndefined();
+      expect(await redisSnapshot(redis.url, namespace)).toEqual(before);
+      // A claim does write: the snapshot shows it.
+      await store.claim('budget', 'new', claim, soon());
+      expect(await redisSnapshot(redis.url, namespace)).not.toEqual(before);
+    });
   });
 
   it('sends a script again when the server has forgotten it (SCRIPT FLUSH, a restart, a failover)', async () => {

@@ -1,11 +1,13 @@
 import {
   type ClaimResult,
+  checkAhead,
   checkCondition,
   checkMember,
   checkRecord,
   checkTtl,
   checkWindow,
   EXPIRY_FIELD,
+  type FlipOptions,
   type FlipResult,
   flipMember,
   namespacedKeys,
@@ -51,6 +53,33 @@ function countFlips(entries: ReadonlyArray<[string, number]>): number {
       flips++;
   }
   return flips;
+}
+
+/**
+ * What admitFlip answers for `member` on a log that holds only the window's entries (`met`: its
+ * condition holds, or it has none); the log is not changed. admitFlip then admits a member granted
+ * anew; peekFlip gives the answer alone.
+ */
+function judgeFlip(log: SortedSet, member: string, opts: FlipOptions, met: boolean, now: number): FlipResult {
+  const entries = ordered(log);
+  const flips = countFlips(entries);
+  if (!met) return { granted: false, duplicate: false, flips, unmet: true };
+  if (log.has(member)) return { granted: true, duplicate: true, flips };
+  if (flips >= opts.limit) {
+    // The oldest entries leave the window one by one: when do the flips fall below the limit?
+    let left = flips;
+    let clearsAt = 0;
+    for (let i = 0; i + 1 < entries.length; i++) {
+      const [m, score] = entries[i] as [string, number];
+      if (directionOf(m) !== directionOf((entries[i + 1] as [string, number])[0])) left--;
+      if (left < opts.limit) {
+        clearsAt = score + opts.windowMs;
+        break;
+      }
+    }
+    return { granted: false, duplicate: false, flips, clearsAt };
+  }
+  return { granted: true, duplicate: false, flips: countFlips(ordered(new Map(log).set(member, now))) };
 }
 
 export function createEmbeddedStore(options: StoreOptions = {}): StateStore {
@@ -170,6 +199,26 @@ export function createEmbeddedStore(options: StoreOptions = {}): StateStore {
       return released;
     },
 
+    async peekClaim(key, member, opts) {
+      checkMember(member);
+      checkWindow(opts);
+      checkAhead(opts.ahead);
+      const now = clock();
+      const pending = zset(keyOf(`${key}:pending`), now);
+      // What a claim's first step would keep, without keeping it: the window's units, no stale pending one.
+      const counted = ordered(zset(keyOf(key), now)).filter(
+        ([m, score]) => score > now - opts.windowMs && !((pending.get(m) ?? Number.POSITIVE_INFINITY) <= now),
+      );
+      const count = counted.length + (opts.ahead ?? 0);
+      if (counted.some(([m]) => m === member)) return { granted: true, duplicate: true, count };
+      if (opts.enforce && count >= opts.limit) {
+        // The units claimed ahead sort last, at now.
+        const leaving = counted[count - opts.limit]?.[1] ?? now;
+        return { granted: false, duplicate: false, count, freesAt: leaving + opts.windowMs };
+      }
+      return { granted: true, duplicate: false, count: count + 1 };
+    },
+
     async admitFlip(key, entry, opts, _deadline, onlyIf) {
       checkMember(entry.member);
       checkWindow(opts);
@@ -178,31 +227,9 @@ export function createEmbeddedStore(options: StoreOptions = {}): StateStore {
       const logKey = keyOf(key);
       const log = zset(logKey, now);
       removeUpTo(log, now - opts.windowMs);
-      const entries = ordered(log);
-      const flips = countFlips(entries);
       const member = flipMember(entry);
-      let result: FlipResult;
-      if (onlyIf && !holds(onlyIf, now)) {
-        result = { granted: false, duplicate: false, flips, unmet: true };
-      } else if (log.has(member)) {
-        result = { granted: true, duplicate: true, flips };
-      } else if (flips >= opts.limit) {
-        // The oldest entries leave the window one by one: when do the flips fall below the limit?
-        let left = flips;
-        let clearsAt = 0;
-        for (let i = 0; i + 1 < entries.length; i++) {
-          const [m, score] = entries[i] as [string, number];
-          if (directionOf(m) !== directionOf((entries[i + 1] as [string, number])[0])) left--;
-          if (left < opts.limit) {
-            clearsAt = score + opts.windowMs;
-            break;
-          }
-        }
-        result = { granted: false, duplicate: false, flips, clearsAt };
-      } else {
-        log.set(member, now);
-        result = { granted: true, duplicate: false, flips: countFlips(ordered(log)) };
-      }
+      const result = judgeFlip(log, member, opts, !onlyIf || holds(onlyIf, now), now);
+      if (result.granted && !result.duplicate) log.set(member, now);
       storeZset(logKey, log, opts.windowMs, now);
       return result;
     },
@@ -218,17 +245,25 @@ export function createEmbeddedStore(options: StoreOptions = {}): StateStore {
       return dropped;
     },
 
+    async peekFlip(key, entry, opts, _deadline, onlyIf) {
+      checkMember(entry.member);
+      checkWindow(opts);
+      if (onlyIf) checkCondition(onlyIf);
+      const now = clock();
+      // A copy: the stored log keeps even what left the window.
+      const log = new Map(zset(keyOf(key), now));
+      removeUpTo(log, now - opts.windowMs);
+      return judgeFlip(log, flipMember(entry), opts, !onlyIf || holds(onlyIf, now), now);
+    },
+
     async getRecord(key) {
       const now = clock();
       const slot = live(keyOf(key), now);
       if (!slot) return undefined;
       if (slot.value.type !== 'hash') throw new TypeError(`${key} does not hold a record`);
       const { [EXPIRY_FIELD]: expiresAt, ...fields } = slot.value.fields;
-      if (Number(expiresAt) <= now) {
-        slots.delete(keyOf(key));
-        return undefined;
-      }
-      return fields;
+      // Read-only: a record past its expiry is absent, and left to its TTL.
+      return Number(expiresAt) > now ? fields : undefined;
     },
 
     async putRecord(key, fields, ttlMs, _deadline, unless) {

@@ -117,6 +117,36 @@ return 0
 );
 
 /**
+ * KEYS: window, pending. ARGV: now, windowMs, limit, enforce (1/0), ahead, member.
+ * → {granted, duplicate, count, freesAt}: CLAIM's answer, had `ahead` members been claimed first
+ * at now. Read-only (no write command): the window is read as FORGET would leave it.
+ */
+export const PEEK_CLAIM = script(
+  'peekClaim',
+  2,
+  `
+local now, window, limit = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+local enforce, ahead, member = ARGV[4] == '1', tonumber(ARGV[5]), ARGV[6]
+local entries = redis.call('ZRANGE', KEYS[1], 0, -1, 'WITHSCORES')
+local scores, counted = {}, false
+for i = 1, #entries, 2 do
+  local score, expiresAt = tonumber(entries[i + 1]), redis.call('ZSCORE', KEYS[2], entries[i])
+  if score > now - window and not (expiresAt and tonumber(expiresAt) <= now) then
+    scores[#scores + 1] = score
+    if entries[i] == member then counted = true end
+  end
+end
+local count = #scores + ahead
+if counted then return {1, 1, count, 0} end
+if enforce and count >= limit then
+  -- The units claimed ahead sort last, at now.
+  return {0, 0, count, (scores[count - limit + 1] or now) + window}
+end
+return {1, 0, count + 1, 0}
+`,
+);
+
+/**
  * Whether the live record at `key` holds the field/value pairs of ARGV from `from` on: the
  * precondition of an operation that acts only on what its caller read (embedded-store.ts: holds).
  */
@@ -177,17 +207,69 @@ return result
 `,
 );
 
-/** KEYS: record. ARGV: now. → flat field/value list, empty when absent or expired */
+/**
+ * KEYS and ARGV as ADMIT_FLIP's. → its answer, read-only: the window is read, not trimmed, and
+ * the flips a grant would give are counted with the member where ZADD would put it.
+ */
+export const PEEK_FLIP = script(
+  'peekFlip',
+  2,
+  `${HOLDS}
+local now, window, limit, member = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), ARGV[4]
+-- Redis orders the members of one score bytewise; Lua's < on strings follows the server's locale.
+local function before(a, b)
+  for i = 1, math.min(#a, #b) do
+    local x, y = string.byte(a, i), string.byte(b, i)
+    if x ~= y then return x < y end
+  end
+  return #a < #b
+end
+local function countFlips(list)
+  local flips = 0
+  for i = 2, #list do
+    if string.sub(list[i], 1, 1) ~= string.sub(list[i - 1], 1, 1) then flips = flips + 1 end
+  end
+  return flips
+end
+local raw = redis.call('ZRANGE', KEYS[1], 0, -1, 'WITHSCORES')
+local members, scores, present = {}, {}, false
+for i = 1, #raw, 2 do
+  local score = tonumber(raw[i + 1])
+  if score > now - window then
+    members[#members + 1], scores[#scores + 1] = raw[i], score
+    if raw[i] == member then present = true end
+  end
+end
+local flips = countFlips(members)
+if ARGV[5] == '1' and not holds(KEYS[2], now, 6) then return {0, 0, flips, 0, 1} end
+if present then return {1, 1, flips, 0} end
+if flips >= limit then
+  local left = flips
+  for i = 1, #members - 1 do
+    if string.sub(members[i], 1, 1) ~= string.sub(members[i + 1], 1, 1) then left = left - 1 end
+    if left < limit then return {0, 0, flips, scores[i] + window} end
+  end
+  return {0, 0, flips, 0}
+end
+local admitted, placed = {}, false
+for i = 1, #members do
+  if not placed and (scores[i] > now or (scores[i] == now and before(member, members[i]))) then
+    admitted[#admitted + 1], placed = member, true
+  end
+  admitted[#admitted + 1] = members[i]
+end
+if not placed then admitted[#admitted + 1] = member end
+return {1, 0, countFlips(admitted), 0}
+`,
+);
+
+/** KEYS: record. ARGV: now. → flat field/value list, empty when absent or expired. Read-only (the TTL removes it). */
 export const GET_RECORD = script(
   'getRecord',
   1,
   `
 local expiresAt = redis.call('HGET', KEYS[1], '${EXPIRY_FIELD}')
-if not expiresAt then return {} end
-if tonumber(expiresAt) <= tonumber(ARGV[1]) then
-  redis.call('DEL', KEYS[1])
-  return {}
-end
+if not expiresAt or tonumber(expiresAt) <= tonumber(ARGV[1]) then return {} end
 return redis.call('HGETALL', KEYS[1])
 `,
 );

@@ -7,20 +7,28 @@ import {
   DELETE_RECORD,
   DROP_FLIP,
   GET_RECORD,
+  PEEK_CLAIM,
+  PEEK_FLIP,
   PUT_RECORD,
   RELEASE,
   REMEMBER_ONCE,
 } from './redis-scripts.ts';
 import {
+  type ClaimResult,
+  checkAhead,
   checkCondition,
   checkMember,
   checkRecord,
   checkTtl,
   checkWindow,
   EXPIRY_FIELD,
+  type FlipEntry,
+  type FlipOptions,
+  type FlipResult,
   flipMember,
   namespacedKeys,
   type OnceVerdict,
+  type RecordCondition,
   type StateStore,
   type StoredRecord,
   type StoreOptions,
@@ -48,6 +56,27 @@ export interface RedisStoreOptions extends StoreOptions {
 export const DEFAULT_STORE_TIMEOUT_MS = 1000;
 const DEFAULT_CONNECT_TIMEOUT_MS = 3000;
 
+const num = (value: unknown): number => Number(value);
+
+/** CLAIM's and PEEK_CLAIM's reply. */
+function claimResult(reply: unknown): ClaimResult {
+  const [granted, duplicate, count, freesAt] = (reply as unknown[]).map(num) as [number, number, number, number];
+  return { granted: granted === 1, duplicate: duplicate === 1, count, ...(granted === 1 ? {} : { freesAt }) };
+}
+
+/** ADMIT_FLIP's and PEEK_FLIP's reply. */
+function flipResult(reply: unknown): FlipResult {
+  const [granted, duplicate, flips, clearsAt, unmet] = (reply as unknown[]).map(num) as [
+    number,
+    number,
+    number,
+    number,
+    number?,
+  ];
+  if (unmet === 1) return { granted: false, duplicate: false, flips, unmet: true };
+  return { granted: granted === 1, duplicate: duplicate === 1, flips, ...(granted === 1 ? {} : { clearsAt }) };
+}
+
 export function createRedisStore(options: RedisStoreOptions): StateStore {
   checkStoreUrl(options.url);
   const keyOf = namespacedKeys(options.namespace);
@@ -59,8 +88,18 @@ export function createRedisStore(options: RedisStoreOptions): StateStore {
     load: options.loadClient ?? loadRedisClient,
   });
 
-  const num = (value: unknown): number => Number(value);
   const window = (key: string) => [keyOf(key), keyOf(`${key}:pending`)];
+  /** admitFlip's and peekFlip's KEYS and ARGV. */
+  const flipArgs = (key: string, entry: FlipEntry, opts: FlipOptions, onlyIf: RecordCondition | undefined) => {
+    checkMember(entry.member);
+    checkWindow(opts);
+    if (onlyIf) checkCondition(onlyIf);
+    const condition = onlyIf ? ['1', ...Object.entries(onlyIf.fields).flat()] : ['0'];
+    return {
+      keys: [keyOf(key), keyOf(onlyIf?.key ?? key)],
+      args: [...[clock(), opts.windowMs, opts.limit].map(String), flipMember(entry), ...condition],
+    };
+  };
 
   return {
     kind: 'redis',
@@ -69,14 +108,7 @@ export function createRedisStore(options: RedisStoreOptions): StateStore {
       checkMember(member);
       checkWindow(opts);
       const args = [clock(), opts.windowMs, opts.limit, opts.pendingMs, opts.enforce ? 1 : 0].map(String);
-      const reply = (await run(CLAIM, window(key), [...args, member], deadline)) as unknown[];
-      const [granted, duplicate, count, freesAt] = reply.map(num) as [number, number, number, number];
-      return {
-        granted: granted === 1,
-        duplicate: duplicate === 1,
-        count,
-        ...(granted === 1 ? {} : { freesAt }),
-      };
+      return claimResult(await run(CLAIM, window(key), [...args, member], deadline));
     },
 
     async commit(key, member, windowMs, deadline) {
@@ -89,22 +121,22 @@ export function createRedisStore(options: RedisStoreOptions): StateStore {
       return num(await run(RELEASE, window(key), [String(clock()), member], deadline)) === 1;
     },
 
-    async admitFlip(key, entry, opts, deadline, onlyIf) {
-      checkMember(entry.member);
+    async peekClaim(key, member, opts, deadline) {
+      checkMember(member);
       checkWindow(opts);
-      if (onlyIf) checkCondition(onlyIf);
-      const args = [clock(), opts.windowMs, opts.limit].map(String);
-      const condition = onlyIf ? ['1', ...Object.entries(onlyIf.fields).flat()] : ['0'];
-      const keys = [keyOf(key), keyOf(onlyIf?.key ?? key)];
-      const reply = (await run(ADMIT_FLIP, keys, [...args, flipMember(entry), ...condition], deadline)) as unknown[];
-      const [granted, duplicate, flips, clearsAt, unmet] = reply.map(num) as [number, number, number, number, number?];
-      if (unmet === 1) return { granted: false, duplicate: false, flips, unmet: true };
-      return {
-        granted: granted === 1,
-        duplicate: duplicate === 1,
-        flips,
-        ...(granted === 1 ? {} : { clearsAt }),
-      };
+      checkAhead(opts.ahead);
+      const args = [clock(), opts.windowMs, opts.limit, opts.enforce ? 1 : 0, opts.ahead ?? 0].map(String);
+      return claimResult(await run(PEEK_CLAIM, window(key), [...args, member], deadline));
+    },
+
+    async admitFlip(key, entry, opts, deadline, onlyIf) {
+      const { keys, args } = flipArgs(key, entry, opts, onlyIf);
+      return flipResult(await run(ADMIT_FLIP, keys, args, deadline));
+    },
+
+    async peekFlip(key, entry, opts, deadline, onlyIf) {
+      const { keys, args } = flipArgs(key, entry, opts, onlyIf);
+      return flipResult(await run(PEEK_FLIP, keys, args, deadline));
     },
 
     async dropFlip(key, entry, windowMs, deadline) {

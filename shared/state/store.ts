@@ -2,7 +2,9 @@ import { ResponderError } from '../errors.ts';
 
 /**
  * The state-store port: the few atomic operations the guardrails need, each implemented by both
- * adapters with the same semantics (the contract suite runs against both):
+ * adapters with the same semantics (the contract suite runs against both). `peekClaim`, `peekFlip`
+ * and `getRecord` only read: DRY_RUN's preview of the guardrails uses nothing else.
+ *
  * - `redis-store.ts`: Redis protocol (Alibaba Cloud Tair / ApsaraDB for Redis), one Lua script per
  *   operation, so each is atomic across every function instance;
  * - `embedded-store.ts`: in one process (local mode), atomic because each operation runs without
@@ -28,6 +30,12 @@ export interface StateStore {
   /** Forgets a pending claim (a committed one stays); true when one was released. */
   release(key: string, member: string, deadline: number): Promise<boolean>;
   /**
+   * What `claim` would answer now, had `options.ahead` other members (an event's earlier targets)
+   * been claimed first, at now. Read-only, as every `peek…`: it writes nothing, not even to forget
+   * what left the window (DRY_RUN's preview of the guardrails on the store real runs use).
+   */
+  peekClaim(key: string, member: string, options: PeekClaimOptions, deadline: number): Promise<ClaimResult>;
+  /**
    * Admits one automatic action into a per-instance log of directions, unless the flips (changes
    * of direction between consecutive actions within the window) already reach the limit. Actions
    * of the same millisecond are ordered by member, as a Redis sorted set orders them.
@@ -43,7 +51,15 @@ export interface StateStore {
   ): Promise<FlipResult>;
   /** Removes an admitted action whose call made no change; true when it was there (in the window). */
   dropFlip(key: string, entry: FlipEntry, windowMs: number, deadline: number): Promise<boolean>;
-  /** A record (string fields), or undefined when absent or expired. */
+  /** What `admitFlip` would answer now, with the same arguments; read-only. */
+  peekFlip(
+    key: string,
+    entry: FlipEntry,
+    options: FlipOptions,
+    deadline: number,
+    onlyIf?: RecordCondition,
+  ): Promise<FlipResult>;
+  /** A record (string fields), or undefined when absent or expired; read-only (an expired one is left to its TTL). */
   getRecord(key: string, deadline: number): Promise<StoredRecord | undefined>;
   /**
    * Replaces the whole record (it expires after `ttlMs`), unless a live record's `unless.field`
@@ -71,6 +87,11 @@ export interface ClaimOptions {
   pendingMs: number;
   /** False: counted even past the limit, never refused (a person decided). */
   enforce: boolean;
+}
+
+export interface PeekClaimOptions extends ClaimOptions {
+  /** Members claimed before this one, at now, none of them counted yet (default 0). */
+  ahead?: number | undefined;
 }
 
 export interface ClaimResult {
@@ -158,6 +179,11 @@ export function checkMember(member: string): void {
 export function checkWindow(options: { limit: number; windowMs: number }): void {
   if (!Number.isInteger(options.limit) || options.limit < 1) throw new TypeError('limit must be a positive integer');
   if (!Number.isInteger(options.windowMs) || options.windowMs < 1) throw new TypeError('windowMs must be positive');
+}
+
+export function checkAhead(ahead: number | undefined): void {
+  if (ahead !== undefined && (!Number.isInteger(ahead) || ahead < 0))
+    throw new TypeError('ahead must be a whole number, 0 or more');
 }
 
 export function checkTtl(ttlMs: number): void {
