@@ -5,6 +5,9 @@ import {
   createGuardrails,
   type GuardDecision,
   type GuardPass,
+  type GuardPreview,
+  type GuardPreviewPass,
+  type GuardRefusal,
   type GuardRequest,
   type Guardrails,
   OWNERSHIP_TTL_MS,
@@ -418,13 +421,103 @@ describe.each(factories)('Function: createGuardrails on the %s store', (name, fa
     });
   });
 
-  describe.skipIf(skip)('a dry run', () => {
-    it('reports the decisions but records nothing', async () => {
+  describe.skipIf(skip)('preview (DRY_RUN)', () => {
+    /** A decision as a preview and a real decision can both be compared: its ticket and notes aside. */
+    const gist = (d: GuardDecision | GuardPreview) =>
+      d.allowed
+        ? { allowed: true, claim: 'ticket' in d ? d.ticket.claim : d.claim, ownResumption: d.ownResumption }
+        : { allowed: false, code: d.code, status: d.status, message: d.message };
+
+    /** Previews `requests`, then decides and settles them for real, in order: both lists of gists. */
+    async function previewThenAct(guard: Guardrails, requests: GuardRequest[]) {
+      const previews = await guard.preview(requests, soon());
+      const decisions: GuardDecision[] = [];
+      for (const request of requests) decisions.push(await act(guard, request));
+      return { previews, foretold: previews.map(gist), decided: decisions.map(gist) };
+    }
+
+    it("foretells each rule's refusal with the message a real decision then gives", async () => {
+      const { guard, advance } = setup(factory, { FLEET_CHANGE_BUDGET: '4/10m', FLAP_GUARD: '1/30m' });
+      await act(guard, req('es-cn-f', 'interrupt', 'alert'));
+      advance(MIN);
+      await act(guard, req('es-cn-f', 'resume', 'alert')); // ours: one flip, no budget
+      await act(guard, req('es-cn-p', 'interrupt', 'person'));
+      advance(MIN);
+      const { previews, foretold, decided } = await previewThenAct(guard, [
+        req('es-cn-f', 'interrupt', 'alert'), // a second flip: Flapping
+        req('es-cn-p', 'resume', 'alert'), // a person's interruption: NotInterruptedByResponder
+        req('es-cn-n', 'resume', 'alert'), // nothing recorded: NotInterruptedByResponder
+      ]);
+      expect(foretold.map((d) => ('code' in d ? d.code : 'allowed'))).toEqual([
+        'Flapping',
+        'NotInterruptedByResponder',
+        'NotInterruptedByResponder',
+      ]);
+      expect(foretold).toEqual(decided);
+      expect((previews[1] as GuardRefusal).message).toContain('made by a person (slack,');
+    });
+
+    it('counts the budget units an event’s earlier targets would claim, and refuses where a real run does', async () => {
+      const { guard } = setup(factory, { FLEET_CHANGE_BUDGET: '3/10m', FLAP_GUARD: '5/30m' });
+      await act(guard, req('es-cn-0', 'interrupt', 'alert'));
+      await act(guard, req('es-cn-own', 'interrupt', 'alert'));
+      const retried = req('es-cn-r', 'interrupt', 'alert');
+      await act(guard, retried);
+      // The budget is spent (3 of 3): a retry still passes, as does the resumption of ours.
+      const storm = [
+        { ...retried },
+        req('es-cn-own', 'resume', 'alert'),
+        req('es-cn-1', 'interrupt', 'alert'),
+        req('es-cn-2', 'interrupt', 'person'),
+      ];
+      const { previews, foretold, decided } = await previewThenAct(guard, storm);
+      expect(foretold).toEqual(decided);
+      expect(foretold.map((d) => ('code' in d ? d.code : d.claim))).toEqual([
+        'duplicate',
+        'none',
+        'ChangeBudgetExhausted',
+        'new',
+      ]);
+      expect(previews.map((p) => (p.allowed ? p.notes : [p.message]))).toEqual([
+        [expect.stringContaining('already counted toward the fleet change budget')],
+        [expect.stringContaining('resumes an interruption an alert of ours made')],
+        [expect.stringContaining('FLEET_CHANGE_BUDGET=3/10m is spent (3 changes started in the window)')],
+        [
+          expect.stringContaining(
+            'a real run would count it toward the fleet change budget (4 of 3/10m, over the budget)',
+          ),
+        ],
+      ]);
+    });
+
+    it('counts within the event: with one unit left, the first alert passes and the rest are refused', async () => {
+      const { guard } = setup(factory, { FLEET_CHANGE_BUDGET: '3/10m' });
+      for (const id of ['es-cn-a', 'es-cn-b']) await act(guard, req(id, 'interrupt', 'alert'));
+      const event = ['es-cn-1', 'es-cn-2', 'es-cn-3'].map((id) => req(id, 'interrupt', 'alert'));
+      const { previews, foretold, decided } = await previewThenAct(guard, event);
+      expect(foretold).toEqual(decided);
+      expect(previews.map((p) => p.allowed)).toEqual([true, false, false]);
+      expect((previews[0] as GuardPreviewPass).notes).toEqual([
+        "a real run would count it toward the fleet change budget: 3 of 3/10m, this event's earlier targets included",
+      ]);
+      // The refusal says when the first unit frees up: the oldest of the window's, not this event's.
+      expect((previews[1] as GuardRefusal).message).toContain('it frees up by 2025-01-06T03:10:00Z');
+    });
+
+    it('claims, admits and records nothing', async () => {
       const { guard } = setup(factory, { FLEET_CHANGE_BUDGET: '1/10m', FLAP_GUARD: '1/30m' });
-      await act(guard, req('es-cn-d', 'interrupt', 'alert'), 'not-made');
-      await act(guard, req('es-cn-d', 'interrupt', 'person'), 'not-made');
+      const requests = [
+        req('es-cn-d', 'interrupt', 'alert'),
+        req('es-cn-e', 'interrupt', 'alert'),
+        req('es-cn-p', 'interrupt', 'person'),
+      ];
+      for (let i = 0; i < 3; i++) {
+        expect((await guard.preview(requests, soon())).map((p) => p.allowed)).toEqual([true, false, true]);
+      }
       expect(await guard.interruption('es-cn-d', soon())).toBeUndefined();
+      // The budget's one unit is still there for a real decision, and no flip was logged.
       passed(await act(guard, req('es-cn-e', 'interrupt', 'alert')));
+      passed(await act(guard, req('es-cn-e', 'resume', 'alert')));
     });
   });
 });
@@ -476,6 +569,37 @@ describe('Function: createGuardrails when the store does not answer', () => {
       stored: false,
       warning: expect.stringContaining('a resolved alert could resume this instance'),
     });
+  });
+
+  it('previews what a real run would decide: alerts refused (503), a person counted by nothing, the store asked once', async () => {
+    const store = downStore();
+    let asked = 0;
+    const counting = new Proxy(store, {
+      get: (target, key) => {
+        const value = target[key as keyof StateStore];
+        return typeof value === 'function' && key !== 'close'
+          ? (...args: never[]) => (asked++, (value as (...a: never[]) => unknown)(...args))
+          : value;
+      },
+    });
+    const previewing = createGuardrails({ store: counting, config: parseGuardrailConfig({}), pendingClaimMs: 40_000 });
+    const previews = await previewing.preview(
+      [req('es-cn-1', 'interrupt', 'alert'), req('es-cn-2', 'interrupt', 'person'), req('es-cn-3', 'resume', 'alert')],
+      soon(),
+    );
+    expect(previews).toEqual([
+      expect.objectContaining({ allowed: false, code: 'StateStoreUnavailable', status: 503 }),
+      {
+        allowed: true,
+        claim: 'none',
+        ownResumption: false,
+        notes: [
+          'the state store did not answer: a real run would not count this command toward the fleet change budget',
+        ],
+      },
+      expect.objectContaining({ allowed: false, code: 'StateStoreUnavailable', status: 503 }),
+    ]);
+    expect(asked).toBe(1);
   });
 
   it('rejects ownership reads with StateStoreUnavailable', async () => {

@@ -65,6 +65,18 @@ export interface GuardPass {
 
 export type GuardDecision = GuardPass | GuardRefusal;
 
+/** What a decision would be (DRY_RUN): a pass holds no ticket, as nothing was claimed or admitted. */
+export interface GuardPreviewPass {
+  readonly allowed: true;
+  /** The budget unit a real decision would hold: claimed anew, a retry's, or none. */
+  readonly claim: GuardTicket['claim'];
+  readonly ownResumption: boolean;
+  /** Sentences for the reply, said of a real run (what it would count, and how far). */
+  readonly notes: readonly string[];
+}
+
+export type GuardPreview = GuardPreviewPass | GuardRefusal;
+
 /**
  * What the call did: `applied` (it changed the instance), `already` (nothing to do: the instance
  * was in the requested state), `not-made` (no change: a dry run, a refusal for good), `unknown`
@@ -92,6 +104,12 @@ export interface Guardrails {
   readonly config: GuardrailConfig;
   /** Never rejects for a store failure: that is a refusal (alert) or a note (person). */
   decide(request: GuardRequest, deadline: number): Promise<GuardDecision>;
+  /**
+   * What `decide` would answer now for each of an event's requests, in the order given (the plan's,
+   * in which a real run starts its decisions), each counting the budget units the earlier ones would
+   * claim. Only reads the store (DRY_RUN); never rejects for a store failure.
+   */
+  preview(requests: readonly GuardRequest[], deadline: number): Promise<GuardPreview[]>;
   /** Records what the call did; a store failure here is a warning to log and report, never an error. */
   settle(ticket: GuardTicket, settlement: Settlement, deadline: number): Promise<SettleResult>;
   /** The instance's current interruption record; rejects with StateStoreUnavailable. */

@@ -1,9 +1,18 @@
-import { type FlipDirection, StateStoreUnavailable } from '../state/store.ts';
+import {
+  type ClaimResult,
+  type FlipDirection,
+  type FlipEntry,
+  type FlipResult,
+  type RecordCondition,
+  StateStoreUnavailable,
+} from '../state/store.ts';
 import {
   CHAT_SOURCES,
   GUARDRAIL_STATUS,
   type GuardDecision,
   type GuardedAction,
+  type GuardPass,
+  type GuardPreview,
   type GuardRefusal,
   type GuardRequest,
   type GuardrailCode,
@@ -35,6 +44,9 @@ export * from './guardrail-types.ts';
  *   they are refused until the window passes or a person acts (which clears the log).
  * - Each store operation is atomic; where a decision takes two (flip, then budget), a refusal by
  *   the second undoes the first, so the only effect of a race is a brief, conservative refusal.
+ * - DRY_RUN: `preview` takes the same decision steps with the store's read-only peeks, so it answers
+ *   what `decide` would now; an event's targets are previewed in order, each counting the budget
+ *   units the earlier ones would claim. Nothing is claimed, admitted or recorded.
  *
  * A person's command is never refused by the guardrails, not even when the store is down: a person
  * decided, and the note says what could not be recorded. An alert's action that needs the store
@@ -55,6 +67,13 @@ const BUDGET_KEY = 'budget';
 const flapKey = (instanceId: string) => `flap:${instanceId}`;
 const ownKey = (instanceId: string) => `own:${instanceId}`;
 const directionOf = (action: GuardedAction): FlipDirection => (action === 'resume' ? 'resume' : 'stop');
+
+/** How a decision reaches the store: for real (it claims and admits), or read-only (a preview). */
+interface Steps {
+  readonly preview: boolean;
+  flip(key: string, entry: FlipEntry, deadline: number, onlyIf?: RecordCondition): Promise<FlipResult>;
+  claim(member: string, enforce: boolean, deadline: number): Promise<ClaimResult>;
+}
 
 /** A TargetResult's outcome as a settlement. */
 export function settlementOf(result: { outcome: string; retryable?: boolean | undefined }): Settlement {
@@ -96,10 +115,30 @@ export function createGuardrails(options: GuardrailsOptions): Guardrails {
   const interruption = async (instanceId: string, deadline: number) =>
     asRecord(await store.getRecord(ownKey(instanceId), deadline));
 
+  const storeRefusal = (error: StateStoreUnavailable) =>
+    refuse('StateStoreUnavailable', say.STORE_UNAVAILABLE, `${error.reason}: ${error.detail}`);
+
   /** Undoes a step of a decision that will not go ahead; a store failure leaves it to expire. */
   const undo = (step: Promise<unknown>) => step.catch(() => undefined);
 
-  async function decideAlert(request: GuardRequest, deadline: number): Promise<GuardDecision> {
+  /** A decision's steps: for real (they claim and admit), or read-only (a preview of each). */
+  const realSteps: Steps = {
+    preview: false,
+    flip: (key, entry, deadline, onlyIf) => store.admitFlip(key, entry, config.flap, deadline, onlyIf),
+    claim: (member, enforce, deadline) => store.claim(BUDGET_KEY, member, claimOptions(enforce), deadline),
+  };
+  /** `failed`: told of a store failure, which a person's decision turns into a note. */
+  const previewSteps = (ahead: number, failed: (error: StateStoreUnavailable) => void): Steps => ({
+    preview: true,
+    flip: (key, entry, deadline, onlyIf) => store.peekFlip(key, entry, config.flap, deadline, onlyIf),
+    claim: (member, enforce, deadline) =>
+      store.peekClaim(BUDGET_KEY, member, { ...claimOptions(enforce), ahead }, deadline).catch((error: unknown) => {
+        if (error instanceof StateStoreUnavailable) failed(error);
+        throw error;
+      }),
+  });
+
+  async function decideAlert(request: GuardRequest, deadline: number, steps: Steps): Promise<GuardDecision> {
     const entry = { member: request.clientToken, direction: directionOf(request.action) };
     let flip: GuardTicket['flip'] = 'none';
     try {
@@ -117,48 +156,89 @@ export function createGuardrails(options: GuardrailsOptions): Guardrails {
         record?.by === 'alert' && config.resumeOnlyOwn
           ? { key: ownKey(request.instanceId), fields: { by: 'alert', clientToken: record.clientToken } }
           : undefined;
-      const flipped = await store.admitFlip(flapKey(request.instanceId), entry, config.flap, deadline, onlyIf);
+      const flipped = await steps.flip(flapKey(request.instanceId), entry, deadline, onlyIf);
       if (flipped.unmet) {
         // Read again only to say who holds it now; a store failing here changes nothing decided.
         const current = await interruption(request.instanceId, deadline).catch(() => undefined);
         return refuse('NotInterruptedByResponder', say.notOurs(current, true));
       }
       if (!flipped.granted) return refuse('Flapping', say.flapping(config, flipped, clock()));
-      flip = flipped.duplicate ? 'duplicate' : 'new';
+      // A preview admitted nothing: there is nothing to undo.
+      flip = steps.preview ? 'none' : flipped.duplicate ? 'duplicate' : 'new';
       if (own) {
         const ticket = { request, claim: 'none', flip, endsInterruption: record?.clientToken } as const;
         return { allowed: true, ticket, ownResumption: true, notes: [say.OWN_RESUMPTION] };
       }
-      const claim = await store.claim(BUDGET_KEY, request.clientToken, claimOptions(true), deadline);
+      const claim = await steps.claim(request.clientToken, true, deadline);
       if (!claim.granted) {
         if (flip === 'new')
           await undo(store.dropFlip(flapKey(request.instanceId), entry, config.flap.windowMs, deadline));
         return refuse('ChangeBudgetExhausted', say.budgetExhausted(config, claim, clock()));
       }
       const ticket = { request, claim: claim.duplicate ? 'duplicate' : 'new', flip } as const;
-      return { allowed: true, ticket, ownResumption: false, notes: [] };
+      return {
+        allowed: true,
+        ticket,
+        ownResumption: false,
+        notes: steps.preview ? [say.alertCounted(config, claim)] : [],
+      };
     } catch (error) {
       if (!(error instanceof StateStoreUnavailable)) throw error;
       if (flip === 'new')
         await undo(store.dropFlip(flapKey(request.instanceId), entry, config.flap.windowMs, deadline));
-      return refuse('StateStoreUnavailable', say.STORE_UNAVAILABLE, `${error.reason}: ${error.detail}`);
+      return storeRefusal(error);
     }
   }
 
-  async function decidePerson(request: GuardRequest, deadline: number): Promise<GuardDecision> {
+  const uncounted = (request: GuardRequest, steps: Steps): GuardPass => ({
+    allowed: true,
+    ticket: { request, claim: 'none', flip: 'none' },
+    ownResumption: false,
+    notes: [steps.preview ? say.PERSON_UNCOUNTED_PREVIEW : say.PERSON_UNCOUNTED],
+  });
+
+  async function decidePerson(request: GuardRequest, deadline: number, steps: Steps): Promise<GuardDecision> {
     try {
-      const claim = await store.claim(BUDGET_KEY, request.clientToken, claimOptions(false), deadline);
+      const claim = await steps.claim(request.clientToken, false, deadline);
       const ticket = { request, claim: claim.duplicate ? 'duplicate' : 'new', flip: 'none' } as const;
-      return { allowed: true, ticket, ownResumption: false, notes: [say.personCounted(config, claim)] };
+      return { allowed: true, ticket, ownResumption: false, notes: [say.personCounted(config, claim, steps.preview)] };
     } catch (error) {
       if (!(error instanceof StateStoreUnavailable)) throw error;
-      return {
-        allowed: true,
-        ticket: { request, claim: 'none', flip: 'none' },
-        ownResumption: false,
-        notes: [say.PERSON_UNCOUNTED],
-      };
+      return uncounted(request, steps);
     }
+  }
+
+  const decideWith = (request: GuardRequest, deadline: number, steps: Steps) =>
+    request.actor === 'alert' ? decideAlert(request, deadline, steps) : decidePerson(request, deadline, steps);
+
+  /**
+   * One request after another, in order: each counts the units the earlier ones would claim (a
+   * real run starts its decisions in the same order). Once the store has failed, the rest are
+   * answered as a real run's would be without asking again: each would wait for the same store.
+   */
+  async function preview(requests: readonly GuardRequest[], deadline: number): Promise<GuardPreview[]> {
+    const previews: GuardPreview[] = [];
+    let ahead = 0;
+    let down: GuardRefusal | undefined;
+    for (const request of requests) {
+      const steps = previewSteps(ahead, (error) => {
+        down = storeRefusal(error);
+      });
+      const decided = !down
+        ? await decideWith(request, deadline, steps)
+        : request.actor === 'alert'
+          ? down
+          : uncounted(request, steps);
+      if (!decided.allowed) {
+        if (decided.code === 'StateStoreUnavailable') down = decided;
+        previews.push(decided);
+        continue;
+      }
+      if (decided.ticket.claim === 'new') ahead++;
+      const { ticket, ownResumption, notes } = decided;
+      previews.push({ allowed: true, claim: ticket.claim, ownResumption, notes });
+    }
+    return previews;
   }
 
   async function record(request: GuardRequest, deadline: number): Promise<void> {
@@ -222,8 +302,8 @@ export function createGuardrails(options: GuardrailsOptions): Guardrails {
 
   return {
     config,
-    decide: (request, deadline) =>
-      request.actor === 'alert' ? decideAlert(request, deadline) : decidePerson(request, deadline),
+    decide: (request, deadline) => decideWith(request, deadline, realSteps),
+    preview,
 
     async settle(ticket, settlement, deadline) {
       try {

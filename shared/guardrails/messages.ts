@@ -61,9 +61,18 @@ export function flapping(config: GuardrailConfig, flip: FlipResult, now: number)
   return `the instance flipped between interrupt and resume ${flip.flips} times within ${config.flap.text.split('/')[1]} (FLAP_GUARD=${config.flap.text}): automatic actions on it are refused and it stays as it is until a person acts from chat, or until ${until}`;
 }
 
-export function personCounted(config: GuardrailConfig, claim: ClaimResult): string {
+/** `preview`: said of a real run by DRY_RUN, which counts nothing. */
+export function personCounted(config: GuardrailConfig, claim: ClaimResult, preview = false): string {
   const over = claim.count > config.budget.limit ? ', over the budget' : '';
-  return `counted toward the fleet change budget (${claim.count} of ${config.budget.text}${over}); a person's command is never refused by it`;
+  const counted = preview ? 'a real run would count it' : 'counted';
+  return `${counted} toward the fleet change budget (${claim.count} of ${config.budget.text}${over}); a person's command is never refused by it`;
+}
+
+/** DRY_RUN's note on an alert's change a real run would let through: where it stands in the budget. */
+export function alertCounted(config: GuardrailConfig, claim: ClaimResult): string {
+  return claim.duplicate
+    ? `already counted toward the fleet change budget (this delivery was acted on before): a real run would not count it again (${claim.count} of ${config.budget.text})`
+    : `a real run would count it toward the fleet change budget: ${claim.count} of ${config.budget.text}, this event's earlier targets included`;
 }
 
 export const OWN_RESUMPTION =
@@ -74,3 +83,6 @@ export const STORE_UNAVAILABLE =
 
 export const PERSON_UNCOUNTED =
   'the state store did not answer: this command was not counted toward the fleet change budget';
+
+export const PERSON_UNCOUNTED_PREVIEW =
+  'the state store did not answer: a real run would not count this command toward the fleet change budget';
