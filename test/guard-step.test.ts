@@ -7,7 +7,6 @@ import type { PlannedTarget } from '../shared/core/plan.ts';
 import { createResponder, type Executor } from '../shared/core/responder.ts';
 import type { TargetResult } from '../shared/core/result.ts';
 import type { SourceEvent } from '../shared/core/target.ts';
-import { createDryRunExecutor } from '../shared/elasticsearch/dry-run-executor.ts';
 import { parseGuardrailConfig } from '../shared/guardrails/config.ts';
 import { createGuardStep, SETTLE_RESERVE_MS } from '../shared/guardrails/guard-step.ts';
 import { createGuardrails, type GuardRequest, type Guardrails } from '../shared/guardrails/guardrails.ts';
@@ -347,15 +346,5 @@ describe('Function: createGuardStep in the responder, the hand-off path', () => 
     const outcome = await responder.respond(event, 'generic', handOff, fakeInvocation());
     expect(outcome.status).toBe(403);
     expect(state.reads).toBe(0);
-  });
-
-  it('leaves a dry run as it was: it reads which resumptions are ours, and consults no other guardrail', async () => {
-    const { responder, state, guardrails } = setup({ fn: 'resume-elasticsearch-task' });
-    await interruptedByUs(guardrails, ids);
-    const reads = state.reads;
-    const dryRun = createDryRunExecutor(ACTIONS['resume-elasticsearch-task']);
-    const outcome = await responder.respond(alerts('resolved', ids), 'alertmanager', dryRun, fakeInvocation());
-    expect(state.reads).toBe(reads + ids.length);
-    expect(outcome.body.results.map((r) => r.outcome)).toEqual(['dry-run', 'dry-run', 'dry-run']);
   });
 });

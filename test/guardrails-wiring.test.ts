@@ -214,7 +214,7 @@ describe('Function: the built bundles keep redis.js off requests that need no st
     headers,
   ];
 
-  it('loads no redis.js for a refused-by-policy request, an ignored alert state, or a dry run; loads it for an alert that needs the store', async () => {
+  it("loads no redis.js for a refused-by-policy request, an ignored alert state, or a dry run of a person's command; loads it for an alert that needs the store, dry run or not", async () => {
     expect(
       await through('interrupt-elasticsearch-task', base, [
         generic(['es-cn-prod-1'], 'k1'),
@@ -226,14 +226,16 @@ describe('Function: the built bundles keep redis.js off requests that need no st
       [403, false],
       [200, false],
     ]);
+    // A dry run previews what the guardrails would decide: an alert's needs the store (503 when it
+    // is down, as a real run's), a person's generic command does not.
     expect(
       await through('interrupt-elasticsearch-task', { ...base, DRY_RUN: 'true' }, [
-        alert(['es-cn-demo-1']),
         generic(['es-cn-demo-2'], 'k2'),
+        alert(['es-cn-demo-1']),
       ]),
     ).toEqual([
       [200, false],
-      [200, false],
+      [503, true],
     ]);
     expect(await through('interrupt-elasticsearch-task', base, [alert(['es-cn-demo-1'])])).toEqual([[503, true]]);
   });

@@ -578,7 +578,10 @@ describe('Function: createGuardrails when the store does not answer', () => {
       get: (target, key) => {
         const value = target[key as keyof StateStore];
         return typeof value === 'function' && key !== 'close'
-          ? (...args: never[]) => (asked++, (value as (...a: never[]) => unknown)(...args))
+          ? (...args: never[]) => {
+              asked++;
+              return (value as (...a: never[]) => unknown)(...args);
+            }
           : value;
       },
     });

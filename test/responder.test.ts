@@ -159,6 +159,7 @@ describe('Function: createResponder, respond with guardrails', () => {
             },
           };
         },
+        preview: () => Promise.reject(new Error('a real run previews nothing')),
       },
     });
     const throwing: Executor = {

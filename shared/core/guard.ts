@@ -23,7 +23,18 @@ export interface Guard {
   callDeadline(deadline: number): number;
   /** One target's decision; never rejects for a store failure (that is a refusal or a note). */
   check(target: PlannedTarget, source: string, invocation: Invocation): Promise<GuardVerdict>;
+  /**
+   * DRY_RUN: what `check` would answer now for each of an event's targets, from the same store
+   * state, in the plan's order, each counting the budget units the earlier ones would claim. Reads
+   * the store, writes nothing; never rejects for a store failure (that is a refusal or a note).
+   */
+  preview(targets: readonly PlannedTarget[], source: string, invocation: Invocation): Promise<GuardPreview[]>;
 }
+
+export type GuardPreview =
+  | { readonly allowed: false; readonly refusal: Refusal }
+  /** `notes`: what a real run would count, said of it. */
+  | { readonly allowed: true; readonly notes: readonly string[] };
 
 export type GuardVerdict =
   | { readonly allowed: false; readonly refusal: Refusal }

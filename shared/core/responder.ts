@@ -1,12 +1,12 @@
 import type { ActionSpec } from '../actions.ts';
 import { isAnswerable, NotFoundError, type ResponderError } from '../errors.ts';
 import type { RequestLog } from '../logger.ts';
-import type { Guard, GuardVerdict } from './guard.ts';
+import type { Guard, GuardPreview, GuardVerdict } from './guard.ts';
 import type { Invocation } from './invocation.ts';
 import { mapBounded } from './map-bounded.ts';
 import { alertTargetIds, type Plan, type PlannedTarget, plan, refusedResult, runnableTargets } from './plan.ts';
 import { type ChatAccessConfig, createPolicy, type PolicySettings } from './policy.ts';
-import { type ResponseBody, requestedBy, statusFor, summarize, type TargetResult } from './result.ts';
+import { dryRunSummary, type ResponseBody, requestedBy, statusFor, summarize, type TargetResult } from './result.ts';
 import type { SourceEvent } from './target.ts';
 
 /** What the sender is answered: the status and the JSON body. */
@@ -30,7 +30,8 @@ export interface Executor {
   /**
    * Whether this executor changes instances in this invocation (the API called directly). The
    * hand-off does not (the command invocation that runs it decides and records), nor does a dry
-   * run: the guardrails are consulted only for an executor that does.
+   * run: the guardrails decide only for an executor that does. One that neither changes instances
+   * nor hands off (DRY_RUN's) gets their preview: what they would decide, read from the store.
    */
   readonly changesInstances: boolean;
   /**
@@ -70,6 +71,10 @@ const withNotes = (result: TargetResult, notes: readonly (string | undefined)[])
   const all = [result.message, ...notes].filter((n): n is string => Boolean(n));
   return all.length === 0 ? result : { ...result, message: all.join('; ') };
 };
+
+/** A refusal a real run would make, as a dry run reports it. */
+const wouldRefuse = (action: ActionSpec, reason: string) =>
+  `DRY_RUN is set: ${action.operation} was not called, and a real run would refuse it: ${reason}`;
 
 /** One line per refusal, in the plan's order: the audit trail of what was not done, and why. */
 function logPlan(planned: Plan, log: RequestLog): void {
@@ -117,7 +122,7 @@ export function createResponder(options: ResponderOptions): Responder {
   });
 
   function answer(source: string, event: SourceEvent, results: TargetResult[], summary?: string): ActOutcome {
-    const body = envelope(source, results, summary ?? summarize(results));
+    const body = envelope(source, results, dryRunSummary(summary ?? summarize(results), options.policy.dryRun));
     if (event.notes?.length) body.notes = event.notes;
     if (event.requester) body.requestedBy = requestedBy(event.requester);
     return { status: statusFor(results), body };
@@ -150,12 +155,19 @@ export function createResponder(options: ResponderOptions): Responder {
       logPlan(planned, invocation.logger);
       const runnable = runnableTargets(planned);
       const guarded = guard !== undefined && executor.changesInstances;
+      const previewed = guard !== undefined && !executor.changesInstances && !executor.handsOff;
       // Decisions and calls end early enough for each settle to record what its call did.
       const calling = guarded ? { ...invocation, deadline: guard.callDeadline(invocation.deadline) } : invocation;
       const verdicts: (GuardVerdict | undefined)[] = guarded
         ? await mapBounded(runnable, concurrency, (target) => guard.check(target, source, calling))
         : [];
-      const passed = runnable.filter((_, i) => verdicts[i]?.allowed !== false);
+      // DRY_RUN: what the guardrails would decide, so the reply says what a real run would do now.
+      const previews: (GuardPreview | undefined)[] = previewed ? await guard.preview(runnable, source, invocation) : [];
+      const refusalAt = (i: number) => {
+        const decided = verdicts[i] ?? previews[i];
+        return decided?.allowed === false ? decided.refusal : undefined;
+      };
+      const passed = runnable.filter((_, i) => !refusalAt(i));
       let done: TargetResult[];
       try {
         done = await executor.run(passed, { source, event }, calling);
@@ -177,7 +189,10 @@ export function createResponder(options: ResponderOptions): Responder {
       await Promise.all(
         passed.map(async (target, i) => {
           const result = done[i] as TargetResult;
-          const verdict = verdicts[runnable.indexOf(target)];
+          const at = runnable.indexOf(target);
+          const verdict = verdicts[at];
+          const preview = previews[at];
+          if (preview?.allowed) return byTarget.set(target, withNotes(result, preview.notes));
           if (!verdict?.allowed) return byTarget.set(target, result);
           const warning = await verdict.settle(result, invocation);
           byTarget.set(target, withNotes(result, [...verdict.notes, warning]));
@@ -185,12 +200,14 @@ export function createResponder(options: ResponderOptions): Responder {
       );
       const results = planned.items.map((item): TargetResult => {
         if (item.kind !== 'run') return refusedResult(item);
-        const verdict = verdicts[runnable.indexOf(item.target)];
-        if (verdict?.allowed === false) {
-          const { code, reason } = verdict.refusal;
-          invocation.logger.warn('refused', { instanceId: item.target.instanceId, code, reason });
+        const refusal = refusalAt(runnable.indexOf(item.target));
+        if (refusal) {
+          const { code, reason } = refusal;
+          const dryRun = previewed ? { dryRun: true } : {};
+          invocation.logger.warn('refused', { instanceId: item.target.instanceId, code, reason, ...dryRun });
+          const said = previewed ? { ...refusal, reason: wouldRefuse(action, reason) } : refusal;
           return {
-            ...refusedResult({ kind: 'refused', instanceId: item.target.instanceId, refusal: verdict.refusal }),
+            ...refusedResult({ kind: 'refused', instanceId: item.target.instanceId, refusal: said }),
             regionId: item.target.regionId,
             clientToken: item.target.clientToken,
           };

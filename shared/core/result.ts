@@ -87,3 +87,10 @@ export function summarize(results: readonly TargetResult[]): string {
   for (const r of results) counts.set(r.outcome, (counts.get(r.outcome) ?? 0) + 1);
   return [...counts.entries()].map(([outcome, n]) => `${n} ${outcome}`).join(', ');
 }
+
+/**
+ * A dry run's summary says that nothing it reports was done: its `dry-run` results are the calls a
+ * real run would make, its refusals those a real run would make now (the guardrails' included).
+ */
+export const dryRunSummary = (summary: string, dryRun: boolean): string =>
+  dryRun ? `${summary} (DRY_RUN: nothing was called; this is what a real run would do now)` : summary;

@@ -1,4 +1,4 @@
-import type { Guard, GuardVerdict } from '../core/guard.ts';
+import type { Guard, GuardPreview, GuardVerdict } from '../core/guard.ts';
 import type { Invocation } from '../core/invocation.ts';
 import type { PlannedTarget } from '../core/plan.ts';
 import type { TargetResult } from '../core/result.ts';
@@ -36,7 +36,8 @@ export const SETTLE_RESERVE_MS = 300;
  * - a chat command's target is counted toward the budget, never refused;
  * - a schedule's or a generic payload's without a state (a person too) is not counted and needs
  *   nothing before its call: only what the call did is recorded (a person's interruption replaces
- *   ours, a resume clears it), and a call that changed nothing touches no store at all.
+ *   ours, a resume clears it), and a call that changed nothing touches no store at all;
+ * - under DRY_RUN, the same decisions are previewed (read-only) and nothing is recorded.
  */
 export function createGuardStep(options: GuardStepOptions): Guard {
   const { guardrails, functionName, action } = options;
@@ -87,6 +88,23 @@ export function createGuardStep(options: GuardStepOptions): Guard {
         return { allowed: false, refusal: { code: decision.code, reason: decision.message } };
       }
       return { allowed: true, notes: decision.notes, settle: settler(decision.ticket) };
+    },
+
+    async preview(targets, source, invocation): Promise<GuardPreview[]> {
+      // As `check`: a person's target that is not a chat command needs nothing before its call.
+      const asked = targets.filter((target) => target.actor === 'alert' || CHAT_SOURCES.has(source));
+      const previews = await guardrails.preview(
+        asked.map((target) => requestOf(target, source)),
+        invocation.deadline,
+      );
+      return targets.map((target): GuardPreview => {
+        const preview = previews[asked.indexOf(target)];
+        if (!preview) return { allowed: true, notes: [] };
+        if (preview.allowed) return { allowed: true, notes: preview.notes };
+        if (preview.detail)
+          invocation.logger.warn('state store', { instanceId: target.instanceId, detail: preview.detail });
+        return { allowed: false, refusal: { code: preview.code, reason: preview.message } };
+      });
     },
   };
 }
