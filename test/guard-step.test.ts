@@ -18,7 +18,8 @@ import { fakeInvocation } from './support/fakes.ts';
  * The guard step in the responder, on the embedded store with one fake clock for everything (the
  * store's time, the deadlines, the time calls and store operations take): the ownership check and
  * the admission as one step, whatever lands between the plan and the decision; the time kept back
- * from the calls for the settle; and the hand-off's acknowledgement, which reads no store.
+ * from the calls for the settle; and the hand-off path, where MAX_TARGETS_PER_EVENT still counts the
+ * whole event before it is split into commands.
  */
 
 const T0 = Date.UTC(2025, 0, 6, 3, 0, 0);
@@ -309,33 +310,37 @@ describe('Function: createGuardStep in the responder, the hand-off path', () => 
   const invoker: AsyncInvoker = { invoke: async () => ({ status: 'accepted', requestId: 'fc-1' }) };
   const ids = ['es-cn-h1', 'es-cn-h2', 'es-cn-h3'];
 
-  it('acknowledges a hand-off without reading the store, even when it is down; the direct call still reads it', async () => {
-    const { time, responder, state } = setup({ fn: 'resume-elasticsearch-task' });
+  it('reads on the hand-off path too which resumptions are ours when there are more than MAX_TARGETS_PER_EVENT: a store that is down refuses the event, nothing handed off', async () => {
+    const { responder, state } = setup({ fn: 'resume-elasticsearch-task' });
     state.down = true;
-    const handOff = createHandOffExecutor({ action: ACTIONS['resume-elasticsearch-task'], invoker, concurrency: 4 });
-    const acknowledged = await responder.respond(alerts('resolved', ids), 'alertmanager', handOff, fakeInvocation());
-    expect(state.reads).toBe(0);
-    expect(acknowledged.status).toBe(202);
-    expect(acknowledged.body.results.map((r) => r.outcome)).toEqual(['accepted', 'accepted', 'accepted']);
-    // The command invocation (the API called directly) reads which resumptions are ours: 503, FC retries it.
+    let invoked = 0;
+    const counting: AsyncInvoker = { invoke: async (...args) => ((invoked += 1), invoker.invoke(...args)) };
+    const handOff = createHandOffExecutor({
+      action: ACTIONS['resume-elasticsearch-task'],
+      invoker: counting,
+      concurrency: 4,
+    });
     await expect(
-      responder.respond(alerts('resolved', ids), 'alertmanager', callingExecutor(time).executor, fakeInvocation()),
+      responder.respond(alerts('resolved', ids), 'alertmanager', handOff, fakeInvocation()),
     ).rejects.toBeInstanceOf(StateStoreUnavailable);
     expect(state.reads).toBeGreaterThan(0);
+    expect(invoked).toBe(0);
   });
 
-  it('leaves MAX_TARGETS_PER_EVENT of alert-driven resumptions to the command invocation, which refuses it there', async () => {
-    const { time, responder } = setup({ fn: 'resume-elasticsearch-task' });
-    const handOff = createHandOffExecutor({ action: ACTIONS['resume-elasticsearch-task'], invoker, concurrency: 4 });
-    expect((await responder.respond(alerts('resolved', ids), 'alertmanager', handOff, fakeInvocation())).status).toBe(
-      202,
-    );
-    // None of the three is ours: the command invocation counts three changes started, past 2.
-    const { executor, seen } = callingExecutor(time);
-    const command = await responder.respond(alerts('resolved', ids), 'alertmanager', executor, fakeInvocation());
-    expect(command.status).toBe(403);
-    expect(command.body.results.map((r) => r.code)).toEqual(['TooManyTargets', 'TooManyTargets', 'TooManyTargets']);
-    expect(seen.targets).toEqual([]);
+  it('applies MAX_TARGETS_PER_EVENT to the whole event before handing off (split into commands, each would count only its own)', async () => {
+    const { responder } = setup({ fn: 'resume-elasticsearch-task' });
+    let invoked = 0;
+    const counting: AsyncInvoker = { invoke: async (...args) => ((invoked += 1), invoker.invoke(...args)) };
+    const handOff = createHandOffExecutor({
+      action: ACTIONS['resume-elasticsearch-task'],
+      invoker: counting,
+      concurrency: 4,
+    });
+    // None of the three is ours: three changes started, past 2, refused whole at the HTTP invocation.
+    const outcome = await responder.respond(alerts('resolved', ids), 'alertmanager', handOff, fakeInvocation());
+    expect(outcome.status).toBe(403);
+    expect(outcome.body.results.map((r) => r.code)).toEqual(['TooManyTargets', 'TooManyTargets', 'TooManyTargets']);
+    expect(invoked).toBe(0);
   });
 
   it('still counts every target of a person (a chat command) on the hand-off path', async () => {

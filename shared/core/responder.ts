@@ -36,8 +36,8 @@ export interface Executor {
   readonly changesInstances: boolean;
   /**
    * Whether it hands the targets to a later invocation of this function, which plans them again and
-   * consults the guardrails: the plan here then reads no store (its acknowledgement never waits for
-   * the store, nor fails with it), and what only the store can tell is decided there.
+   * consults the guardrails there (so it is never asked for a preview). The plan here still applies
+   * MAX_TARGETS_PER_EVENT to the whole event, reading the store when that needs it.
    */
   readonly handsOff: boolean;
   run(targets: readonly PlannedTarget[], request: ExecuteRequest, invocation: Invocation): Promise<TargetResult[]>;
@@ -131,18 +131,13 @@ export function createResponder(options: ResponderOptions): Responder {
   /**
    * The resumptions of interruptions of ours an event asks for, looked up only when they can
    * matter: a resume function, alert-driven targets, and more of them than MAX_TARGETS_PER_EVENT.
-   * A hand-off reads nothing: every alert-driven resumption may be ours, and the command invocation
-   * that runs it looks them up and applies MAX_TARGETS_PER_EVENT to what it finds.
+   * A hand-off reads them too: MAX_TARGETS_PER_EVENT refuses an event whole, and only here is the
+   * event whole (a hand-off may split it into several commands, each of which would count its own).
    */
-  async function ownResumptions(
-    event: SourceEvent,
-    executor: Executor,
-    invocation: Invocation,
-  ): Promise<ReadonlySet<string>> {
+  async function ownResumptions(event: SourceEvent, invocation: Invocation): Promise<ReadonlySet<string>> {
     if (!guard || action.alertRole !== 'resume') return new Set();
     const ids = alertTargetIds(event, rules);
     if (ids.length <= options.policy.maxTargetsPerEvent) return new Set();
-    if (executor.handsOff) return new Set(ids);
     return guard.ownResumptions(ids, invocation.deadline);
   }
 
@@ -151,7 +146,7 @@ export function createResponder(options: ResponderOptions): Responder {
     envelope,
 
     async respond(event, source, executor, invocation) {
-      const planned = plan(event, rules, await ownResumptions(event, executor, invocation));
+      const planned = plan(event, rules, await ownResumptions(event, invocation));
       logPlan(planned, invocation.logger);
       const runnable = runnableTargets(planned);
       const guarded = guard !== undefined && executor.changesInstances;
