@@ -309,12 +309,21 @@ describe('Function: createGuardStep in the responder, the time kept for the sett
 describe('Function: createGuardStep in the responder, the hand-off path', () => {
   const invoker: AsyncInvoker = { invoke: async () => ({ status: 'accepted', requestId: 'fc-1' }) };
   const ids = ['es-cn-h1', 'es-cn-h2', 'es-cn-h3'];
+  const countingInvoker = () => {
+    const invoked = { count: 0 };
+    const counting: AsyncInvoker = {
+      async invoke(...args) {
+        invoked.count += 1;
+        return invoker.invoke(...args);
+      },
+    };
+    return { counting, invoked };
+  };
 
   it('reads on the hand-off path too which resumptions are ours when there are more than MAX_TARGETS_PER_EVENT: a store that is down refuses the event, nothing handed off', async () => {
     const { responder, state } = setup({ fn: 'resume-elasticsearch-task' });
     state.down = true;
-    let invoked = 0;
-    const counting: AsyncInvoker = { invoke: async (...args) => ((invoked += 1), invoker.invoke(...args)) };
+    const { counting, invoked } = countingInvoker();
     const handOff = createHandOffExecutor({
       action: ACTIONS['resume-elasticsearch-task'],
       invoker: counting,
@@ -324,13 +333,12 @@ describe('Function: createGuardStep in the responder, the hand-off path', () => 
       responder.respond(alerts('resolved', ids), 'alertmanager', handOff, fakeInvocation()),
     ).rejects.toBeInstanceOf(StateStoreUnavailable);
     expect(state.reads).toBeGreaterThan(0);
-    expect(invoked).toBe(0);
+    expect(invoked.count).toBe(0);
   });
 
   it('applies MAX_TARGETS_PER_EVENT to the whole event before handing off (split into commands, each would count only its own)', async () => {
     const { responder } = setup({ fn: 'resume-elasticsearch-task' });
-    let invoked = 0;
-    const counting: AsyncInvoker = { invoke: async (...args) => ((invoked += 1), invoker.invoke(...args)) };
+    const { counting, invoked } = countingInvoker();
     const handOff = createHandOffExecutor({
       action: ACTIONS['resume-elasticsearch-task'],
       invoker: counting,
@@ -340,7 +348,7 @@ describe('Function: createGuardStep in the responder, the hand-off path', () => 
     const outcome = await responder.respond(alerts('resolved', ids), 'alertmanager', handOff, fakeInvocation());
     expect(outcome.status).toBe(403);
     expect(outcome.body.results.map((r) => r.code)).toEqual(['TooManyTargets', 'TooManyTargets', 'TooManyTargets']);
-    expect(invoked).toBe(0);
+    expect(invoked.count).toBe(0);
   });
 
   it('still counts every target of a person (a chat command) on the hand-off path', async () => {
