@@ -73,14 +73,25 @@ function chooseGuard(config: ResponderConfig, name: FunctionName, store: StateSt
   return createGuardStep({ guardrails, functionName: name, action: guardedAction(name) });
 }
 
+/** FC instances' clocks agree within this (NTP): a pair is kept this much past its window, never less. */
+const CLOCK_SKEW_MARGIN_MS = 60_000;
+
 /**
  * DingTalk's once-per-pair memory on the store: one for every instance of the five functions, so a
- * pair spent at one is spent at all (the key holds no function name). A store that does not answer
- * rejects with StateStoreUnavailable: the callback is refused with 503.
+ * pair spent at one is spent at all (the key holds no function name; what it first came with does).
+ * A store that does not answer rejects with StateStoreUnavailable: the callback is refused with 503.
  */
-const storeReplayMemory = (store: StateStore): ReplayMemory => ({
+
+const storeReplayMemory = (store: StateStore, functionName: string): ReplayMemory => ({
   check: (key, fingerprint, expiresAtMs, nowMs, deadline) =>
-    store.rememberOnce(key, fingerprint, Math.max(1, expiresAtMs - nowMs), deadline),
+    store.rememberOnce(
+      key,
+      // The function is part of what was delivered: DingTalk's body does not name the action, the
+      // URL does, so the same body at another function is another delivery, refused as a replay.
+      `${functionName}:${fingerprint}`,
+      Math.max(1, expiresAtMs - nowMs) + CLOCK_SKEW_MARGIN_MS,
+      deadline,
+    ),
   sharedAcrossFunctions: true,
 });
 
@@ -157,7 +168,7 @@ export function createFunctionHandler(name: FunctionName, options: FunctionOptio
     guard: chooseGuard(config, name, store, logger),
     concurrency: config.fanOutConcurrency,
   });
-  const sources = createSources(config, { replayMemory: store && storeReplayMemory(store) });
+  const sources = createSources(config, { replayMemory: store && storeReplayMemory(store, name) });
   const triggers = {
     responder,
     executor: direct,
