@@ -1,4 +1,4 @@
-import { writeSync } from 'node:fs';
+import { constants, fstatSync, openSync, writeSync } from 'node:fs';
 import { Logger, type LogItem } from '@aws-lambda-powertools/logger';
 import type { LogLevel } from '@aws-lambda-powertools/logger/types';
 
@@ -8,24 +8,58 @@ const WARN_LEVEL = 16;
 /** The descriptors whose stream took over after a refused write: later lines queue behind it, in order. */
 const streamed = new Set<1 | 2>();
 
+/** What each of fd 1 and 2 is written through (see `descriptorFor`). */
+const descriptors = new Map<1 | 2, number>();
+
 /**
- * Writes a whole line to fd 1 or 2. A pipe that node itself opened is non-blocking, so a full
- * one (EAGAIN) or a short write hands the rest to the process's stream, which queues it; from
- * then on that descriptor's lines go through the stream too, so none overtakes a queued one.
+ * The descriptor to write fd 1's or 2's lines to. A pipe inherited from the runtime is blocking:
+ * a write to it waits, with the whole event loop, for as long as its reader does not read. So a
+ * pipe is reopened once through /proc (Linux) as a descriptor of its own in non-blocking mode: a
+ * full pipe then answers EAGAIN at once, and the line goes to the process's stream, which queues
+ * it, as Powertools' Console did. Anything else (a file, a terminal, no /proc) is written as it is.
+ */
+function descriptorFor(fd: 1 | 2): number {
+  let target = descriptors.get(fd);
+  if (target === undefined) {
+    target = fd;
+    try {
+      if (fstatSync(fd).isFIFO()) target = openSync(`/proc/self/fd/${fd}`, constants.O_WRONLY | constants.O_NONBLOCK);
+    } catch {
+      // Not Linux, or not reopenable: the descriptor itself.
+    }
+    descriptors.set(fd, target);
+  }
+  return target;
+}
+
+/** The process's stream for fd 1 or 2, built on first need; a reader gone (EPIPE) must not crash the process. */
+function streamFor(fd: 1 | 2): NodeJS.WriteStream {
+  const stream = fd === 1 ? process.stdout : process.stderr;
+  if (!streamed.has(fd)) {
+    streamed.add(fd);
+    // As Console's `ignoreErrors`: a log line that cannot be written is dropped, never thrown.
+    stream.on('error', () => undefined);
+  }
+  return stream;
+}
+
+/**
+ * Writes a whole line to fd 1 or 2 (see `descriptorFor`). A short write goes on; a refused one
+ * (EAGAIN, EPIPE) hands the rest to the process's stream, and from then on that descriptor's
+ * lines go through the stream too, so none overtakes a queued one.
  */
 export function writeLine(fd: 1 | 2, line: string): void {
   const bytes = Buffer.from(`${line}\n`, 'utf8');
-  const stream = () => (fd === 1 ? process.stdout : process.stderr);
   if (streamed.has(fd)) {
-    stream().write(bytes);
+    streamFor(fd).write(bytes);
     return;
   }
   let written = 0;
   try {
-    while (written < bytes.byteLength) written += writeSync(fd, bytes, written);
+    const target = descriptorFor(fd);
+    while (written < bytes.byteLength) written += writeSync(target, bytes, written);
   } catch {
-    streamed.add(fd);
-    stream().write(bytes.subarray(written));
+    streamFor(fd).write(bytes.subarray(written));
   }
 }
 

@@ -11,6 +11,9 @@ vi.mock('node:fs', async (importOriginal) => {
   const fs = await importOriginal<typeof import('node:fs')>();
   return {
     ...fs,
+    // Whatever the runner's stdout is, fd 1 and 2 are written as they are here (test/logger-pipe.test.ts
+    // covers the pipe reopened non-blocking).
+    fstatSync: () => ({ isFIFO: () => false }),
     writeSync: (fd: number, buffer: Buffer, offset = 0) => {
       const step = writes.plan.shift() ?? buffer.byteLength - offset;
       if (step instanceof Error) throw step;
