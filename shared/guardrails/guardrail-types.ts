@@ -1,3 +1,4 @@
+import type { REFUSAL_STATUS } from '../core/refusal.ts';
 import type { StateStore } from '../state/store.ts';
 import type { GuardrailConfig } from './config.ts';
 
@@ -20,24 +21,18 @@ export interface GuardRequest {
   readonly source: string;
 }
 
+/** The guardrails' refusal codes; core/refusal.ts holds them with the HTTP status each stands for. */
 export type GuardrailCode =
   | 'NotInterruptedByResponder'
   | 'ChangeBudgetExhausted'
   | 'Flapping'
   | 'StateStoreUnavailable';
 
-/** The HTTP status each refusal stands for: 200 when a retry would not help now, 503 when it would. */
-export const GUARDRAIL_STATUS: Readonly<Record<GuardrailCode, 200 | 503>> = {
-  NotInterruptedByResponder: 200,
-  ChangeBudgetExhausted: 200,
-  Flapping: 200,
-  StateStoreUnavailable: 503,
-};
-
 export interface GuardRefusal {
   readonly allowed: false;
   readonly code: GuardrailCode;
-  readonly status: 200 | 503;
+  /** core/refusal.ts's: 200 when a retry would not help now, 503 when it would. */
+  readonly status: (typeof REFUSAL_STATUS)[GuardrailCode];
   /** True only for StateStoreUnavailable: the same delivery, retried, can succeed. */
   readonly retryable: boolean;
   readonly message: string;

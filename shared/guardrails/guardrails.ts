@@ -1,3 +1,4 @@
+import { REFUSAL_STATUS } from '../core/refusal.ts';
 import {
   type ClaimResult,
   type FlipDirection,
@@ -8,7 +9,6 @@ import {
 } from '../state/store.ts';
 import {
   CHAT_SOURCES,
-  GUARDRAIL_STATUS,
   type GuardDecision,
   type GuardedAction,
   type GuardPass,
@@ -106,7 +106,7 @@ export function createGuardrails(options: GuardrailsOptions): Guardrails {
   const refuse = (code: GuardrailCode, message: string, detail?: string): GuardRefusal => ({
     allowed: false,
     code,
-    status: GUARDRAIL_STATUS[code],
+    status: REFUSAL_STATUS[code],
     retryable: code === 'StateStoreUnavailable',
     message,
     ...(detail === undefined ? {} : { detail }),
