@@ -1,3 +1,4 @@
+import type { Actor } from '../core/plan.ts';
 import type { REFUSAL_STATUS } from '../core/refusal.ts';
 import type { StateStore } from '../state/store.ts';
 import type { GuardrailConfig } from './config.ts';
@@ -5,8 +6,6 @@ import type { GuardrailConfig } from './config.ts';
 /** The guardrails' API: what the pipeline gives them per target, and what it gets back. */
 
 export type GuardedAction = 'interrupt' | 'resume' | 'cancel';
-/** `alert`: a source's alert state drove the action; `person`: chat, a schedule, generic without state. */
-export type Actor = 'alert' | 'person';
 
 /** Sources whose commands are a person's decision from chat: counted toward the budget, never refused by it. */
 export const CHAT_SOURCES: ReadonlySet<string> = new Set(['slack', 'dingtalk', 'feishu']);

@@ -1,3 +1,4 @@
+import type { Actor } from '../core/plan.ts';
 import type { ClaimResult, FlipResult } from '../state/store.ts';
 import type { GuardrailConfig } from './config.ts';
 
@@ -30,7 +31,7 @@ export function formatWhen(at: number, now: number): string {
 }
 
 export interface RecordedInterruption {
-  by: 'alert' | 'person';
+  by: Actor;
   source: string;
   at: string;
 }
