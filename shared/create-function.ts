@@ -20,7 +20,7 @@ import { NO_STORE_WARNING, openStateStore } from './guardrails/open-store.ts';
 import { jsonResponse } from './http/light-response.ts';
 import { createResponderApp } from './http/responder-app.ts';
 import { createRootLogger } from './logger.ts';
-import { createSources, type SourceName } from './sources/registry.ts';
+import { CHAT_SOURCE_NAMES, createSources, type SourceName } from './sources/registry.ts';
 import type { ReplayMemory } from './sources/source.ts';
 import type { StateStore } from './state/store.ts';
 import { createCommandHandler } from './triggers/command.ts';
@@ -68,6 +68,7 @@ function chooseGuard(config: ResponderConfig, name: FunctionName, store: StateSt
   const guardrails = createGuardrails({
     store,
     config: config.guardrails,
+    chatSources: CHAT_SOURCE_NAMES,
     pendingClaimMs: Math.max(1000, 2 * config.commandDeadlineMs),
   });
   return createGuardStep({ guardrails, functionName: name, action: guardedAction(name) });

@@ -10,6 +10,7 @@ import type { SourceEvent } from '../shared/core/target.ts';
 import { parseGuardrailConfig } from '../shared/guardrails/config.ts';
 import { createGuardStep, SETTLE_RESERVE_MS } from '../shared/guardrails/guard-step.ts';
 import { createGuardrails, type GuardRequest, type Guardrails } from '../shared/guardrails/guardrails.ts';
+import { CHAT_SOURCE_NAMES } from '../shared/sources/registry.ts';
 import { createEmbeddedStore } from '../shared/state/embedded-store.ts';
 import { type StateStore, StateStoreUnavailable } from '../shared/state/store.ts';
 import { fakeInvocation } from './support/fakes.ts';
@@ -89,6 +90,7 @@ function setup({ fn, env = {}, latencyMs = 5, wrap = (g) => g }: Setup) {
   });
   const guardrails = createGuardrails({
     store,
+    chatSources: CHAT_SOURCE_NAMES,
     config: parseGuardrailConfig(env),
     pendingClaimMs: 40_000,
     clock: time.now,

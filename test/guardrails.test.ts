@@ -14,6 +14,7 @@ import {
   type Settlement,
   settlementOf,
 } from '../shared/guardrails/guardrails.ts';
+import { CHAT_SOURCE_NAMES } from '../shared/sources/registry.ts';
 import { createEmbeddedStore } from '../shared/state/embedded-store.ts';
 import { createRedisStore } from '../shared/state/redis-store.ts';
 import { type StateStore, StateStoreUnavailable } from '../shared/state/store.ts';
@@ -57,7 +58,13 @@ function setup(factory: Factory, env: Record<string, string> = {}, wrap = (store
   const inner = factory(clock);
   stores.push(inner);
   const store = wrap(inner);
-  const guard = createGuardrails({ store, config: parseGuardrailConfig(env), pendingClaimMs: 40_000, clock });
+  const guard = createGuardrails({
+    store,
+    chatSources: CHAT_SOURCE_NAMES,
+    config: parseGuardrailConfig(env),
+    pendingClaimMs: 40_000,
+    clock,
+  });
   return { guard, store, advance: (ms: number) => (now += ms) };
 }
 
@@ -546,7 +553,12 @@ function downStore(): StateStore {
 }
 
 describe('Function: createGuardrails when the store does not answer', () => {
-  const guard = createGuardrails({ store: downStore(), config: parseGuardrailConfig({}), pendingClaimMs: 40_000 });
+  const guard = createGuardrails({
+    store: downStore(),
+    chatSources: CHAT_SOURCE_NAMES,
+    config: parseGuardrailConfig({}),
+    pendingClaimMs: 40_000,
+  });
 
   it.each(['interrupt', 'resume', 'cancel'] as const)(
     'refuses an alert-driven %s with StateStoreUnavailable, 503',
@@ -585,7 +597,12 @@ describe('Function: createGuardrails when the store does not answer', () => {
           : value;
       },
     });
-    const previewing = createGuardrails({ store: counting, config: parseGuardrailConfig({}), pendingClaimMs: 40_000 });
+    const previewing = createGuardrails({
+      store: counting,
+      chatSources: CHAT_SOURCE_NAMES,
+      config: parseGuardrailConfig({}),
+      pendingClaimMs: 40_000,
+    });
     const previews = await previewing.preview(
       [req('es-cn-1', 'interrupt', 'alert'), req('es-cn-2', 'interrupt', 'person'), req('es-cn-3', 'resume', 'alert')],
       soon(),
@@ -625,7 +642,12 @@ describe('Function: settlementOf', () => {
 
   it('refuses a pending time too short to outlive a call', () => {
     expect(() =>
-      createGuardrails({ store: downStore(), config: parseGuardrailConfig({}), pendingClaimMs: 10 }),
+      createGuardrails({
+        store: downStore(),
+        chatSources: CHAT_SOURCE_NAMES,
+        config: parseGuardrailConfig({}),
+        pendingClaimMs: 10,
+      }),
     ).toThrow('pendingClaimMs');
   });
 });

@@ -4,6 +4,7 @@ import { createClient } from '@redis/client';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { parseGuardrailConfig } from '../shared/guardrails/config.ts';
 import { createGuardrails, type GuardRequest, OWNERSHIP_TTL_MS } from '../shared/guardrails/guardrails.ts';
+import { CHAT_SOURCE_NAMES } from '../shared/sources/registry.ts';
 import { loadRedisClient } from '../shared/state/redis-connection.ts';
 import { CLAIM, GET_RECORD, type LuaScript, PEEK_CLAIM, PEEK_FLIP } from '../shared/state/redis-scripts.ts';
 import { createRedisStore } from '../shared/state/redis-store.ts';
@@ -86,7 +87,12 @@ describe.skipIf(!bin)('Function: createRedisStore against a real redis-server', 
     const namespace = `t-${randomUUID()}`;
     const store = createRedisStore({ url: redis.url, namespace });
     opened.push(store);
-    const guard = createGuardrails({ store, config: parseGuardrailConfig({}), pendingClaimMs: 40_000 });
+    const guard = createGuardrails({
+      store,
+      chatSources: CHAT_SOURCE_NAMES,
+      config: parseGuardrailConfig({}),
+      pendingClaimMs: 40_000,
+    });
     const request = (id: string, action: GuardRequest['action']): GuardRequest => ({
       instanceId: id,
       functionName: `${action}-elasticsearch-task`,

@@ -8,12 +8,13 @@ import type { PlannedTarget } from '../shared/core/plan.ts';
 import { createResponder, type Executor } from '../shared/core/responder.ts';
 import type { TargetResult } from '../shared/core/result.ts';
 import { createRootLogger } from '../shared/logger.ts';
-import { createSources } from '../shared/sources/registry.ts';
+import { CHAT_SOURCE_NAMES, createSources } from '../shared/sources/registry.ts';
 import { createCommandHandler } from '../shared/triggers/command.ts';
 import { createTimerHandler } from '../shared/triggers/timer.ts';
 import { FAKE_CREDENTIALS } from './support/fakes.ts';
 import { captureOutput, outputLines } from './support/log-capture.ts';
 import { commandRequester } from './support/requester.ts';
+import { CHAT_SOURCES } from './support/senders.ts';
 
 /**
  * The timer and command handlers, driven directly as the FC adapter drives them (a tick or a
@@ -198,6 +199,16 @@ describe('Function: createCommandHandler', () => {
     ['a command with an extra key', command({ extra: 1 }), /^invalid internal command: /],
     // Forged by whoever may invoke the function: a chat command that names no one skips no allow-list.
     ['a Slack command that names no one', command({ requester: undefined }), /a slack command must name who asked/],
+    [
+      'a DingTalk command that names no one',
+      command({ source: 'dingtalk', requester: undefined }),
+      /a dingtalk command must name who asked/,
+    ],
+    [
+      'a Feishu command that names no one',
+      command({ source: 'feishu', requester: undefined }),
+      /a feishu command must name who asked/,
+    ],
   ])('refuses %s (400), acting on nothing and reporting nothing', async (_, event, message) => {
     const { executor, runs } = recordingExecutor();
     const { replier, reports } = recordingReplier();
@@ -222,5 +233,12 @@ describe('Function: createCommandHandler', () => {
     const { value: answer } = await captureOutput(() => handler(command(who), start));
     expect(answer.body.results).toEqual([expect.objectContaining({ outcome: 'refused', code })]);
     expect(runs.flatMap((r) => r.targets)).toEqual([]);
+  });
+});
+
+describe('Constant: CHAT_SOURCE_NAMES', () => {
+  it('is the senders a command is reported back to (a reply target): the chat platforms, no alerting sender', () => {
+    expect([...CHAT_SOURCE_NAMES].sort()).toEqual(['dingtalk', 'feishu', 'slack']);
+    expect([...CHAT_SOURCE_NAMES].sort()).toEqual([...CHAT_SOURCES].sort());
   });
 });

@@ -3,7 +3,6 @@ import type { Invocation } from '../core/invocation.ts';
 import type { PlannedTarget } from '../core/plan.ts';
 import type { TargetResult } from '../core/result.ts';
 import {
-  CHAT_SOURCES,
   type GuardedAction,
   type GuardRequest,
   type Guardrails,
@@ -77,7 +76,7 @@ export function createGuardStep(options: GuardStepOptions): Guard {
 
     async check(target, source, invocation): Promise<GuardVerdict> {
       const request = requestOf(target, source);
-      if (request.actor === 'person' && !CHAT_SOURCES.has(source)) {
+      if (request.actor === 'person' && !guardrails.chatSources.has(source)) {
         return { allowed: true, notes: [], settle: settler({ request, claim: 'none', flip: 'none' }) };
       }
       const decision = await guardrails.decide(request, invocation.deadline);
@@ -92,7 +91,7 @@ export function createGuardStep(options: GuardStepOptions): Guard {
 
     async preview(targets, source, invocation): Promise<GuardPreview[]> {
       // As `check`: a person's target that is not a chat command needs nothing before its call.
-      const asked = targets.filter((target) => target.actor === 'alert' || CHAT_SOURCES.has(source));
+      const asked = targets.filter((target) => target.actor === 'alert' || guardrails.chatSources.has(source));
       const previews = await guardrails.preview(
         asked.map((target) => requestOf(target, source)),
         invocation.deadline,

@@ -7,9 +7,6 @@ import type { GuardrailConfig } from './config.ts';
 
 export type GuardedAction = 'interrupt' | 'resume' | 'cancel';
 
-/** Sources whose commands are a person's decision from chat: counted toward the budget, never refused by it. */
-export const CHAT_SOURCES: ReadonlySet<string> = new Set(['slack', 'dingtalk', 'feishu']);
-
 export interface GuardRequest {
   readonly instanceId: string;
   readonly functionName: string;
@@ -96,6 +93,8 @@ export interface InterruptionRecord {
 
 export interface Guardrails {
   readonly config: GuardrailConfig;
+  /** The options' chatSources: a person's command from one of them is decided (counted), never refused. */
+  readonly chatSources: ReadonlySet<string>;
   /** Never rejects for a store failure: that is a refusal (alert) or a note (person). */
   decide(request: GuardRequest, deadline: number): Promise<GuardDecision>;
   /**
@@ -117,6 +116,12 @@ export interface Guardrails {
 export interface GuardrailsOptions {
   store: StateStore;
   config: GuardrailConfig;
+  /**
+   * The senders whose commands are a person's decision from chat (sources/registry.ts
+   * CHAT_SOURCE_NAMES, given by the composition root: the guardrails know no sender): counted
+   * toward the budget, never refused by it.
+   */
+  chatSources: ReadonlySet<string>;
   /**
    * How long a budget claim may stay pending before it is forgotten: longer than any call can take,
    * so only a crash between claim and settle lets it lapse. Use 2 × COMMAND_DEADLINE_MS.

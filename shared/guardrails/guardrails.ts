@@ -7,20 +7,19 @@ import {
   type RecordCondition,
   StateStoreUnavailable,
 } from '../state/store.ts';
-import {
-  CHAT_SOURCES,
-  type GuardDecision,
-  type GuardedAction,
-  type GuardPass,
-  type GuardPreview,
-  type GuardRefusal,
-  type GuardRequest,
-  type GuardrailCode,
-  type Guardrails,
-  type GuardrailsOptions,
-  type GuardTicket,
-  type InterruptionRecord,
-  type Settlement,
+import type {
+  GuardDecision,
+  GuardedAction,
+  GuardPass,
+  GuardPreview,
+  GuardRefusal,
+  GuardRequest,
+  GuardrailCode,
+  Guardrails,
+  GuardrailsOptions,
+  GuardTicket,
+  InterruptionRecord,
+  Settlement,
 } from './guardrail-types.ts';
 import * as say from './messages.ts';
 
@@ -275,7 +274,7 @@ export function createGuardrails(options: GuardrailsOptions): Guardrails {
     }
     const personActed =
       request.actor === 'person' &&
-      (settlement === 'applied' || (settlement === 'already' && CHAT_SOURCES.has(request.source)));
+      (settlement === 'applied' || (settlement === 'already' && options.chatSources.has(request.source)));
     if (personActed) {
       // A person acted (from chat, or changed the instance): the flap guard starts over. A scheduled
       // command that changed nothing (a timer tick on an instance already suspended) must not keep a
@@ -302,6 +301,7 @@ export function createGuardrails(options: GuardrailsOptions): Guardrails {
 
   return {
     config,
+    chatSources: options.chatSources,
     decide: (request, deadline) => decideWith(request, deadline, realSteps),
     preview,
 

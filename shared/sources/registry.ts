@@ -25,6 +25,15 @@ export const isSourceName = (value: string): value is SourceName => (SOURCE_NAME
 /** The chat hosts a report may go to at all (exact names): every sender's reply hosts. */
 export const REPLY_HOSTS: readonly string[] = Object.freeze(SOURCES.flatMap((source) => source.replyHosts ?? []));
 
+/**
+ * The senders whose commands are a person's decision from chat: those a command's outcome is
+ * reported back to (a reply target). The guardrails count such a command toward the budget and
+ * never refuse it; the hand-off requires it to name who asked.
+ */
+export const CHAT_SOURCE_NAMES: ReadonlySet<string> = new Set(
+  SOURCES.filter((source) => source.replyTarget !== undefined).map((source) => source.name),
+);
+
 const BY_NAME = new Map<string, AnySource>(SOURCES.map((source) => [source.name, source]));
 
 /** The definition of a sender; of a name from untrusted input (a queued command), undefined when none. */

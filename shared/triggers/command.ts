@@ -4,11 +4,8 @@ import type { InvocationStart } from '../core/invocation.ts';
 import type { ActOutcome } from '../core/responder.ts';
 import { PayloadError } from '../errors.ts';
 import { parseJson, validate } from '../sources/payload.ts';
-import type { SourceLoader, SourceName } from '../sources/registry.ts';
+import { CHAT_SOURCE_NAMES, type SourceLoader, type SourceName } from '../sources/registry.ts';
 import { answered, checkSize, invocationOf, type TriggerOptions } from './trigger.ts';
-
-/** The sources whose commands are a person's (their requester is required and checked again). */
-const CHAT_PLATFORMS: ReadonlySet<string> = new Set(['slack', 'dingtalk', 'feishu']);
 
 export interface CommandHandlerOptions extends TriggerOptions {
   /** Loaders of the sources, for the report's message shape. */
@@ -39,7 +36,7 @@ export function createCommandHandler(options: CommandHandlerOptions) {
       log.info('received', { command: true, targets: parsed.targets.length });
       // A chat command acts only for a person the allow-lists admit: checked again here, so a command
       // event that names no one (forged by whoever may invoke the function) cannot skip them.
-      if (CHAT_PLATFORMS.has(parsed.source) && parsed.requester === undefined) {
+      if (CHAT_SOURCE_NAMES.has(parsed.source) && parsed.requester === undefined) {
         throw new PayloadError(`a ${parsed.source} command must name who asked`);
       }
       const event = { items: parsed.targets, reason: parsed.reason, requester: parsed.requester };

@@ -1,5 +1,6 @@
 import { parseGuardrailConfig } from '../../shared/guardrails/config.ts';
 import { createGuardrails, type GuardRequest } from '../../shared/guardrails/guardrails.ts';
+import { CHAT_SOURCE_NAMES } from '../../shared/sources/registry.ts';
 import { createRedisStore } from '../../shared/state/redis-store.ts';
 import type { ClaimOptions, ClaimResult, StateStore } from '../../shared/state/store.ts';
 
@@ -33,7 +34,15 @@ let prepared: { store: StateStore; tokens: string[]; options: ClaimOptions } | u
 
 function guardrails(namespace: string) {
   const store = createRedisStore({ url, namespace, ...timeouts });
-  return { store, guard: createGuardrails({ store, config: parseGuardrailConfig({}), pendingClaimMs: 40_000 }) };
+  return {
+    store,
+    guard: createGuardrails({
+      store,
+      chatSources: CHAT_SOURCE_NAMES,
+      config: parseGuardrailConfig({}),
+      pendingClaimMs: 40_000,
+    }),
+  };
 }
 
 async function handle(message: WorkerRequest): Promise<WorkerReply> {
