@@ -1,4 +1,4 @@
-import { networkFailure, THROTTLE_CODE } from './hand-off-input.ts';
+import { answeredError, networkFailure } from './hand-off-input.ts';
 import { InvokeError } from './invoker.ts';
 
 /** What FC 2.0's answers mean, as `@alicloud/fc2` reports them: a duplicate, or an InvokeError. */
@@ -37,12 +37,7 @@ export function classifyFc2Error(error: unknown): Fc2Outcome {
     ) {
       return { duplicate: true, requestId };
     }
-    const summary = `FC answered ${httpStatus}${code ? ` ${code}` : ''}: ${message}`;
-    if (httpStatus === 429 || (code !== undefined && THROTTLE_CODE.test(code))) {
-      return new InvokeError('Throttled', summary, { ...details, retryable: true });
-    }
-    if (httpStatus >= 500) return new InvokeError('ServerError', summary, { ...details, retryable: true });
-    return new InvokeError('Refused', summary, { ...details, retryable: false });
+    return answeredError(`FC answered ${httpStatus}${code ? ` ${code}` : ''}: ${message}`, details);
   }
 
   const name = typeof e.name === 'string' ? e.name : '';

@@ -1,7 +1,7 @@
 import type { Credentials } from '../core/invocation.ts';
 import { percentEncode, signRequest } from '../elasticsearch/acs3-signer.ts';
 import { AttemptTimeoutError, type WireResponse } from '../elasticsearch/transport.ts';
-import { endpointOrigin, networkFailure, THROTTLE_CODE } from './hand-off-input.ts';
+import { answeredError, endpointOrigin, networkFailure } from './hand-off-input.ts';
 import { InvokeError } from './invoker.ts';
 
 /**
@@ -128,12 +128,7 @@ export function answerError(operation: string, response: WireResponse): InvokeEr
   const httpStatus = response.status;
   // The platform's message goes to the log through `message`; the responder never shows it to a sender.
   const summary = `${operation}: FC answered ${httpStatus}${code ? ` ${code}` : ''}${message ? `: ${message}` : ''}`;
-  const details = { httpStatus, platformCode: code, requestId };
-  if (httpStatus === 429 || (code !== undefined && THROTTLE_CODE.test(code))) {
-    return new InvokeError('Throttled', summary, { ...details, retryable: true });
-  }
-  if (httpStatus >= 500) return new InvokeError('ServerError', summary, { ...details, retryable: true });
-  return new InvokeError('Refused', summary, { ...details, retryable: false });
+  return answeredError(summary, { httpStatus, platformCode: code, requestId });
 }
 
 /** A failure of the HTTP exchange itself (no answer) as an InvokeError. */

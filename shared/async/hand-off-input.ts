@@ -117,4 +117,21 @@ export function networkFailure(
 }
 
 /** FC's throttling codes, whatever the HTTP status they come with. */
-export const THROTTLE_CODE = /^(Throttl|ResourceExhausted|ResourceThrottled|TooManyRequests)/;
+const THROTTLE_CODE = /^(Throttl|ResourceExhausted|ResourceThrottled|TooManyRequests)/;
+
+/**
+ * FC's non-2xx answer (not a duplicate) as an InvokeError that says whether a retry (same ID) can
+ * help: throttled (429 or a throttling code) and 5xx can, any other refusal cannot. The one
+ * reading of FC's statuses, for both invoke APIs.
+ */
+export function answeredError(
+  summary: string,
+  details: { httpStatus: number; platformCode: string | undefined; requestId: string | undefined; cause?: unknown },
+): InvokeError {
+  const { httpStatus, platformCode: code } = details;
+  if (httpStatus === 429 || (code !== undefined && THROTTLE_CODE.test(code))) {
+    return new InvokeError('Throttled', summary, { ...details, retryable: true });
+  }
+  if (httpStatus >= 500) return new InvokeError('ServerError', summary, { ...details, retryable: true });
+  return new InvokeError('Refused', summary, { ...details, retryable: false });
+}
