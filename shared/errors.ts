@@ -60,6 +60,27 @@ export class ConfigError extends ResponderError {
   }
 }
 
+/**
+ * OpenSSL's certificate verification codes that name neither CERT nor CRL (Node reports them as the
+ * error's `code`, e.g. a leaf signed by a CA no root vouches for).
+ */
+const VERIFY_CODES = new Set([
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_DECODE_ISSUER_PUBLIC_KEY',
+  'INVALID_CA',
+  'INVALID_PURPOSE',
+  'PATH_LENGTH_EXCEEDED',
+  'HOSTNAME_MISMATCH',
+]);
+
+/**
+ * Whether a node error code is a TLS failure (a certificate not trusted, expired or for another
+ * host; a handshake Node refused): not retryable, since a retry meets the same certificate. The one
+ * rule for every outbound call (the API, FC's invoke API, chat reports).
+ */
+export const isTlsFailure = (code: string | undefined): boolean =>
+  code !== undefined && (/CERT|CRL|TLS|SSL/.test(code) || VERIFY_CODES.has(code));
+
 /** Codes by which a platform asks for a pause (throttling, time-outs): a later retry is likely to pass. */
 const THROTTLED = /^(Throttling|Throttled|ServiceUnavailable|RequestTimeout|Timeout)/;
 

@@ -1,16 +1,12 @@
-import { spawnSync } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { makeTestCertificates } from '../scripts/bench.ts';
 import { parseAuthorization } from '../shared/elasticsearch/acs3-signer.ts';
 import { ApiError } from '../shared/elasticsearch/api-error.ts';
 import { type ApiCall, createElasticsearchClient } from '../shared/elasticsearch/client.ts';
 import { createNodeTransport } from '../shared/elasticsearch/transport.ts';
+import { isTlsFailure } from '../shared/errors.ts';
+import { HAS_OPENSSL, startUntrustedTlsServer } from './support/untrusted-tls.ts';
 
 const call: ApiCall = {
   operation: 'CancelTask',
@@ -211,36 +207,54 @@ describe('Function: createNodeTransport', () => {
     });
   });
 
-  const openssl = spawnSync('openssl', ['version']).status === 0;
   // node:https is loaded on the first https call (not with the bundle): that call still goes over
   // TLS and still verifies the API's certificate against Node's roots.
-  it.skipIf(!openssl)('calls an https endpoint over TLS and refuses a certificate no root vouches for', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'transport-tls-'));
-    const certificates = makeTestCertificates(dir);
-    if (!certificates) throw new Error('openssl could not make the test certificate');
-    let requests = 0;
-    const s = createHttpsServer(
-      { key: await readFile(certificates.key), cert: await readFile(certificates.cert) },
-      (_req, res) => {
-        requests += 1;
-        res.end('{"RequestId":"R-1","Result":true}');
-      },
-    );
-    await new Promise<void>((done) => s.listen(0, '127.0.0.1', done));
-    try {
-      const url = `https://127.0.0.1:${(s.address() as AddressInfo).port}`;
-      const error = await client(url)
-        .call(call, credentials)
-        .catch((e: unknown) => e);
-      expect(error).toMatchObject({
-        code: 'ConnectionLost',
-        message: expect.stringMatching(/\((UNABLE_TO_VERIFY_LEAF_SIGNATURE|SELF_SIGNED_CERT_IN_CHAIN)\)/),
-      });
-      expect(requests).toBe(0);
-    } finally {
-      s.closeAllConnections();
-      await new Promise<void>((done) => s.close(() => done()));
-      await rm(dir, { recursive: true, force: true });
-    }
+  it.skipIf(!HAS_OPENSSL)(
+    'refuses a certificate no root vouches for, as a TLS failure a retry cannot fix, sending nothing',
+    async () => {
+      const s = await startUntrustedTlsServer();
+      try {
+        const error = await client(s.url)
+          .call(call, credentials)
+          .catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(ApiError);
+        expect(error).toMatchObject({
+          code: 'TlsFailure',
+          retryable: false,
+          message: expect.stringMatching(
+            /^the TLS connection to the API failed \((UNABLE_TO_VERIFY_LEAF_SIGNATURE|SELF_SIGNED_CERT_IN_CHAIN)\)$/,
+          ),
+        });
+        expect(s.requests()).toBe(0);
+        expect(s.connections()).toBe(1);
+      } finally {
+        await s.close();
+      }
+    },
+  );
+});
+
+describe('Function: isTlsFailure', () => {
+  it.each([
+    // Node's own TLS errors, and OpenSSL's verification codes as Node reports them.
+    ['ERR_TLS_CERT_ALTNAME_INVALID', true],
+    ['ERR_SSL_WRONG_VERSION_NUMBER', true],
+    ['CERT_HAS_EXPIRED', true],
+    ['DEPTH_ZERO_SELF_SIGNED_CERT', true],
+    ['SELF_SIGNED_CERT_IN_CHAIN', true],
+    ['UNABLE_TO_GET_ISSUER_CERT_LOCALLY', true],
+    ['UNABLE_TO_VERIFY_LEAF_SIGNATURE', true],
+    ['UNABLE_TO_GET_CRL', true],
+    ['HOSTNAME_MISMATCH', true],
+    ['INVALID_CA', true],
+    // The network: a retry can meet another connection.
+    ['ECONNRESET', false],
+    ['ECONNREFUSED', false],
+    ['ENOTFOUND', false],
+    ['EAI_AGAIN', false],
+    ['ETIMEDOUT', false],
+    [undefined, false],
+  ])('%s → %s', (code, tls) => {
+    expect(isTlsFailure(code)).toBe(tls);
   });
 });

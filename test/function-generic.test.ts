@@ -18,6 +18,7 @@ import {
   TEST_WEBHOOK_SECRET,
 } from './support/invoke.ts';
 import { commandRequester } from './support/requester.ts';
+import { HAS_OPENSSL, startUntrustedTlsServer } from './support/untrusted-tls.ts';
 
 const upstream = useEmulator();
 const { state } = upstream;
@@ -422,6 +423,44 @@ describe('Function: the five actions against the emulator', () => {
     });
     expect(state('es-cn-demo-activating')?.history).toHaveLength(1);
   });
+
+  // A retry meets the same certificate: the sender is told it failed for good (200), and the
+  // function does not try again within its deadline either.
+  it.skipIf(!HAS_OPENSSL)(
+    'answers 200 with a failed, not retryable TlsFailure when the API endpoint presents an untrusted certificate',
+    async () => {
+      const untrusted = await startUntrustedTlsServer();
+      try {
+        const handler = createFunctionHandler('interrupt-elasticsearch-task', {
+          env: {
+            GENERIC_BEARER_TOKENS: TEST_BEARER,
+            ALLOWED_INSTANCES: '*',
+            ALIBABA_CLOUD_REGION: 'cn-hangzhou',
+            ELASTICSEARCH_ENDPOINT: untrusted.url,
+          },
+        });
+        const response = await invokeHttp(
+          handler,
+          genericRequest('interrupt-elasticsearch-task', valid, {
+            'content-type': 'application/json',
+            authorization: `Bearer ${TEST_BEARER}`,
+            'idempotency-key': 'tls-1',
+          }),
+          { ...localContext('interrupt-elasticsearch-task'), credentials: LOCAL_EMULATOR_CREDENTIALS },
+        );
+        expect(response.status).toBe(200);
+        const body = (await response.json()) as ResponseBody;
+        expect(body.results).toEqual([
+          expect.objectContaining({ outcome: 'failed', code: 'TlsFailure', retryable: false }),
+        ]);
+        expect(body.results[0]?.message).not.toContain('127.0.0.1');
+        expect(untrusted.connections()).toBe(1);
+        expect(untrusted.requests()).toBe(0);
+      } finally {
+        await untrusted.close();
+      }
+    },
+  );
 
   it('signs with the STS credentials of the FC context when there are some', async () => {
     const sts = { accessKeyId: 'STS.NUgYrLnoC37mZZCNnAbez2Zy', accessKeySecret: 'sts-secret-for-tests' };

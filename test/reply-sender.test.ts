@@ -1,4 +1,5 @@
 import { createServer, request as httpRequest, type IncomingHttpHeaders, type Server } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createRepliesApp } from '../emulator/replies.ts';
@@ -6,6 +7,7 @@ import { createCapturingReplySender } from '../shared/async/capturing-reply-send
 import { bodyLevelError, createHttpsReplySender, type ReplyRequestFn } from '../shared/async/https-reply-sender.ts';
 import { checkReplyUrl, ReplyError } from '../shared/async/reply-sender.ts';
 import { REPLY_HOSTS } from '../shared/sources/registry.ts';
+import { HAS_OPENSSL, startUntrustedTlsServer } from './support/untrusted-tls.ts';
 
 async function rejection(promise: Promise<unknown>): Promise<ReplyError> {
   try {
@@ -175,6 +177,21 @@ describe('Function: createHttpsReplySender', () => {
       httpRequest({ ...options, host: '127.0.0.1', port: 1, path: url.pathname, agent: false });
     const error = await rejection(createHttpsReplySender({ timeoutMs: 2000, request: refusing }).send(SLACK, {}));
     expect(error).toMatchObject({ code: 'ReplyNetworkError', retryable: true });
+  });
+
+  // The chat host's certificate is verified by node:https as the real call does: one no root vouches
+  // for (UNABLE_TO_VERIFY_LEAF_SIGNATURE, which names no CERT) is not worth a retry either.
+  it.skipIf(!HAS_OPENSSL)('maps an untrusted certificate to a ReplyNetworkError that is not retryable', async () => {
+    const untrusted = await startUntrustedTlsServer('{"ok":true}');
+    try {
+      const toUntrusted: ReplyRequestFn = (url, options) =>
+        httpsRequest({ ...options, host: '127.0.0.1', port: untrusted.port, path: url.pathname, agent: false });
+      const error = await rejection(createHttpsReplySender({ timeoutMs: 2000, request: toUntrusted }).send(SLACK, {}));
+      expect(error).toMatchObject({ code: 'ReplyNetworkError', retryable: false });
+      expect(untrusted.requests()).toBe(0);
+    } finally {
+      await untrusted.close();
+    }
   });
 
   it('refuses a body that is not JSON', async () => {

@@ -1,5 +1,6 @@
 import type { Credentials } from '../core/invocation.ts';
 import { REGION_PATTERN } from '../core/target.ts';
+import { isTlsFailure } from '../errors.ts';
 import { INVOCATION_ID_PATTERN, InvokeError } from './invoker.ts';
 
 /**
@@ -92,7 +93,6 @@ export function handOffCredentials(credentials: Credentials | undefined): Creden
 }
 
 const NETWORK_CODE = /^(E[A-Z0-9_]+|EAI_[A-Z]+)$/;
-const TLS_CODE = /(CERT|TLS|SSL)/;
 
 /**
  * A failure below HTTP by its node error code: TLS (not retryable: a retry meets the same
@@ -104,8 +104,8 @@ export function networkFailure(
   cause: unknown,
   operation = '',
 ): InvokeError | undefined {
-  if (code === undefined || !(TLS_CODE.test(code) || NETWORK_CODE.test(code))) return undefined;
-  const tls = TLS_CODE.test(code);
+  const tls = isTlsFailure(code);
+  if (code === undefined || !(tls || NETWORK_CODE.test(code))) return undefined;
   return new InvokeError(
     'NetworkError',
     `${operation}${tls ? 'TLS' : 'network'} failure calling FC (${code}): ${message}`,

@@ -1,5 +1,6 @@
 import type { ClientRequest, IncomingMessage } from 'node:http';
 import type { RequestOptions } from 'node:https';
+import { isTlsFailure } from '../errors.ts';
 import { REPLY_HOSTS } from '../sources/registry.ts';
 import { checkReplyUrl, ReplyError, type ReplySender, serialiseReply } from './reply-sender.ts';
 
@@ -103,7 +104,7 @@ export function createHttpsReplySender(options: HttpsReplySenderOptions): ReplyS
         req.on('error', (error: Error & { code?: string }) =>
           finish(
             new ReplyError('ReplyNetworkError', `posting to ${target.hostname} failed: ${error.message}`, {
-              retryable: !/(CERT|TLS|SSL)/.test(error.code ?? ''),
+              retryable: !isTlsFailure(error.code),
               cause: error,
             }),
           ),

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { API_VERSION } from '../actions.ts';
 import type { Credentials } from '../core/invocation.ts';
 import type { ReportedCall } from '../core/result.ts';
+import { isTlsFailure } from '../errors.ts';
 import { canonicalQueryString, signRequest } from './acs3-signer.ts';
 import { ApiError, isRetryableApiFailure } from './api-error.ts';
 import { AttemptTimeoutError, createNodeTransport, fetchTransport, type Transport } from './transport.ts';
@@ -51,15 +52,25 @@ function networkFailure(error: unknown): ApiError {
   if (error instanceof AttemptTimeoutError) {
     return new ApiError({ code: 'RequestTimeout', message: 'the API did not answer in time', retryable: true });
   }
-  // The request may have been applied before the connection broke: only a retry with the same token is safe.
   // The caller reads the error code alone; what the network said (`getaddrinfo ENOTFOUND <host>`,
   // `connect ECONNREFUSED <address>`) names the endpoint and goes to the log only.
   const code = [err.code, err.cause?.code].find((c) => typeof c === 'string' && /^[A-Z][A-Z0-9_]{1,40}$/.test(c));
+  const detail = [err.message, err.cause?.message].filter(Boolean).join(': ') || undefined;
+  if (isTlsFailure(code)) {
+    // No request was sent (the handshake failed), and a retry meets the same certificate.
+    return new ApiError({
+      code: 'TlsFailure',
+      message: `the TLS connection to the API failed (${code})`,
+      retryable: false,
+      detail,
+    });
+  }
+  // The request may have been applied before the connection broke: only a retry with the same token is safe.
   return new ApiError({
     code: 'ConnectionLost',
     message: `the connection to the API failed${code ? ` (${code})` : ''}`,
     retryable: true,
-    detail: [err.message, err.cause?.message].filter(Boolean).join(': ') || undefined,
+    detail,
   });
 }
 
