@@ -21,6 +21,22 @@ export function parseJson(text: string): unknown {
   }
 }
 
+/** A JSON object (not an array, not null): what a sender's fields are read from. */
+export type Json = Record<string, unknown>;
+
+export const isObject = (value: unknown): value is Json =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** Text parsed as a JSON object; undefined when it is not JSON or not an object (the caller says why). */
+export function parseObject(text: string): Json | undefined {
+  try {
+    const value: unknown = JSON.parse(text);
+    return isObject(value) ? value : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * A body that verify read (to check what binds it) and parse reads again: its content, or what
  * reading it threw, which parse throws in turn (a PayloadError: a 400 after authentication).

@@ -7,7 +7,16 @@ import type { SourceEvent } from '../../core/target.ts';
 import { PayloadError } from '../../errors.ts';
 import { chatIds, chatName, MAX_COMMAND_IDS, parseCommandText, usageText } from '../chat-command.ts';
 import { replyText } from '../chat-reply.ts';
-import { bodyText, contentOf, EVENT_KEY_PATTERN, parseJson, type Readable, readable, validate } from '../payload.ts';
+import {
+  bodyText,
+  contentOf,
+  EVENT_KEY_PATTERN,
+  isObject,
+  parseJson,
+  type Readable,
+  readable,
+  validate,
+} from '../payload.ts';
 import {
   type InboundRequest,
   type ReplayMemory,
@@ -58,8 +67,8 @@ interface SignedCallback {
 
 /** Why a callback body does not belong to this robot; undefined when it does (or is not a JSON object, which parse refuses). */
 function bindingProblem(value: unknown, robotCodes: readonly string[]): string | undefined {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
-  const { robotCode, sessionWebhook } = value as Record<string, unknown>;
+  if (!isObject(value)) return undefined;
+  const { robotCode, sessionWebhook } = value;
   if (robotCodes.length > 0 && !(typeof robotCode === 'string' && robotCodes.includes(robotCode))) {
     return 'robotCode is not one of DINGTALK_ROBOT_CODES';
   }

@@ -2,9 +2,8 @@ import * as z from 'zod/mini';
 import type { Requester, SourceEvent } from '../../core/target.ts';
 import { PayloadError } from '../../errors.ts';
 import { chatIds, MAX_COMMAND_IDS, parseCommandText, usageText } from '../chat-command.ts';
-import { EVENT_KEY_PATTERN, validate } from '../payload.ts';
+import { EVENT_KEY_PATTERN, isObject, type Json, parseObject, validate } from '../payload.ts';
 import { FEISHU_MESSAGE_ID } from './index.ts';
-import { isObject, type Json, parseObject } from './push.ts';
 
 /**
  * What a verified Feishu event asks for. Event key: `feishu:<header.event_id>` (schema 2.0) or

@@ -2,10 +2,11 @@ import { AUTHENTICATED, type AuthResult, rejected } from '../../auth/auth-result
 import { matchesAny } from '../../auth/constant-time.ts';
 import { checkLarkSignature } from '../../auth/feishu-signature.ts';
 import { replyText } from '../chat-reply.ts';
+import { isObject, type Json } from '../payload.ts';
 import { handshake, type Reply, refused, type SourceHandlers, type Verdict, verified } from '../source.ts';
 import { eventOf } from './events.ts';
 import type { FeishuSettings } from './index.ts';
-import { decode, isObject, type Json } from './push.ts';
+import { decode } from './push.ts';
 
 /** The verification token against the configured ones. */
 function checkToken(token: string | undefined, tokens: readonly string[]): AuthResult {

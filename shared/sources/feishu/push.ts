@@ -1,29 +1,16 @@
 import { larkDecrypt } from '../../auth/feishu-signature.ts';
-import { bodyText } from '../payload.ts';
+import { bodyText, type Json, parseObject } from '../payload.ts';
 
 /**
  * A Feishu push as JSON: decrypted (AES-256-CBC, see auth/feishu-signature.ts) with the first
  * configured Encrypt Key that opens it when it came as `{"encrypt": …}`.
  */
 
-export type Json = Record<string, unknown>;
-export const isObject = (value: unknown): value is Json =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
-
 /** The push as the app sees it: decrypted when it came as `{"encrypt": …}`. */
 export interface Decoded {
   value: Json;
   /** Decrypted with a configured Encrypt Key (which proves the sender holds it). */
   encrypted: boolean;
-}
-
-export function parseObject(text: string): Json | undefined {
-  try {
-    const value: unknown = JSON.parse(text);
-    return isObject(value) ? value : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 /** The push, decrypted when it is encrypted; else why it cannot be read (for the log). */
