@@ -1,4 +1,6 @@
 import { type Context, Hono } from 'hono';
+// FC's documented ID syntax, as the product checks it before a hand-off (the one copy of that fact).
+import { INVOCATION_ID_PATTERN } from '../shared/async/invoker.ts';
 import type { EmulatorEnv } from './app.ts';
 import { type FcInvocation, type FcInvokeCredential, type FcQueue, newFcRequestId } from './fc-async-queue.ts';
 import {
@@ -46,7 +48,6 @@ export interface Fc2WireOptions {
 /** Allowed clock skew of `Date`, either way. */
 export const FC_DATE_WINDOW_MS = 15 * 60 * 1000;
 
-const INVOCATION_ID_PATTERN = /^[A-Za-z_][A-Za-z0-9_-]{0,127}$/;
 const INVOKE_PATH = `/${FC_API_VERSION}/services/:service/functions/:function/invocations`;
 
 type Ctx = Context<EmulatorEnv>;
@@ -215,7 +216,7 @@ export function createFc2InvokeWire(options: Fc2WireOptions): Hono<EmulatorEnv> 
         requestId,
         400,
         'InvalidArgument',
-        'x-fc-stateful-async-invocation-id must match ^[A-Za-z_][A-Za-z0-9_-]{0,127}$',
+        `x-fc-stateful-async-invocation-id must match ${INVOCATION_ID_PATTERN.source}`,
       );
     }
     // IDs are per function (GetStatefulAsyncInvocation is addressed by service/function/id).

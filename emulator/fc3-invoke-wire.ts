@@ -1,4 +1,6 @@
 import { type Context, Hono } from 'hono';
+// FC's documented ID syntax (a task ID is an invocation ID's), as the product checks it (the one copy of that fact).
+import { INVOCATION_ID_PATTERN } from '../shared/async/invoker.ts';
 import { Acs3Verifier } from './acs3-verifier.ts';
 import type { EmulatorEnv } from './app.ts';
 import { type FcInvocation, type FcInvokeCredential, type FcQueue, newFcRequestId } from './fc-async-queue.ts';
@@ -46,8 +48,6 @@ export interface Fc3WireOptions {
   maxAsyncEventBytes: number;
   maxSyncEventBytes: number;
 }
-
-const TASK_ID_PATTERN = /^[A-Za-z_][A-Za-z0-9_-]{0,127}$/;
 
 type Ctx = Context<EmulatorEnv>;
 
@@ -165,12 +165,12 @@ export function createFc3InvokeWire(options: Fc3WireOptions): Hono<EmulatorEnv> 
     if (invocationType === 'Sync') return syncAnswer(await queue.runSync({ ...base, type: 'Sync' }, body));
 
     const given = c.req.header('x-fc-async-task-id');
-    if (given !== undefined && !TASK_ID_PATTERN.test(given)) {
+    if (given !== undefined && !INVOCATION_ID_PATTERN.test(given)) {
       return fcError(
         requestId,
         400,
         'InvalidArgument',
-        'x-fc-async-task-id must match ^[A-Za-z_][A-Za-z0-9_-]{0,127}$',
+        `x-fc-async-task-id must match ${INVOCATION_ID_PATTERN.source}`,
       );
     }
     // Without a task ID, FC makes one up; the request ID serves (it is unique).

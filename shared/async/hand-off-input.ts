@@ -66,7 +66,7 @@ export function handOffPayload(event: object, invocationId: string, maxEventByte
   const refuse = (code: 'InvalidEvent' | 'InvalidInvocationId', message: string, cause?: unknown) =>
     new InvokeError(code, message, { retryable: false, cause });
   if (typeof invocationId !== 'string' || !INVOCATION_ID_PATTERN.test(invocationId)) {
-    throw refuse('InvalidInvocationId', 'the invocation ID must match ^[A-Za-z_][A-Za-z0-9_-]{0,127}$');
+    throw refuse('InvalidInvocationId', `the invocation ID must match ${INVOCATION_ID_PATTERN.source}`);
   }
   let payload: string | undefined;
   try {
