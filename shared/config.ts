@@ -48,6 +48,14 @@ const region = optionalVar(() =>
 const DEFAULT_ASYNC_SOURCES: SourceName[] = ['slack', 'dingtalk', 'feishu'];
 
 /**
+ * The account that owns the functions: ALIBABA_CLOUD_ACCOUNT_ID, or FC's FC_ACCOUNT_ID, checked the
+ * same way (one schema, built when either is set).
+ */
+const accountIdVar = optionalVar(() =>
+  z.optional(z.string().check(z.regex(/^\d{6,20}$/, 'must be the numeric account ID'))),
+);
+
+/**
  * The variables of the policy, the API client and the hand-off: everything but the senders' own
  * sections. Each is an `EnvVar` (env-schemas.ts): its value when unset, and its schema, built only
  * when the variable is set.
@@ -117,10 +125,9 @@ const ENV_VARS = {
   ASYNC_QUALIFIER: trimmed,
   ASYNC_INVOKE_ENDPOINT: trimmed,
   ASYNC_INVOKE_TIMEOUT_MS: int(1500, 100, 60_000),
-  ALIBABA_CLOUD_ACCOUNT_ID: optionalVar(() =>
-    z.optional(z.string().check(z.regex(/^\d{6,20}$/, 'must be the numeric account ID'))),
-  ),
-  FC_ACCOUNT_ID: optionalString,
+  ALIBABA_CLOUD_ACCOUNT_ID: accountIdVar,
+  // Set by FC; checked as the one above: the hand-off's endpoint and CloudMonitor's callbacks are built on it.
+  FC_ACCOUNT_ID: accountIdVar,
   // Set by FC 3.0 for every function (with FC_ACCOUNT_ID and FC_REGION): the hand-off invokes this name.
   FC_FUNCTION_NAME: trimmed,
   MAX_BODY_BYTES: int(DEFAULT_MAX_BODY_BYTES, 1024, 32 * 1024 * 1024),
@@ -199,8 +206,7 @@ export type AsyncInvokeConfig =
 
 export type Env = Record<string, string | undefined>;
 
-function asyncCoordinates(e: CentralEnv): AsyncInvokeConfig | undefined {
-  const accountId = e.ALIBABA_CLOUD_ACCOUNT_ID || e.FC_ACCOUNT_ID || undefined;
+function asyncCoordinates(e: CentralEnv, accountId: string | undefined): AsyncInvokeConfig | undefined {
   const common = {
     qualifier: e.ASYNC_QUALIFIER,
     endpoint: e.ASYNC_INVOKE_ENDPOINT,
@@ -271,9 +277,10 @@ export function parseConfig(env: Env): ResponderConfig {
           securityToken: e.ALIBABA_CLOUD_SECURITY_TOKEN || undefined,
         }
       : undefined;
+  const accountId = e.ALIBABA_CLOUD_ACCOUNT_ID ?? e.FC_ACCOUNT_ID;
   return {
     sources: sources as SourceSettings,
-    accountId: e.ALIBABA_CLOUD_ACCOUNT_ID ?? e.FC_ACCOUNT_ID?.trim(),
+    accountId,
     chat: {
       slack: { users: e.SLACK_ALLOWED_USERS, places: e.SLACK_ALLOWED_CHANNELS, commands: e.SLACK_COMMANDS },
       dingtalk: { users: e.DINGTALK_ALLOWED_USERS, places: e.DINGTALK_ALLOWED_CONVERSATIONS },
@@ -297,7 +304,7 @@ export function parseConfig(env: Env): ResponderConfig {
     guardrails: toGuardrailConfig(e),
     async: {
       sources: e.ASYNC_SOURCES,
-      invoke: asyncCoordinates(e),
+      invoke: asyncCoordinates(e, accountId),
     },
   };
 }

@@ -79,10 +79,23 @@ describe('Function: parseConfig', () => {
 
   it('knows the account from ALIBABA_CLOUD_ACCOUNT_ID, else FC_ACCOUNT_ID', () => {
     expect(parseConfig({ FC_ACCOUNT_ID: '1273560756088235' }).accountId).toBe('1273560756088235');
-    expect(parseConfig({ FC_ACCOUNT_ID: '1', ALIBABA_CLOUD_ACCOUNT_ID: '1273560756088235' }).accountId).toBe(
-      '1273560756088235',
-    );
+    const both = { FC_ACCOUNT_ID: '5550000000000001', ALIBABA_CLOUD_ACCOUNT_ID: '1273560756088235' };
+    expect(parseConfig(both).accountId).toBe('1273560756088235');
     expect(parseConfig({ FC_ACCOUNT_ID: ' ' }).accountId).toBeUndefined();
+  });
+
+  it.each([
+    ['FC_ACCOUNT_ID', {}],
+    ['FC_ACCOUNT_ID with ALIBABA_CLOUD_ACCOUNT_ID', { ALIBABA_CLOUD_ACCOUNT_ID: '1273560756088235' }],
+    ['ALIBABA_CLOUD_ACCOUNT_ID', { FC_ACCOUNT_ID: '1273560756088235' }],
+  ])('derives the account once, from %s: the configuration and the hand-off name the same one', (_, others) => {
+    const config = parseConfig({
+      FC_ACCOUNT_ID: '1234567890123456',
+      FC_REGION: 'cn-hangzhou',
+      ...others,
+    });
+    expect(config.accountId).toMatch(/^\d{16}$/);
+    expect(config.async.invoke?.accountId).toBe(config.accountId);
   });
 
   it('reads credentials only as a complete pair', () => {
@@ -148,6 +161,10 @@ describe('Function: parseConfig', () => {
     ['GENERIC_WEBHOOK_SECRETS', 'whsec_not base64'],
     ['ASYNC_SOURCES', 'slack,pagerduty'],
     ['ALIBABA_CLOUD_ACCOUNT_ID', 'acct'],
+    ['FC_ACCOUNT_ID', 'acct'],
+    ['FC_ACCOUNT_ID', '1'],
+    ['FC_ACCOUNT_ID', ' 1234567890123456 '],
+    ['FC_ACCOUNT_ID', '1234567890123456.fc'],
     ['UPSTREAM_TIMEOUT_MS', '-1'],
     ['DINGTALK_MAX_AGE_SECONDS', '0'],
     ['DINGTALK_MAX_AGE_SECONDS', '3601'],
@@ -247,6 +264,24 @@ describe('Function: createFunctionHandler with an invalid configuration', () => 
     expect(result.statusCode).toBe(500);
     expect(JSON.parse(result.body)).toMatchObject({ error: { code: 'InvalidConfiguration' } });
     expect(result.body).toContain('MAX_TARGETS_PER_EVENT');
+  });
+
+  // FC sets FC_ACCOUNT_ID: a value that is not an account ID fails closed like any bad variable,
+  // rather than reaching the hand-off's endpoint or CloudMonitor's account check.
+  it('answers a 500 naming FC_ACCOUNT_ID when it is not a numeric account ID', async () => {
+    const bad = createFunctionHandler('interrupt-elasticsearch-task', {
+      env: { FC_ACCOUNT_ID: '1234567890123456.evil.example', FC_REGION: 'cn-hangzhou' },
+    });
+    const request = new Request('https://fc.example.test/interrupt-elasticsearch-task/generic', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{}',
+    });
+    const result = (await bad(await toFcHttpEvent(request), localContext('x'))) as FcHttpResult;
+    expect(result.statusCode).toBe(500);
+    expect(JSON.parse(result.body)).toMatchObject({ error: { code: 'InvalidConfiguration' } });
+    expect(result.body).toContain('FC_ACCOUNT_ID');
+    expect(result.body).not.toContain('evil.example');
   });
 
   it('throws for a timer event, so FC retries it once the configuration is fixed', async () => {
