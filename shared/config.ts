@@ -19,7 +19,7 @@ import {
 } from './env-schemas.ts';
 import { ConfigError } from './errors.ts';
 import { type GuardrailConfig, guardrailEnvVars, toGuardrailConfig } from './guardrails/config.ts';
-import { SOURCE_NAMES, SOURCES, type SourceName, type SourceSettings } from './sources/registry.ts';
+import { CHAT_SOURCE_NAMES, SOURCE_NAMES, SOURCES, type SourceName, type SourceSettings } from './sources/registry.ts';
 import './zod-locale.ts';
 
 /**
@@ -44,8 +44,8 @@ const region = optionalVar(() =>
     ),
 );
 
-/** ASYNC_SOURCES when unset: the chat senders, whose platforms wait 3 s at most. */
-const DEFAULT_ASYNC_SOURCES: SourceName[] = ['slack', 'dingtalk', 'feishu'];
+/** ASYNC_SOURCES when unset: the chat senders (sources/registry.ts), whose platforms wait 3 s at most. */
+const DEFAULT_ASYNC_SOURCES: SourceName[] = SOURCE_NAMES.filter((name) => CHAT_SOURCE_NAMES.has(name));
 
 /**
  * The account that owns the functions: ALIBABA_CLOUD_ACCOUNT_ID, or FC's FC_ACCOUNT_ID, checked the
