@@ -74,12 +74,21 @@ const VERIFY_CODES = new Set([
 ]);
 
 /**
- * Whether a node error code is a TLS failure (a certificate not trusted, expired or for another
- * host; a handshake Node refused): not retryable, since a retry meets the same certificate. The one
- * rule for every outbound call (the API, FC's invoke API, chat reports).
+ * Whether a node error code is a certificate the client refused (not trusted, expired, revoked, for
+ * another host). Verification ends the handshake, so no request byte was sent, and a retry meets
+ * the same certificate: final, and nothing may have been applied.
+ */
+export const isCertificateFailure = (code: string | undefined): boolean =>
+  code !== undefined && (/CERT|CRL/.test(code) || VERIFY_CODES.has(code));
+
+/**
+ * Whether a node error code is a TLS failure: a refused certificate, or a handshake or record-layer
+ * error (`ERR_SSL_…`, `ERR_TLS_…`). The rule of the calls that treat any of them as final (FC's
+ * invoke API, chat reports); the API client treats only a refused certificate as final, since a
+ * record-layer error can end a connection after its request was sent (see elasticsearch/client.ts).
  */
 export const isTlsFailure = (code: string | undefined): boolean =>
-  code !== undefined && (/CERT|CRL|TLS|SSL/.test(code) || VERIFY_CODES.has(code));
+  isCertificateFailure(code) || (code !== undefined && /TLS|SSL/.test(code));
 
 /** Codes by which a platform asks for a pause (throttling, time-outs): a later retry is likely to pass. */
 const THROTTLED = /^(Throttling|Throttled|ServiceUnavailable|RequestTimeout|Timeout)/;

@@ -5,7 +5,7 @@ import { parseAuthorization } from '../shared/elasticsearch/acs3-signer.ts';
 import { ApiError } from '../shared/elasticsearch/api-error.ts';
 import { type ApiCall, createElasticsearchClient } from '../shared/elasticsearch/client.ts';
 import { createNodeTransport } from '../shared/elasticsearch/transport.ts';
-import { isTlsFailure } from '../shared/errors.ts';
+import { isCertificateFailure, isTlsFailure } from '../shared/errors.ts';
 import { HAS_OPENSSL, startUntrustedTlsServer } from './support/untrusted-tls.ts';
 
 const call: ApiCall = {
@@ -232,6 +232,43 @@ describe('Function: createNodeTransport', () => {
       }
     },
   );
+});
+
+describe('Function: createElasticsearchClient, TLS errors that are not a refused certificate', () => {
+  it.each([
+    'ERR_SSL_DECRYPTION_FAILED_OR_BAD_RECORD_MAC',
+    'ERR_SSL_SSLV3_ALERT_BAD_RECORD_MAC',
+    'ERR_TLS_INVALID_STATE',
+  ])(
+    'treats %s as a lost connection a retry with the same clientToken may fix (the request may have gone out)',
+    async (code) => {
+      const api = createElasticsearchClient({
+        endpoint: 'https://elasticsearch.cn-shanghai.aliyuncs.com',
+        timeoutMs: 1000,
+        transport: async () => {
+          throw Object.assign(new Error(`read ${code}`), { code });
+        },
+      });
+      const error = await api.call(call, credentials).catch((e: unknown) => e);
+      expect(error).toMatchObject({ code: 'ConnectionLost', retryable: true });
+    },
+  );
+});
+
+describe('Function: isCertificateFailure', () => {
+  it.each([
+    ['ERR_TLS_CERT_ALTNAME_INVALID', true],
+    ['CERT_HAS_EXPIRED', true],
+    ['UNABLE_TO_VERIFY_LEAF_SIGNATURE', true],
+    ['UNABLE_TO_GET_CRL', true],
+    ['HOSTNAME_MISMATCH', true],
+    ['ERR_SSL_WRONG_VERSION_NUMBER', false],
+    ['ERR_SSL_DECRYPTION_FAILED_OR_BAD_RECORD_MAC', false],
+    ['ECONNRESET', false],
+    [undefined, false],
+  ])('%s → %s', (code, certificate) => {
+    expect(isCertificateFailure(code)).toBe(certificate);
+  });
 });
 
 describe('Function: isTlsFailure', () => {

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { API_VERSION } from '../actions.ts';
 import type { Credentials } from '../core/invocation.ts';
 import type { ReportedCall } from '../core/result.ts';
-import { isTlsFailure } from '../errors.ts';
+import { isCertificateFailure } from '../errors.ts';
 import { canonicalQueryString, signRequest } from './acs3-signer.ts';
 import { ApiError, isRetryableApiFailure } from './api-error.ts';
 import { AttemptTimeoutError, createNodeTransport, fetchTransport, type Transport } from './transport.ts';
@@ -56,8 +56,10 @@ function networkFailure(error: unknown): ApiError {
   // `connect ECONNREFUSED <address>`) names the endpoint and goes to the log only.
   const code = [err.code, err.cause?.code].find((c) => typeof c === 'string' && /^[A-Z][A-Z0-9_]{1,40}$/.test(c));
   const detail = [err.message, err.cause?.message].filter(Boolean).join(': ') || undefined;
-  if (isTlsFailure(code)) {
-    // No request was sent (the handshake failed), and a retry meets the same certificate.
+  if (isCertificateFailure(code)) {
+    // No request was sent (verification ends the handshake), and a retry meets the same certificate.
+    // Other TLS errors (ERR_SSL_… on a reused keep-alive connection) can follow a request that was
+    // applied: those stay ConnectionLost, retried with the same clientToken.
     return new ApiError({
       code: 'TlsFailure',
       message: `the TLS connection to the API failed (${code})`,
