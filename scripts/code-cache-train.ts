@@ -10,8 +10,8 @@ import { CODE_CACHE_KEY, type CodeCacheState, encodeCodeCache } from './code-cac
  * (spawned by scripts/build.ts, so the cache is made by the Node that builds): it loads
  * dist/<function>/index.js and handles what a cold start handles, a Standard-Webhooks-signed
  * generic delivery and an Alertmanager delivery, each calling a stub of the API over HTTP (applied,
- * then already); then asks V8 for the code cache, which now holds every function those requests
- * compiled.
+ * then already, with the read of the instance that says so); then asks V8 for the code cache, which
+ * now holds every function those requests compiled.
  *
  * No STATE_STORE_URL here: the functions run without a store (the per-event rules only, and the
  * cold-start warning that says so), so the resume functions' resolved alert is resumed as it would
@@ -92,24 +92,29 @@ function alertmanagerEvent(token: string, instanceId: string): Buffer {
 
 async function main(): Promise<void> {
   // Every API call succeeds: the training compiles the path of a change applied.
-  // The first call is applied; later ones meet the API's documented refusal of an instance with no
-  // change to act on (400 InstanceStatusNotSupportCurrentAction, `already`), as retried deliveries
-  // and alert storms do: both paths are in the cache.
-  let calls = 0;
+  // The first action is applied; later ones meet the API's documented refusal of an instance with
+  // no change to act on (400 InstanceStatusNotSupportCurrentAction), which the function answers by
+  // reading the instance (DescribeInstance/DescribeLogstash, a GET) to say `already`, as retried
+  // deliveries and alert storms do: both paths, and the read, are in the cache.
+  let actions = 0;
   const api = createServer((req, res) => {
     req.resume();
     req.on('end', () => {
-      calls += 1;
-      res.writeHead(calls === 1 ? 200 : 400, { 'content-type': 'application/json' });
+      const describe = req.method === 'GET';
+      if (!describe) actions += 1;
+      const applied = !describe && actions === 1;
+      res.writeHead(describe || applied ? 200 : 400, { 'content-type': 'application/json' });
       res.end(
         JSON.stringify(
-          calls === 1
-            ? { RequestId: randomUUID(), Result: true }
-            : {
-                RequestId: randomUUID(),
-                Code: 'InstanceStatusNotSupportCurrentAction',
-                Message: 'The cluster is running tasks or in an error status. Try again later.',
-              },
+          describe
+            ? { RequestId: randomUUID(), Result: { status: 'active' } }
+            : applied
+              ? { RequestId: randomUUID(), Result: true }
+              : {
+                  RequestId: randomUUID(),
+                  Code: 'InstanceStatusNotSupportCurrentAction',
+                  Message: 'The cluster is running tasks or in an error status. Try again later.',
+                },
         ),
       );
     });
