@@ -8,6 +8,7 @@ import { serve } from '@hono/node-server';
 import { build } from 'esbuild';
 import { createEmulator, type Emulator } from '../emulator/app.ts';
 import { LOCAL_EMULATOR_CREDENTIALS } from '../emulator/credentials.ts';
+import { DEMO_INSTANCES } from '../emulator/seed.ts';
 import { fromFcHttpResult, localContext, toFcHttpEvent } from '../local/fc-invoke.ts';
 import { signStandardWebhook, standardWebhookKey } from '../shared/auth/standard-webhooks.ts';
 import { createFunctionHandler } from '../shared/create-function.ts';
@@ -42,6 +43,14 @@ const FN = 'interrupt-elasticsearch-task';
 const SECRET = `whsec_${Buffer.from('bench-webhook-secret-0123456789ab').toString('base64')}`;
 const AM_TOKEN = 'bench-alertmanager-token';
 const INSTANCE = 'es-cn-demo-activating';
+/**
+ * The Alertmanager delivery's own instance, with a change running, as the generic delivery's: each
+ * delivery's token is the same in every run, so its first run applies and the others are the API's
+ * idempotent answer to that token, one call each. An instance the other delivery had interrupted
+ * would add the read that says `already` (measured on its own, on a suspended instance).
+ */
+const ALERT_INSTANCE = 'es-cn-bench-alert';
+const SUSPENDED_INSTANCE = 'es-cn-demo-suspended';
 const WORK = resolve('.bench');
 const DIST = join(WORK, 'dist');
 
@@ -137,8 +146,8 @@ function genericEvent(url: string, id: string): Promise<Buffer> {
   return toFcHttpEvent(request);
 }
 
-function alertmanagerEvent(url: string): Promise<Buffer> {
-  const labels = { alertname: 'ChangeStuck', instanceId: INSTANCE };
+function alertmanagerEvent(url: string, instanceId = ALERT_INSTANCE): Promise<Buffer> {
+  const labels = { alertname: 'ChangeStuck', instanceId };
   const body = JSON.stringify({
     version: '4',
     groupKey: '{}:{alertname="ChangeStuck"}',
@@ -238,6 +247,7 @@ export async function compilePreload(outfile: string): Promise<void> {
 /** An emulator served over HTTP or HTTPS, timing its own work per request (the part of an upstream call that is not ours). */
 async function serveEmulator(tls?: { key: string; cert: string }) {
   const emulator: Emulator = createEmulator({ credentials: [LOCAL_EMULATOR_CREDENTIALS] });
+  emulator.reset([...DEMO_INSTANCES, { instanceId: ALERT_INSTANCE, status: 'activating', migrating: false }]);
   const handlerMs: number[] = [];
   const fetch = async (request: Request, env: unknown) => {
     const started = performance.now();
@@ -382,6 +392,8 @@ benchReport({ loadMs: t1 - t0, contextMs: performance.now() - t1 });
     const alertmanagerFile = join(WORK, 'alertmanager.json');
     await writeFile(genericFile, await genericEvent(http.url, 'msg_bench_cold'));
     await writeFile(alertmanagerFile, await alertmanagerEvent(http.url));
+    const alreadyFile = join(WORK, 'alertmanager-already.json');
+    await writeFile(alreadyFile, await alertmanagerEvent(http.url, SUSPENDED_INSTANCE));
     const index = join(fnDir, 'index.js');
     let markId = 0;
     const marksRun = (url: string, extra: Partial<Run> = {}): Run & { marksFile: string } => {
@@ -402,6 +414,10 @@ benchReport({ loadMs: t1 - t0, contextMs: performance.now() - t1 });
       { name: 'floor', make: () => ({ script: [join(WORK, 'floor.cjs')] }) },
       { name: 'generic', make: () => ({ script: [cold, index, genericFile], env: envFor(http.url) }) },
       { name: 'alertmanager', make: () => ({ script: [cold, index, alertmanagerFile], env: envFor(http.url) }) },
+      {
+        name: 'alertmanager, already interrupted',
+        make: () => ({ script: [cold, index, alreadyFile], env: envFor(http.url) }),
+      },
       {
         name: 'generic, no code cache',
         make: () => ({ script: [cold, join(noCacheDir, 'index.js'), genericFile], env: envFor(http.url) }),
@@ -601,6 +617,7 @@ benchReport({ loadMs: t1 - t0, contextMs: performance.now() - t1 });
       `    framework floor (hono)             median ${ms(m.floor)}; CPU ${ms(cpu('floor'))}`,
       coldRow(`generic (code cache ${statuses('generic')})`, 'generic'),
       coldRow(`alertmanager (code cache ${statuses('alertmanager')})`, 'alertmanager'),
+      `    alertmanager, instance already interrupted (refused, then read: \`already\`, two calls) median ${ms(wall('alertmanager, already interrupted'))} = ${(wall('alertmanager, already interrupted') / m.floor).toFixed(2)}x floor; CPU ${(cpu('alertmanager, already interrupted') / cpu('floor')).toFixed(2)}x floor's (not a goal)`,
       `    generic without the code cache     median ${ms(m.noCache)}; CPU ${ms(cpu('generic, no code cache'))}: the cache saves ${ms(m.noCache - m.generic)}, CPU ${ms(cpu('generic, no code cache') - cpu('generic'))} (${statuses('generic, no code cache')})`,
       '(b) bundle size (goal <= 120 KB each; + the loader index.js, + bundle.cache read at start)',
       ...sizes.map(
