@@ -233,6 +233,12 @@ describe('Function: createFc2Invoker (error mapping through fc2)', () => {
     ['a fc2 HTTP error without status', Object.assign(new Error('weird'), { code: 'Whatever' }), 'ClientError', false],
     ['a DNS failure', Object.assign(new Error('getaddrinfo'), { code: 'ENOTFOUND' }), 'NetworkError', true],
     ['a TLS failure', Object.assign(new Error('cert'), { code: 'CERT_HAS_EXPIRED' }), 'NetworkError', false],
+    [
+      'a TLS record error',
+      Object.assign(new Error('bad record mac'), { code: 'ERR_SSL_DECRYPTION_FAILED_OR_BAD_RECORD_MAC' }),
+      'NetworkError',
+      true,
+    ],
     ['an httpx timeout', Object.assign(new Error('ReadTimeout(10)'), { name: 'RequestTimeoutError' }), 'Timeout', true],
   ])('classifies %s', (_, error, code, retryable) => {
     expect(classifyFc2Error(error)).toMatchObject({ code, retryable });

@@ -344,6 +344,14 @@ describe('Function: createFc3Invoker (classification)', () => {
       'NetworkError',
       false,
     ],
+    [
+      'a TLS record error on a reused connection (the ID makes a retry a duplicate, never a second run)',
+      Object.assign(new Error('decryption failed or bad record mac'), {
+        code: 'ERR_SSL_DECRYPTION_FAILED_OR_BAD_RECORD_MAC',
+      }),
+      'NetworkError',
+      true,
+    ],
     ['a bug under the client', new TypeError('x is not a function'), 'ClientError', false],
   ])('classifies %s as %s (retryable: %s)', async (_, thrown, code, retryable) => {
     const { transport } = scripted([thrown]);

@@ -1,6 +1,6 @@
 import type { Credentials } from '../core/invocation.ts';
 import { REGION_PATTERN } from '../core/target.ts';
-import { isTlsFailure } from '../errors.ts';
+import { isCertificateFailure, isTlsFailure } from '../errors.ts';
 import { INVOCATION_ID_PATTERN, InvokeError } from './invoker.ts';
 
 /**
@@ -95,8 +95,10 @@ export function handOffCredentials(credentials: Credentials | undefined): Creden
 const NETWORK_CODE = /^(E[A-Z0-9_]+|EAI_[A-Z]+)$/;
 
 /**
- * A failure below HTTP by its node error code: TLS (not retryable: a retry meets the same
- * certificate) or the network (retryable); undefined when the code says neither.
+ * A failure below HTTP by its node error code: a refused certificate (not retryable: a retry meets
+ * the same certificate), or another TLS error or the network (retryable: the invocation or task ID
+ * makes a second invoke of the same command a duplicate FC answers, never a second run); undefined
+ * when the code says neither.
  */
 export function networkFailure(
   code: string | undefined,
@@ -110,7 +112,7 @@ export function networkFailure(
     'NetworkError',
     `${operation}${tls ? 'TLS' : 'network'} failure calling FC (${code}): ${message}`,
     {
-      retryable: !tls,
+      retryable: !isCertificateFailure(code),
       cause,
     },
   );
