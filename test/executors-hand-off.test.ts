@@ -279,7 +279,7 @@ describe('Function: packCommands', () => {
 });
 
 describe('Function: createDeploymentInvoker', () => {
-  it('turns coordinates it cannot use (a malformed FC_ACCOUNT_ID) into a non-retryable InvokeError, never a bare error', async () => {
+  it('turns coordinates it cannot use (an account ID the configuration would refuse, given directly) into a non-retryable InvokeError, never a bare error', async () => {
     const invoker = createDeploymentInvoker(
       {
         api: 'fc3',

@@ -26,4 +26,4 @@ export function openStateStore(
 
 /** The cold-start warning of a function that has no store. */
 export const NO_STORE_WARNING =
-  'STATE_STORE_URL is not set: RESUME_ONLY_OWN, FLEET_CHANGE_BUDGET and FLAP_GUARD cannot hold across function instances and are not enforced; ALLOWED_INSTANCES, MAX_TARGETS_PER_EVENT and the alert-state rules still apply';
+  'STATE_STORE_URL is not set: RESUME_ONLY_OWN, FLEET_CHANGE_BUDGET and FLAP_GUARD cannot hold across function instances and are not enforced; ALLOWED_INSTANCES, MAX_TARGETS_PER_EVENT and the alert-state rules still apply; the DingTalk once-per-pair memory is per instance';
