@@ -12,7 +12,9 @@ import { actionFor, FUNCTION_NAMES } from '../shared/actions.ts';
  * - bundle.cache: V8's code cache of bundle.js, made by this Node from a training run that handles
  *   what a cold start handles (scripts/code-cache-train.ts), so a cold start skips most compiling;
  * - index.js: the tiny loader FC calls (`index.handler`), which runs bundle.js with that cache, or
- *   compiles it from source when the cache does not fit the Node that runs it (scripts/bundle-loader.ts).
+ *   compiles it from source when the cache does not fit the Node that runs it (scripts/bundle-loader.ts);
+ * - redis.cache: the same for redis.js, when the building machine has a redis-server for the training
+ *   run to use (the client is compiled on the first store operation of a cold start otherwise).
  *
  * Heavy clients loaded only when needed are bundled on their own, as sibling files beside each
  * index.js, so they never weigh on the cold path:

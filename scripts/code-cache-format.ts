@@ -31,6 +31,14 @@ export interface CodeCacheState {
   status: CodeCacheStatus;
   /** The compiled bundle: the build asks it for the cache after a training run. */
   script: { createCachedData(): Buffer };
+  /** The sibling files the bundle required so far (`./redis.js`), each compiled with its own cache. */
+  siblings: Map<string, SiblingCacheState>;
+}
+
+export interface SiblingCacheState {
+  status: CodeCacheStatus;
+  script: { createCachedData(): Buffer };
+  exports: unknown;
 }
 
 /** The Node build a cache belongs to. */

@@ -1,7 +1,9 @@
+import { type ChildProcess, spawn } from 'node:child_process';
 import { createHmac, randomBytes, randomUUID } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { connect, createServer as createNetServer } from 'node:net';
 import { join } from 'node:path';
 import { CODE_CACHE_KEY, type CodeCacheState, encodeCodeCache } from './code-cache-format.ts';
 
@@ -90,6 +92,43 @@ function alertmanagerEvent(token: string, instanceId: string): Buffer {
   );
 }
 
+/** A throwaway redis-server on a free port (none when the machine has no redis-server). */
+async function startStore(): Promise<{ url: string; stop(): void } | undefined> {
+  const port = await new Promise<number>((done) => {
+    const probe = createNetServer().listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as AddressInfo;
+      probe.close(() => done(port));
+    });
+  });
+  let server: ChildProcess;
+  try {
+    server = spawn(
+      'redis-server',
+      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+      {
+        stdio: 'ignore',
+      },
+    );
+    await new Promise<void>((ready, fail) => {
+      server.once('error', fail);
+      const deadline = Date.now() + 5000;
+      const attempt = () => {
+        const socket = connect(port, '127.0.0.1', () => {
+          socket.destroy();
+          ready();
+        });
+        socket.once('error', () =>
+          Date.now() > deadline ? fail(new Error('redis-server did not start')) : setTimeout(attempt, 20),
+        );
+      };
+      attempt();
+    });
+  } catch {
+    return undefined;
+  }
+  return { url: `redis://127.0.0.1:${port}`, stop: () => server.kill('SIGKILL') };
+}
+
 async function main(): Promise<void> {
   // Every API call succeeds: the training compiles the path of a change applied.
   // The first action is applied; later ones meet the API's documented refusal of an instance with
@@ -120,6 +159,9 @@ async function main(): Promise<void> {
     });
   });
   await new Promise<void>((ready) => api.listen(0, '127.0.0.1', ready));
+  // With a state store, as production runs the guardrails, when the building machine has a
+  // redis-server: the requests then load and use redis.js, which gets a cache of its own.
+  const store = await startStore();
   const key = randomBytes(32);
   const token = randomBytes(24).toString('hex');
   Object.assign(process.env, {
@@ -128,6 +170,7 @@ async function main(): Promise<void> {
     ALLOWED_INSTANCES: `${prefix}*`,
     ALIBABA_CLOUD_REGION: 'cn-hangzhou',
     ELASTICSEARCH_ENDPOINT: `http://127.0.0.1:${(api.address() as AddressInfo).port}`,
+    ...(store ? { STATE_STORE_URL: store.url } : {}),
   });
 
   const mod = require(join(dir, 'index.js')) as { handler: (event: Buffer, context: object) => Promise<unknown> };
@@ -151,6 +194,14 @@ async function main(): Promise<void> {
   }
   const data = state.script.createCachedData();
   writeFileSync(join(dir, 'bundle.cache'), encodeCodeCache(readFileSync(join(dir, 'bundle.js')), data));
+  for (const [id, sibling] of state.siblings) {
+    const file = join(dir, id.slice(2));
+    writeFileSync(
+      file.replace(/\.js$/, '.cache'),
+      encodeCodeCache(readFileSync(file), sibling.script.createCachedData()),
+    );
+  }
+  store?.stop();
   api.close();
   // Keep-alive sockets to the stub must not hold the process.
   process.exit(0);

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { FUNCTION_NAMES, type FunctionName } from '../shared/actions.ts';
+import { findRedisServer, type RunningRedis, startRedis, warnRedisMissing } from './support/redis-server.ts';
 import { fcHttpEvent, goodDelivery, sendersEnv } from './support/senders.ts';
 
 /**
@@ -163,3 +164,72 @@ async function sameLengthBundle(dir: string): Promise<void> {
   expect(code.endsWith('\n')).toBe(true);
   await writeFile(file, `${code.slice(0, -1)} `);
 }
+
+const redisBin = findRedisServer();
+if (!redisBin) warnRedisMissing('THE CODE CACHE OF redis.js');
+
+describe.skipIf(!redisBin)('Function: the code cache of redis.js (the state store client)', () => {
+  const { dir: outdir } = inject('bundles');
+  let redis: RunningRedis;
+  beforeAll(async () => {
+    redis = await startRedis(redisBin as string);
+  });
+  afterAll(() => redis?.stop());
+
+  /** A cold Alertmanager delivery with STATE_STORE_URL (the guardrails read the store), and what the loader did with redis.js. */
+  async function storeRequest(dir: string, name: FunctionName) {
+    const instanceId = name.includes('logstash') ? 'ls-cn-cache0002' : 'es-cn-cache0002';
+    const delivery = goodDelivery('alertmanager', instanceId, {
+      alert: name.startsWith('resume') ? 'resolved' : 'firing',
+    });
+    const event = fcHttpEvent({
+      rawPath: `/${name}/alertmanager`,
+      headers: { 'content-type': delivery.contentType, ...delivery.credentials.headers },
+      body: delivery.body,
+    });
+    const env = {
+      ...sendersEnv(),
+      ALIBABA_CLOUD_REGION: 'cn-hangzhou',
+      ALLOWED_INSTANCES: 'es-cn-*,ls-cn-*',
+      DRY_RUN: 'true',
+      STATE_STORE_URL: redis.url,
+      PATH: process.env.PATH ?? '',
+    };
+    const host = `
+const mod = require(process.argv[1]);
+mod.handler(Buffer.from(process.argv[2], 'base64'), { requestId: 'code-cache-test', credentials: {} }).then((result) => {
+  const sibling = mod[Symbol.for('es-change-responder.code-cache')].siblings.get('./redis.js');
+  process.stdout.write('\\nanswer ' + JSON.stringify({ redis: sibling && sibling.status, statusCode: result.statusCode }));
+  process.exit(0);
+});
+`;
+    const { stdout } = await run(process.execPath, ['-e', host, join(dir, 'index.js'), event.toString('base64')], {
+      env: Object.fromEntries(Object.entries(env).filter((entry): entry is [string, string] => entry[1] !== undefined)),
+    });
+    return JSON.parse(stdout.slice(stdout.lastIndexOf('\nanswer ') + '\nanswer '.length)) as {
+      redis?: string;
+      statusCode: number;
+    };
+  }
+
+  it.each(FUNCTION_NAMES)(
+    'is made by the build (trained on a real store) for %s and accepted on the first store operation',
+    async (name) => {
+      expect((await readFile(join(outdir, name, 'redis.cache'))).byteLength).toBeGreaterThan(0);
+      expect(await storeRequest(join(outdir, name), name)).toEqual({ redis: 'accepted', statusCode: 200 });
+    },
+  );
+
+  it('falls back to compiling redis.js when its cache is corrupted, and the store still answers', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'redis-cache-'));
+    try {
+      await cp(join(outdir, NAME), dir, { recursive: true });
+      const cache = await readFile(join(dir, 'redis.cache'));
+      cache[cache.length - 100] = (cache[cache.length - 100] as number) ^ 0xff;
+      await writeFile(join(dir, 'redis.cache'), cache);
+      expect(await storeRequest(dir, NAME)).toEqual({ redis: 'invalid', statusCode: 200 });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
