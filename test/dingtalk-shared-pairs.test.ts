@@ -5,8 +5,8 @@ import type { FunctionName } from '../shared/actions.ts';
 import type { Env } from '../shared/config.ts';
 import type { FunctionOptions } from '../shared/create-function.ts';
 import { createEmbeddedStore } from '../shared/state/embedded-store.ts';
-import { type StateStore, StateStoreUnavailable } from '../shared/state/store.ts';
 import { type DingTalkMessage, dingTalkSign, fixture, freshMillis } from './fixtures/dingtalk/kit.ts';
+import { unreachableStore } from './support/fakes.ts';
 import {
   type Answer,
   expectedToken,
@@ -262,29 +262,6 @@ describe.skipIf(!bin)('Function: dingtalk source, what Redis holds of a pair', (
   });
 });
 
-/** A store whose every operation fails as a store that is down does. */
-function downStore(): StateStore {
-  const fail = async (): Promise<never> => {
-    throw new StateStoreUnavailable('unreachable', 'Error: connect ECONNREFUSED 10.0.0.8:6379');
-  };
-  return {
-    kind: 'redis',
-    claim: fail,
-    commit: fail,
-    release: fail,
-    peekClaim: fail,
-    admitFlip: fail,
-    dropFlip: fail,
-    peekFlip: fail,
-    getRecord: fail,
-    putRecord: fail,
-    deleteRecord: fail,
-    rememberOnce: fail,
-    deleteKey: fail,
-    close: async () => {},
-  };
-}
-
 /** The 503 a callback gets while the store is down: the store's code, no host, port or cause in it. */
 function expectStoreRefusal(answer: Answer<DingTalkReply>, hidden: readonly string[]) {
   expect(answer.status).toBe(503);
@@ -296,7 +273,11 @@ function expectStoreRefusal(answer: Answer<DingTalkReply>, hidden: readonly stri
 
 describe('Function: dingtalk source, when the store cannot answer', () => {
   it('refuses a signed callback with 503 StateStoreUnavailable, the cause in the log only, nothing called', async () => {
-    const fn = instance('interrupt-elasticsearch-task', { POWERTOOLS_LOG_LEVEL: 'INFO' }, { stateStore: downStore() });
+    const fn = instance(
+      'interrupt-elasticsearch-task',
+      { POWERTOOLS_LOG_LEVEL: 'INFO' },
+      { stateStore: unreachableStore('Error: connect ECONNREFUSED 10.0.0.8:6379') },
+    );
     const { value: answer, text } = await captureOutput(() => fn.deliver(fixture('message'), signed()));
     expectStoreRefusal(answer, ['10.0.0.8', '6379', 'ECONNREFUSED']);
     expect(fn.calls).toEqual([]);
@@ -314,7 +295,11 @@ describe('Function: dingtalk source, when the store cannot answer', () => {
   });
 
   it('still refuses an unsigned callback with 401 before the store is asked', async () => {
-    const fn = instance('interrupt-elasticsearch-task', {}, { stateStore: downStore() });
+    const fn = instance(
+      'interrupt-elasticsearch-task',
+      {},
+      { stateStore: unreachableStore('Error: connect ECONNREFUSED 10.0.0.8:6379') },
+    );
     const answer = await fn.deliver(fixture('message'), { ...signed(), sign: dingTalkSign('not-the-secret', 1) });
     expect(answer.status).toBe(401);
   });

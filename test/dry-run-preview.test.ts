@@ -4,10 +4,11 @@ import type { FunctionName } from '../shared/actions.ts';
 import type { ResponseBody, TargetResult } from '../shared/core/result.ts';
 import { createEmbeddedStore } from '../shared/state/embedded-store.ts';
 import { createRedisStore } from '../shared/state/redis-store.ts';
-import { type StateStore, StateStoreUnavailable } from '../shared/state/store.ts';
+import type { StateStore } from '../shared/state/store.ts';
 import { alertGroupBody, fixture } from './fixtures/alertmanager/kit.ts';
 import { SLACK_SECRETS, SLACK_USER, fixture as slackFixture, slackSignature } from './fixtures/slack/kit.ts';
 import { freePort } from './support/alertmanager.ts';
+import { unreachableStore } from './support/fakes.ts';
 import { type Answer, useEmulator, type WiredFunction, wireFunction } from './support/function-harness.ts';
 import { findRedisServer, type RunningRedis, startRedis, warnRedisMissing } from './support/redis-server.ts';
 import { redisSnapshot } from './support/redis-snapshot.ts';
@@ -287,17 +288,8 @@ describe.each(factories)('Function: DRY_RUN of a chat command, %s store', (name,
 });
 
 describe('Function: DRY_RUN when the store does not answer', () => {
-  /** Every operation fails as an unreachable store's. */
-  const unreachable = (): StateStore =>
-    new Proxy(createEmbeddedStore(), {
-      get(target, key) {
-        const value = Reflect.get(target, key);
-        if (typeof value !== 'function' || key === 'close' || key === 'kind') return value;
-        return () => Promise.reject(new StateStoreUnavailable('unreachable', 'test: connection refused'));
-      },
-    });
   const stores: Array<[string, () => Promise<StateStore>]> = [
-    ['a store failing every operation', async () => unreachable()],
+    ['a store failing every operation', async () => unreachableStore()],
     [
       'a Redis store nothing listens for',
       async () => createRedisStore({ url: `redis://127.0.0.1:${await freePort()}` }),

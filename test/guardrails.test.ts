@@ -18,6 +18,7 @@ import { CHAT_SOURCE_NAMES } from '../shared/sources/registry.ts';
 import { createEmbeddedStore } from '../shared/state/embedded-store.ts';
 import { createRedisStore } from '../shared/state/redis-store.ts';
 import { type StateStore, StateStoreUnavailable } from '../shared/state/store.ts';
+import { unreachableStore } from './support/fakes.ts';
 import { findRedisServer, type RunningRedis, startRedis, warnRedisMissing } from './support/redis-server.ts';
 
 /**
@@ -529,32 +530,9 @@ describe.each(factories)('Function: createGuardrails on the %s store', (name, fa
   });
 });
 
-/** A store whose every operation fails as a store that is down does. */
-function downStore(): StateStore {
-  const fail = async (): Promise<never> => {
-    throw new StateStoreUnavailable('unreachable', 'Error: connect ECONNREFUSED 10.0.0.8:6379');
-  };
-  return {
-    kind: 'redis',
-    claim: fail,
-    commit: fail,
-    release: fail,
-    peekClaim: fail,
-    admitFlip: fail,
-    dropFlip: fail,
-    peekFlip: fail,
-    getRecord: fail,
-    putRecord: fail,
-    deleteRecord: fail,
-    rememberOnce: fail,
-    deleteKey: fail,
-    close: async () => {},
-  };
-}
-
 describe('Function: createGuardrails when the store does not answer', () => {
   const guard = createGuardrails({
-    store: downStore(),
+    store: unreachableStore('Error: connect ECONNREFUSED 10.0.0.8:6379'),
     chatSources: CHAT_SOURCE_NAMES,
     config: parseGuardrailConfig({}),
     pendingClaimMs: 40_000,
@@ -584,7 +562,7 @@ describe('Function: createGuardrails when the store does not answer', () => {
   });
 
   it('previews what a real run would decide: alerts refused (503), a person counted by nothing, the store asked once', async () => {
-    const store = downStore();
+    const store = unreachableStore('Error: connect ECONNREFUSED 10.0.0.8:6379');
     let asked = 0;
     const counting = new Proxy(store, {
       get: (target, key) => {
@@ -643,7 +621,7 @@ describe('Function: settlementOf', () => {
   it('refuses a pending time too short to outlive a call', () => {
     expect(() =>
       createGuardrails({
-        store: downStore(),
+        store: unreachableStore('Error: connect ECONNREFUSED 10.0.0.8:6379'),
         chatSources: CHAT_SOURCE_NAMES,
         config: parseGuardrailConfig({}),
         pendingClaimMs: 10,

@@ -1,5 +1,7 @@
 import type { Credentials, Invocation } from '../../shared/core/invocation.ts';
 import type { RequestLog } from '../../shared/logger.ts';
+import { createEmbeddedStore } from '../../shared/state/embedded-store.ts';
+import { type StateStore, StateStoreUnavailable } from '../../shared/state/store.ts';
 
 /** What a fake logger recorded: level, message and attributes of each line, in order. */
 export interface LoggedLine {
@@ -32,4 +34,19 @@ export function fakeInvocation(overrides: Partial<Invocation> = {}): Invocation 
     ...overrides,
     lines,
   };
+}
+
+/**
+ * A state store whose every operation fails as a store that does not answer (StateStoreUnavailable),
+ * whatever operations the port gains: the embedded store's shape, each method rejecting.
+ */
+export function unreachableStore(detail = 'test: connection refused'): StateStore {
+  return new Proxy(createEmbeddedStore(), {
+    get(target, key) {
+      const value = Reflect.get(target, key);
+      if (key === 'kind') return 'redis';
+      if (typeof value !== 'function' || key === 'close') return value;
+      return () => Promise.reject(new StateStoreUnavailable('unreachable', detail));
+    },
+  });
 }
