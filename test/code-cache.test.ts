@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { FUNCTION_NAMES, type FunctionName } from '../shared/actions.ts';
+import { coldRun } from './support/cold-run.ts';
 import { findRedisServer, type RunningRedis, startRedis, warnRedisMissing } from './support/redis-server.ts';
-import { fcHttpEvent, goodDelivery, sendersEnv } from './support/senders.ts';
 
 /**
  * dist/<function>/index.js is a loader that runs bundle.js with the V8 code cache the build left in
@@ -25,32 +25,14 @@ handler(Buffer.from(process.argv[2], 'base64'), { requestId: 'code-cache-test', 
 `;
 
 async function coldRequest(dir: string, name: FunctionName, nodeFlags: string[] = []) {
-  const instanceId = name.includes('logstash') ? 'ls-cn-cache0001' : 'es-cn-cache0001';
-  const delivery = goodDelivery('generic', instanceId);
-  const event = fcHttpEvent({
-    rawPath: `/${name}/generic`,
-    headers: { 'content-type': delivery.contentType, ...delivery.credentials.headers },
-    body: delivery.body,
+  const { answer } = await coldRun<{ status: string; statusCode: number; body: string }>({
+    dir,
+    name,
+    source: 'generic',
+    host: HOST,
+    nodeFlags,
+    instance: 'cache0001',
   });
-  const env = {
-    ...sendersEnv(),
-    ALIBABA_CLOUD_REGION: 'cn-hangzhou',
-    ALLOWED_INSTANCES: 'es-cn-*,ls-cn-*',
-    DRY_RUN: 'true',
-    PATH: process.env.PATH ?? '',
-  };
-  const { stdout } = await run(
-    process.execPath,
-    [...nodeFlags, '-e', HOST, join(dir, 'index.js'), event.toString('base64')],
-    {
-      env: Object.fromEntries(Object.entries(env).filter((entry): entry is [string, string] => entry[1] !== undefined)),
-    },
-  );
-  const answer = JSON.parse(stdout.slice(stdout.lastIndexOf('\nanswer ') + '\nanswer '.length)) as {
-    status: string;
-    statusCode: number;
-    body: string;
-  };
   return { ...answer, body: JSON.parse(answer.body) as { results: Array<{ outcome: string }> } };
 }
 
@@ -178,23 +160,6 @@ describe.skipIf(!redisBin)('Function: the code cache of redis.js (the state stor
 
   /** A cold Alertmanager delivery with STATE_STORE_URL (the guardrails read the store), and what the loader did with redis.js. */
   async function storeRequest(dir: string, name: FunctionName) {
-    const instanceId = name.includes('logstash') ? 'ls-cn-cache0002' : 'es-cn-cache0002';
-    const delivery = goodDelivery('alertmanager', instanceId, {
-      alert: name.startsWith('resume') ? 'resolved' : 'firing',
-    });
-    const event = fcHttpEvent({
-      rawPath: `/${name}/alertmanager`,
-      headers: { 'content-type': delivery.contentType, ...delivery.credentials.headers },
-      body: delivery.body,
-    });
-    const env = {
-      ...sendersEnv(),
-      ALIBABA_CLOUD_REGION: 'cn-hangzhou',
-      ALLOWED_INSTANCES: 'es-cn-*,ls-cn-*',
-      DRY_RUN: 'true',
-      STATE_STORE_URL: redis.url,
-      PATH: process.env.PATH ?? '',
-    };
     const host = `
 const mod = require(process.argv[1]);
 mod.handler(Buffer.from(process.argv[2], 'base64'), { requestId: 'code-cache-test', credentials: {} }).then((result) => {
@@ -203,13 +168,15 @@ mod.handler(Buffer.from(process.argv[2], 'base64'), { requestId: 'code-cache-tes
   process.exit(0);
 });
 `;
-    const { stdout } = await run(process.execPath, ['-e', host, join(dir, 'index.js'), event.toString('base64')], {
-      env: Object.fromEntries(Object.entries(env).filter((entry): entry is [string, string] => entry[1] !== undefined)),
+    const { answer } = await coldRun<{ redis?: string; statusCode: number }>({
+      dir,
+      name,
+      source: 'alertmanager',
+      host,
+      env: { STATE_STORE_URL: redis.url },
+      instance: 'cache0002',
     });
-    return JSON.parse(stdout.slice(stdout.lastIndexOf('\nanswer ') + '\nanswer '.length)) as {
-      redis?: string;
-      statusCode: number;
-    };
+    return answer;
   }
 
   it.each(FUNCTION_NAMES)(

@@ -4,7 +4,7 @@ import { promisify } from 'node:util';
 import { describe, expect, inject, it } from 'vitest';
 import { FUNCTION_NAMES, type FunctionName } from '../shared/actions.ts';
 import type { SourceName } from '../shared/sources/registry.ts';
-import { fcHttpEvent, goodDelivery, sendersEnv } from './support/senders.ts';
+import { coldRun } from './support/cold-run.ts';
 
 /**
  * Issue 13: a cold request must not load undici (≈15 ms, the largest item of a cold start). Each
@@ -14,7 +14,7 @@ import { fcHttpEvent, goodDelivery, sendersEnv } from './support/senders.ts';
  * The same run lists the schemas the request built (shared/lazy-schema.ts): no other sender's.
  */
 
-const run = promisify(execFile);
+const _run = promisify(execFile);
 
 /**
  * Built-ins a dry run never needs, each a few ms of a cold start: the HTTP clients (`node:http`,
@@ -49,33 +49,14 @@ interface ColdAnswer {
 }
 
 async function coldRequest(name: FunctionName, source: SourceName): Promise<ColdAnswer> {
-  const instanceId = name.includes('logstash') ? 'ls-cn-cold0001' : 'es-cn-cold0001';
-  const delivery = goodDelivery(source, instanceId, { alert: name.startsWith('resume') ? 'resolved' : 'firing' });
-  const event = fcHttpEvent({
-    rawPath: `/${name}/${source}`,
-    headers: { 'content-type': delivery.contentType, ...delivery.credentials.headers },
-    queryParameters: delivery.credentials.query,
-    body: delivery.body,
-  });
-  const env = {
-    ...sendersEnv(),
-    ALIBABA_CLOUD_REGION: 'cn-hangzhou',
-    ALLOWED_INSTANCES: 'es-cn-*,ls-cn-*',
-    DRY_RUN: 'true',
-    PATH: process.env.PATH ?? '',
-  };
   const { dir } = inject('bundles');
-  const { stdout, stderr } = await run(
-    process.execPath,
-    ['-e', HOST, join(dir, name, 'index.js'), event.toString('base64')],
-    {
-      env: Object.fromEntries(Object.entries(env).filter((entry): entry is [string, string] => entry[1] !== undefined)),
-    },
-  );
-  const answer = JSON.parse(stdout.slice(stdout.lastIndexOf('\nanswer ') + '\nanswer '.length)) as ColdAnswer & {
-    body: string;
-  };
-  return { ...answer, body: JSON.parse(answer.body), stdout: stdout.slice(0, stdout.lastIndexOf('\nanswer ')), stderr };
+  const { answer, stdout, stderr } = await coldRun<ColdAnswer & { body: string }>({
+    dir: join(dir, name),
+    name,
+    source,
+    host: HOST,
+  });
+  return { ...answer, body: JSON.parse(answer.body), stdout, stderr };
 }
 
 describe('Function: a cold dry-run request to a built bundle', () => {
