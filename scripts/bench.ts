@@ -147,30 +147,35 @@ function genericEvent(url: string, id: string): Promise<Buffer> {
   return toFcHttpEvent(request);
 }
 
-function alertmanagerEvent(url: string, instanceId = ALERT_INSTANCE): Promise<Buffer> {
-  const labels = { alertname: 'ChangeStuck', instanceId };
-  const body = JSON.stringify({
+/** An Alertmanager webhook notification (version 4) of one firing group, an alert per instance, fingerprints fixed. */
+function alertGroup(instanceIds: readonly string[]) {
+  return {
     version: '4',
     groupKey: '{}:{alertname="ChangeStuck"}',
     truncatedAlerts: 0,
     status: 'firing',
     receiver: 'es-interrupt',
     groupLabels: { alertname: 'ChangeStuck' },
-    commonLabels: labels,
+    commonLabels:
+      instanceIds.length === 1
+        ? { alertname: 'ChangeStuck', instanceId: instanceIds[0] }
+        : { alertname: 'ChangeStuck' },
     commonAnnotations: {},
     externalURL: 'http://alertmanager:9093',
-    alerts: [
-      {
-        status: 'firing',
-        labels,
-        annotations: {},
-        startsAt: '2026-11-25T03:00:00Z',
-        endsAt: '0001-01-01T00:00:00Z',
-        generatorURL: 'http://prometheus:9090/graph',
-        fingerprint: '00000000000000b1',
-      },
-    ],
-  });
+    alerts: instanceIds.map((instanceId, i) => ({
+      status: 'firing',
+      labels: { alertname: 'ChangeStuck', instanceId },
+      annotations: {},
+      startsAt: '2026-11-25T03:00:00Z',
+      endsAt: '0001-01-01T00:00:00Z',
+      generatorURL: 'http://prometheus:9090/graph',
+      fingerprint: (i + 0xb1).toString(16).padStart(16, '0'),
+    })),
+  };
+}
+
+function alertmanagerEvent(url: string, instanceId = ALERT_INSTANCE): Promise<Buffer> {
+  const body = JSON.stringify(alertGroup([instanceId]));
   const request = new Request(`${url}/${FN}/alertmanager`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', authorization: `Bearer ${AM_TOKEN}` },
@@ -533,26 +538,7 @@ benchReport({ loadMs: t1 - t0, contextMs: performance.now() - t1 });
     const fanHandler = createFunctionHandler(FN, {
       env: { ...fnEnv, ...fanOutEnv },
     });
-    const group = {
-      version: '4',
-      groupKey: '{}:{alertname="ChangeStuck"}',
-      truncatedAlerts: 0,
-      status: 'firing',
-      receiver: 'es-interrupt',
-      groupLabels: { alertname: 'ChangeStuck' },
-      commonLabels: { alertname: 'ChangeStuck' },
-      commonAnnotations: {},
-      externalURL: 'http://alertmanager:9093',
-      alerts: ids.map((instanceId, i) => ({
-        status: 'firing',
-        labels: { alertname: 'ChangeStuck', instanceId },
-        annotations: {},
-        startsAt: '2026-11-25T03:00:00Z',
-        endsAt: '0001-01-01T00:00:00Z',
-        generatorURL: 'http://prometheus:9090/graph',
-        fingerprint: i.toString(16).padStart(16, '0'),
-      })),
-    };
+    const group = alertGroup(ids);
     const fanRequest = new Request(`${http.url}/${FN}/alertmanager`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: 'Bearer bench-token' },
