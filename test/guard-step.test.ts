@@ -7,13 +7,15 @@ import type { PlannedTarget } from '../shared/core/plan.ts';
 import { createResponder, type Executor } from '../shared/core/responder.ts';
 import type { TargetResult } from '../shared/core/result.ts';
 import type { SourceEvent } from '../shared/core/target.ts';
-import { parseGuardrailConfig } from '../shared/guardrails/config.ts';
 import { createGuardStep, SETTLE_RESERVE_MS } from '../shared/guardrails/guard-step.ts';
 import { createGuardrails, type GuardRequest, type Guardrails } from '../shared/guardrails/guardrails.ts';
 import { CHAT_SOURCE_NAMES } from '../shared/sources/registry.ts';
 import { createEmbeddedStore } from '../shared/state/embedded-store.ts';
 import { type StateStore, StateStoreUnavailable } from '../shared/state/store.ts';
 import { fakeInvocation } from './support/fakes.ts';
+
+/** The guardrails' section of the one configuration parse. */
+const guardrailConfig = (env: Record<string, string | undefined>) => parseConfig(env).guardrails;
 
 /**
  * The guard step in the responder, on the embedded store with one fake clock for everything (the
@@ -91,7 +93,7 @@ function setup({ fn, env = {}, latencyMs = 5, wrap = (g) => g }: Setup) {
   const guardrails = createGuardrails({
     store,
     chatSources: CHAT_SOURCE_NAMES,
-    config: parseGuardrailConfig(env),
+    config: guardrailConfig(env),
     pendingClaimMs: 40_000,
     clock: time.now,
   });

@@ -1,9 +1,13 @@
 import { describe, expect, it } from 'vitest';
+import { parseConfig } from '../shared/config.ts';
 import { ConfigError } from '../shared/errors.ts';
-import { GUARDRAIL_ENV_VARS, parseDuration, parseGuardrailConfig, parseRate } from '../shared/guardrails/config.ts';
+import { guardrailEnvVars, parseDuration, parseRate } from '../shared/guardrails/config.ts';
 import { formatDuration, formatWhen } from '../shared/guardrails/messages.ts';
 import { openStateStore } from '../shared/guardrails/open-store.ts';
 import { createEmbeddedStore } from '../shared/state/embedded-store.ts';
+
+/** The guardrails' section of the one configuration parse. */
+const guardrailConfig = (env: Record<string, string | undefined>) => parseConfig(env).guardrails;
 
 describe('Function: parseDuration', () => {
   it.each([
@@ -50,7 +54,7 @@ describe('Function: parseRate', () => {
 
 describe('Function: parseGuardrailConfig', () => {
   it('defaults to RESUME_ONLY_OWN=true, FLEET_CHANGE_BUDGET=10/10m, FLAP_GUARD=3/30m and no store', () => {
-    expect(parseGuardrailConfig({})).toEqual({
+    expect(guardrailConfig({})).toEqual({
       storeUrl: undefined,
       resumeOnlyOwn: true,
       budget: { limit: 10, windowMs: 600_000, text: '10/10m' },
@@ -59,13 +63,13 @@ describe('Function: parseGuardrailConfig', () => {
   });
 
   it('takes an empty or blank variable as unset', () => {
-    const blank = Object.fromEntries(GUARDRAIL_ENV_VARS.map((name) => [name, ' ']));
-    expect(parseGuardrailConfig(blank)).toEqual(parseGuardrailConfig({}));
+    const blank = Object.fromEntries(Object.keys(guardrailEnvVars).map((name) => [name, ' ']));
+    expect(guardrailConfig(blank)).toEqual(guardrailConfig({}));
   });
 
   it('reads every variable', () => {
     expect(
-      parseGuardrailConfig({
+      guardrailConfig({
         STATE_STORE_URL: 'rediss://responder:pw@r-bp1example.redis.rds.aliyuncs.com:6379/1',
         RESUME_ONLY_OWN: 'no',
         FLEET_CHANGE_BUDGET: '25/1h',
@@ -91,14 +95,14 @@ describe('Function: parseGuardrailConfig', () => {
       'STATE_STORE_URL: the state store URL must start with redis:// or rediss://',
     ],
   ])('names %s when its value %s is wrong', (name, value, message) => {
-    expect(() => parseGuardrailConfig({ [name]: value })).toThrow(ConfigError);
-    expect(() => parseGuardrailConfig({ [name]: value })).toThrow(message);
+    expect(() => guardrailConfig({ [name]: value })).toThrow(ConfigError);
+    expect(() => guardrailConfig({ [name]: value })).toThrow(message);
   });
 
   it('never echoes a bad STATE_STORE_URL, which may hold the password', () => {
     const url = 'redis://user:s3cret-pw@r-bp1example:6379/not-a-db';
     try {
-      parseGuardrailConfig({ STATE_STORE_URL: url });
+      guardrailConfig({ STATE_STORE_URL: url });
       expect.unreachable();
     } catch (error) {
       expect(error).toBeInstanceOf(ConfigError);
@@ -108,7 +112,7 @@ describe('Function: parseGuardrailConfig', () => {
   });
 
   it('names every bad variable at once', () => {
-    expect(() => parseGuardrailConfig({ FLEET_CHANGE_BUDGET: 'x', FLAP_GUARD: 'y' })).toThrow(
+    expect(() => guardrailConfig({ FLEET_CHANGE_BUDGET: 'x', FLAP_GUARD: 'y' })).toThrow(
       /FLEET_CHANGE_BUDGET: .*; FLAP_GUARD: /,
     );
   });
@@ -135,14 +139,14 @@ describe('Function: formatDuration and formatWhen', () => {
 
 describe('Function: openStateStore', () => {
   it('opens the Redis store when STATE_STORE_URL is set, without connecting', async () => {
-    const store = openStateStore(parseGuardrailConfig({ STATE_STORE_URL: 'redis://127.0.0.1:1/0' }));
+    const store = openStateStore(guardrailConfig({ STATE_STORE_URL: 'redis://127.0.0.1:1/0' }));
     expect(store?.kind).toBe('redis');
     await store?.close();
   });
 
   it("uses local mode's embedded store otherwise, and none on Function Compute", () => {
     const embedded = createEmbeddedStore();
-    expect(openStateStore(parseGuardrailConfig({}), { embedded })).toBe(embedded);
-    expect(openStateStore(parseGuardrailConfig({}))).toBeUndefined();
+    expect(openStateStore(guardrailConfig({}), { embedded })).toBe(embedded);
+    expect(openStateStore(guardrailConfig({}))).toBeUndefined();
   });
 });

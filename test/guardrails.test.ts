@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseGuardrailConfig } from '../shared/guardrails/config.ts';
+import { parseConfig } from '../shared/config.ts';
 import {
   createGuardrails,
   type GuardDecision,
@@ -20,6 +20,9 @@ import { createRedisStore } from '../shared/state/redis-store.ts';
 import { type StateStore, StateStoreUnavailable } from '../shared/state/store.ts';
 import { unreachableStore } from './support/fakes.ts';
 import { findRedisServer, type RunningRedis, startRedis, warnRedisMissing } from './support/redis-server.ts';
+
+/** The guardrails' section of the one configuration parse. */
+const guardrailConfig = (env: Record<string, string | undefined>) => parseConfig(env).guardrails;
 
 /**
  * The guardrail decisions (ownership, fleet change budget, flap guard) on both stores, with a fake
@@ -62,7 +65,7 @@ function setup(factory: Factory, env: Record<string, string> = {}, wrap = (store
   const guard = createGuardrails({
     store,
     chatSources: CHAT_SOURCE_NAMES,
-    config: parseGuardrailConfig(env),
+    config: guardrailConfig(env),
     pendingClaimMs: 40_000,
     clock,
   });
@@ -534,7 +537,7 @@ describe('Function: createGuardrails when the store does not answer', () => {
   const guard = createGuardrails({
     store: unreachableStore('Error: connect ECONNREFUSED 10.0.0.8:6379'),
     chatSources: CHAT_SOURCE_NAMES,
-    config: parseGuardrailConfig({}),
+    config: guardrailConfig({}),
     pendingClaimMs: 40_000,
   });
 
@@ -578,7 +581,7 @@ describe('Function: createGuardrails when the store does not answer', () => {
     const previewing = createGuardrails({
       store: counting,
       chatSources: CHAT_SOURCE_NAMES,
-      config: parseGuardrailConfig({}),
+      config: guardrailConfig({}),
       pendingClaimMs: 40_000,
     });
     const previews = await previewing.preview(
@@ -623,7 +626,7 @@ describe('Function: settlementOf', () => {
       createGuardrails({
         store: unreachableStore('Error: connect ECONNREFUSED 10.0.0.8:6379'),
         chatSources: CHAT_SOURCE_NAMES,
-        config: parseGuardrailConfig({}),
+        config: guardrailConfig({}),
         pendingClaimMs: 10,
       }),
     ).toThrow('pendingClaimMs');

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type Server, type Socket } from 'node:net';
 import { createClient } from '@redis/client';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { parseGuardrailConfig } from '../shared/guardrails/config.ts';
+import { parseConfig } from '../shared/config.ts';
 import { createGuardrails, type GuardRequest, OWNERSHIP_TTL_MS } from '../shared/guardrails/guardrails.ts';
 import { CHAT_SOURCE_NAMES } from '../shared/sources/registry.ts';
 import { loadRedisClient } from '../shared/state/redis-connection.ts';
@@ -12,6 +12,9 @@ import { type StateStore, StateStoreUnavailable } from '../shared/state/store.ts
 import { freePort } from './support/alertmanager.ts';
 import { findRedisServer, type RunningRedis, startRedis, warnRedisMissing } from './support/redis-server.ts';
 import { redisSnapshot } from './support/redis-snapshot.ts';
+
+/** The guardrails' section of the one configuration parse. */
+const guardrailConfig = (env: Record<string, string | undefined>) => parseConfig(env).guardrails;
 
 /**
  * What only the Redis adapter has to show, against a real redis-server: keys namespaced and each
@@ -90,7 +93,7 @@ describe.skipIf(!bin)('Function: createRedisStore against a real redis-server', 
     const guard = createGuardrails({
       store,
       chatSources: CHAT_SOURCE_NAMES,
-      config: parseGuardrailConfig({}),
+      config: guardrailConfig({}),
       pendingClaimMs: 40_000,
     });
     const request = (id: string, action: GuardRequest['action']): GuardRequest => ({

@@ -1,14 +1,13 @@
 import * as z from 'zod/mini';
-import { type EnvValues, type EnvVar, envVar, optionalVar, parseEnvVars } from '../env-schemas.ts';
-import { ConfigError } from '../errors.ts';
+import { type EnvValues, type EnvVar, envVar, optionalVar } from '../env-schemas.ts';
 import { checkStoreUrl } from '../state/store-url.ts';
 import '../zod-locale.ts';
 
 /**
- * The guardrails' configuration section: its own zod shape, parsed here on its own
- * (`parseGuardrailConfig`) until the central configuration composes `guardrailEnvVars` and
- * calls `toGuardrailConfig` on its result. Errors name the variable; a URL is never echoed (it may
- * hold the store's password). An empty or blank variable is unset, as everywhere.
+ * The guardrails' configuration section: its variables (`guardrailEnvVars`), which the central
+ * configuration (config.ts) parses with the others and hands to `toGuardrailConfig`. Errors name
+ * the variable; a URL is never echoed (it may hold the store's password). An empty or blank
+ * variable is unset, as everywhere.
  */
 
 export interface Rate {
@@ -118,8 +117,6 @@ export const guardrailEnvVars = {
   FLAP_GUARD: rate(GUARDRAIL_DEFAULTS.FLAP_GUARD, 1000),
 };
 
-export const GUARDRAIL_ENV_VARS = Object.keys(guardrailEnvVars) as Array<keyof typeof guardrailEnvVars>;
-
 export type GuardrailEnv = EnvValues<typeof guardrailEnvVars>;
 
 export function toGuardrailConfig(e: GuardrailEnv): GuardrailConfig {
@@ -129,19 +126,4 @@ export function toGuardrailConfig(e: GuardrailEnv): GuardrailConfig {
     budget: e.FLEET_CHANGE_BUDGET,
     flap: e.FLAP_GUARD,
   };
-}
-
-/** Throws ConfigError (500, every request refused) naming each bad variable. */
-export function parseGuardrailConfig(env: Record<string, string | undefined>): GuardrailConfig {
-  const present: Record<string, string> = {};
-  for (const name of GUARDRAIL_ENV_VARS) {
-    const value = env[name];
-    if (value !== undefined && value.trim() !== '') present[name] = value;
-  }
-  const { values, issues } = parseEnvVars(guardrailEnvVars, present);
-  if (issues.length > 0) {
-    const problems = issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ');
-    throw new ConfigError(`invalid configuration: ${problems}`);
-  }
-  return toGuardrailConfig(values);
 }

@@ -1,8 +1,11 @@
-import { parseGuardrailConfig } from '../../shared/guardrails/config.ts';
+import { parseConfig } from '../../shared/config.ts';
 import { createGuardrails, type GuardRequest } from '../../shared/guardrails/guardrails.ts';
 import { CHAT_SOURCE_NAMES } from '../../shared/sources/registry.ts';
 import { createRedisStore } from '../../shared/state/redis-store.ts';
 import type { ClaimOptions, ClaimResult, StateStore } from '../../shared/state/store.ts';
+
+/** The guardrails' section of the one configuration parse. */
+const guardrailConfig = (env: Record<string, string | undefined>) => parseConfig(env).guardrails;
 
 /**
  * A separate process holding its own connection to the Redis store, driven over IPC by
@@ -39,7 +42,7 @@ function guardrails(namespace: string) {
     guard: createGuardrails({
       store,
       chatSources: CHAT_SOURCE_NAMES,
-      config: parseGuardrailConfig({}),
+      config: guardrailConfig({}),
       pendingClaimMs: 40_000,
     }),
   };
