@@ -1,6 +1,11 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { describe, expect, it } from 'vitest';
+import { type AddressInfo, createServer as createNetServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type ConnectionOptions, createServer as createTlsServer, connect as tlsConnect } from 'node:tls';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makeTestCertificates } from '../scripts/bench.ts';
 import { parseAuthorization } from '../shared/elasticsearch/acs3-signer.ts';
 import { ApiError } from '../shared/elasticsearch/api-error.ts';
 import { type ApiCall, createElasticsearchClient } from '../shared/elasticsearch/client.ts';
@@ -293,5 +298,74 @@ describe('Function: isTlsFailure', () => {
     [undefined, false],
   ])('%s → %s', (code, tls) => {
     expect(isTlsFailure(code)).toBe(tls);
+  });
+});
+
+/**
+ * The codes above are Node's own; here Node's TLS client raises them against real servers with
+ * certificates made now (the bench's test CA), so the classification is checked against what Node
+ * actually reports, not against a list copied from its docs.
+ */
+describe.skipIf(!HAS_OPENSSL)('Function: isCertificateFailure, on the errors Node raises', () => {
+  let dir: string;
+  let certificates: { ca: string; key: string; cert: string };
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'tls-codes-'));
+    certificates = makeTestCertificates(dir) as typeof certificates;
+  });
+  afterAll(() => rm(dir, { recursive: true, force: true }));
+
+  /** The error code of one TLS client connection to a server presenting `key`/`cert` (or plain TCP). */
+  async function codeOf(server: { key: string; cert: string } | 'plain', client: ConnectionOptions): Promise<string> {
+    const listener =
+      server === 'plain'
+        ? createNetServer((socket) => socket.once('data', () => socket.end('HTTP/1.1 400 Bad Request\r\n\r\n')))
+        : createTlsServer({ key: await readFile(server.key), cert: await readFile(server.cert) }, (s) => s.end());
+    listener.on('tlsClientError', () => undefined);
+    await new Promise<void>((ready) => listener.listen(0, '127.0.0.1', ready));
+    try {
+      const port = (listener.address() as AddressInfo).port;
+      return await new Promise<string>((done) => {
+        const socket = tlsConnect({ host: '127.0.0.1', port, ...client }, () => {
+          socket.destroy();
+          done('connected');
+        });
+        socket.on('error', (error: Error & { code?: string }) => done(error.code ?? 'no code'));
+      });
+    } finally {
+      await new Promise((closed) => listener.close(closed));
+    }
+  }
+
+  it('a leaf no trusted root vouches for: a refused certificate', async () => {
+    const code = await codeOf(certificates, {});
+    expect(code).toBe('UNABLE_TO_VERIFY_LEAF_SIGNATURE');
+    expect(isCertificateFailure(code)).toBe(true);
+  });
+
+  it('a certificate for another host, from a trusted CA: a refused certificate', async () => {
+    const code = await codeOf(certificates, {
+      ca: await readFile(certificates.ca),
+      servername: 'elasticsearch.example',
+    });
+    expect(code).toBe('ERR_TLS_CERT_ALTNAME_INVALID');
+    expect(isCertificateFailure(code)).toBe(true);
+  });
+
+  it('a self-signed certificate: a refused certificate', async () => {
+    const code = await codeOf({ key: join(dir, 'test-ca.key'), cert: certificates.ca }, {});
+    expect(['SELF_SIGNED_CERT_IN_CHAIN', 'DEPTH_ZERO_SELF_SIGNED_CERT']).toContain(code);
+    expect(isCertificateFailure(code)).toBe(true);
+  });
+
+  it('the same trusted CA and host: no error (the checks above are the certificate, not the setup)', async () => {
+    expect(await codeOf(certificates, { ca: await readFile(certificates.ca) })).toBe('connected');
+  });
+
+  it('a server that does not speak TLS: a TLS error, but not a refused certificate (retried by the API client)', async () => {
+    const code = await codeOf('plain', {});
+    expect(code).toBe('ERR_SSL_WRONG_VERSION_NUMBER');
+    expect(isTlsFailure(code)).toBe(true);
+    expect(isCertificateFailure(code)).toBe(false);
   });
 });
