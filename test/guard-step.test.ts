@@ -107,8 +107,7 @@ function setup({ fn, env = {}, latencyMs = 5, wrap = (g) => g }: Setup) {
 function callingExecutor(time: Time, endsAt: (deadline: number) => number = (d) => d) {
   const seen: { deadlines: number[]; targets: string[] } = { deadlines: [], targets: [] };
   const executor: Executor = {
-    changesInstances: true,
-    handsOff: false,
+    guardrails: 'decide',
     async run(targets, _request, invocation) {
       seen.deadlines.push(invocation.deadline);
       seen.targets.push(...targets.map((t) => t.instanceId));
@@ -291,8 +290,7 @@ describe('Function: createGuardStep in the responder, the time kept for the sett
   it('reports the change made, with what could not be recorded, when the store goes down during the call', async () => {
     const { time, responder, state } = setup({ fn: 'interrupt-elasticsearch-task' });
     const executor: Executor = {
-      changesInstances: true,
-      handsOff: false,
+      guardrails: 'decide',
       async run(targets, request, invocation) {
         state.down = true;
         return callingExecutor(time).executor.run(targets, request, invocation);

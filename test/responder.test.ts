@@ -26,8 +26,7 @@ const responder = createResponder({
 function recordingExecutor(answered?: number) {
   const asked: PlannedTarget[][] = [];
   const executor: Executor = {
-    changesInstances: true,
-    handsOff: false,
+    guardrails: 'decide',
     async run(targets) {
       asked.push([...targets]);
       return targets
@@ -163,8 +162,7 @@ describe('Function: createResponder, respond with guardrails', () => {
       },
     });
     const throwing: Executor = {
-      changesInstances: true,
-      handsOff: false,
+      guardrails: 'decide',
       run: () => Promise.reject(new Error('no credentials')),
     };
     await expect(

@@ -33,8 +33,7 @@ const start: InvocationStart = { requestId: 'fc-req-7', credentials: FAKE_CREDEN
 function recordingExecutor(outcome: (t: PlannedTarget) => Partial<TargetResult> = () => ({ outcome: 'applied' })) {
   const runs: Array<{ targets: readonly PlannedTarget[]; source: string; requestId: string }> = [];
   const executor: Executor = {
-    changesInstances: true,
-    handsOff: false,
+    guardrails: 'decide',
     async run(targets, { source }, invocation) {
       runs.push({ targets, source, requestId: invocation.requestId });
       return targets.map((t) => ({
@@ -120,8 +119,7 @@ describe('Function: createTimerHandler', () => {
 
   it('answers a bug with a 500 that says nothing of it, and logs it', async () => {
     const executor: Executor = {
-      changesInstances: true,
-      handsOff: false,
+      guardrails: 'decide',
       run: () => Promise.reject(new Error('at https://internal.example/x')),
     };
     const { value: answer, text } = await captureOutput(() =>

@@ -137,8 +137,7 @@ export function createHandOffExecutor(options: HandOffExecutorOptions): Executor
   }
 
   return {
-    changesInstances: false,
-    handsOff: true,
+    guardrails: 'later',
     async run(targets, { source, event }, invocation) {
       if (targets.length === 0) return [];
       const credentials = requireCredentials(invocation);

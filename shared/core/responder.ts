@@ -28,18 +28,14 @@ export interface ExecuteRequest {
  */
 export interface Executor {
   /**
-   * Whether this executor changes instances in this invocation (the API called directly). The
-   * hand-off does not (the command invocation that runs it decides and records), nor does a dry
-   * run: the guardrails decide only for an executor that does. One that neither changes instances
-   * nor hands off (DRY_RUN's) gets their preview: what they would decide, read from the store.
+   * What the guardrails do for this executor's targets: `decide` when it changes instances here
+   * (the API called directly: each target is decided, then settled with what its call did);
+   * `preview` when it only reports (DRY_RUN: what they would decide now, read from the store,
+   * nothing written); `later` when it hands the targets to a later invocation of this function,
+   * which plans them again and decides there (the plan here still applies MAX_TARGETS_PER_EVENT
+   * to the whole event).
    */
-  readonly changesInstances: boolean;
-  /**
-   * Whether it hands the targets to a later invocation of this function, which plans them again and
-   * consults the guardrails there (so it is never asked for a preview). The plan here still applies
-   * MAX_TARGETS_PER_EVENT to the whole event, reading the store when that needs it.
-   */
-  readonly handsOff: boolean;
+  readonly guardrails: 'decide' | 'preview' | 'later';
   run(targets: readonly PlannedTarget[], request: ExecuteRequest, invocation: Invocation): Promise<TargetResult[]>;
 }
 
@@ -149,8 +145,8 @@ export function createResponder(options: ResponderOptions): Responder {
       const planned = plan(event, rules, await ownResumptions(event, invocation));
       logPlan(planned, invocation.logger);
       const runnable = runnableTargets(planned);
-      const guarded = guard !== undefined && executor.changesInstances;
-      const previewed = guard !== undefined && !executor.changesInstances && !executor.handsOff;
+      const guarded = guard !== undefined && executor.guardrails === 'decide';
+      const previewed = guard !== undefined && executor.guardrails === 'preview';
       // Decisions and calls end early enough for each settle to record what its call did.
       const calling = guarded ? { ...invocation, deadline: guard.callDeadline(invocation.deadline) } : invocation;
       const verdicts: (GuardVerdict | undefined)[] = guarded

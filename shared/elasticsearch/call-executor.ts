@@ -104,8 +104,7 @@ export function createCallExecutor(options: CallExecutorOptions): Executor {
   }
 
   return {
-    changesInstances: true,
-    handsOff: false,
+    guardrails: 'decide',
     async run(targets, _request, invocation) {
       if (targets.length === 0) return [];
       const credentials = requireCredentials(invocation);

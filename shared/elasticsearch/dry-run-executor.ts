@@ -9,8 +9,7 @@ import { actionCall } from './action-call.ts';
  */
 export function createDryRunExecutor(action: ActionSpec): Executor {
   return {
-    changesInstances: false,
-    handsOff: false,
+    guardrails: 'preview',
     async run(targets, _request, { logger }) {
       return targets.map((target): TargetResult => {
         const { operation, method, path, query } = actionCall(action, target);
