@@ -1,11 +1,10 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { createHmac, randomBytes, randomUUID } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { connect, createServer as createNetServer } from 'node:net';
 import { join } from 'node:path';
 import { CODE_CACHE_KEY, type CodeCacheState, encodeCodeCache } from './code-cache-format.ts';
+import { findRedisServer, type RunningRedis, startRedis } from './local-redis.ts';
 
 /**
  * The training run behind bundle.cache, in a fresh `node` with no flags and no NODE_* variables
@@ -92,41 +91,10 @@ function alertmanagerEvent(token: string, instanceId: string): Buffer {
   );
 }
 
-/** A throwaway redis-server on a free port (none when the machine has no redis-server). */
-async function startStore(): Promise<{ url: string; stop(): void } | undefined> {
-  const port = await new Promise<number>((done) => {
-    const probe = createNetServer().listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as AddressInfo;
-      probe.close(() => done(port));
-    });
-  });
-  let server: ChildProcess;
-  try {
-    server = spawn(
-      'redis-server',
-      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
-      {
-        stdio: 'ignore',
-      },
-    );
-    await new Promise<void>((ready, fail) => {
-      server.once('error', fail);
-      const deadline = Date.now() + 5000;
-      const attempt = () => {
-        const socket = connect(port, '127.0.0.1', () => {
-          socket.destroy();
-          ready();
-        });
-        socket.once('error', () =>
-          Date.now() > deadline ? fail(new Error('redis-server did not start')) : setTimeout(attempt, 20),
-        );
-      };
-      attempt();
-    });
-  } catch {
-    return undefined;
-  }
-  return { url: `redis://127.0.0.1:${port}`, stop: () => server.kill('SIGKILL') };
+/** A throwaway redis-server; none when the machine has none or it does not start (the cache is optional). */
+async function startStore(): Promise<RunningRedis | undefined> {
+  const bin = findRedisServer();
+  return bin ? startRedis(bin).catch(() => undefined) : undefined;
 }
 
 async function main(): Promise<void> {
@@ -201,7 +169,7 @@ async function main(): Promise<void> {
       encodeCodeCache(readFileSync(file), sibling.script.createCachedData()),
     );
   }
-  store?.stop();
+  await store?.stop();
   api.close();
   // Keep-alive sockets to the stub must not hold the process.
   process.exit(0);

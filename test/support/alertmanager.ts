@@ -86,16 +86,7 @@ export function findAlertmanager(): string | undefined {
   );
 }
 
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
+export { freePort } from '../../scripts/local-redis.ts';
 
 /** Polls `probe` until it returns a value, or fails after `timeoutMs` with what it last saw. */
 export async function until<T>(
